@@ -1,0 +1,37 @@
+import { type Admin, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** Routes kafkajs's own log lines into pino. */
+export function pinoLogCreator(log: Logger): logCreator {
+  const child = log.child({ module: 'kafkajs' });
+  return () =>
+    ({ level, log: entry }) => {
+      const { message, ...rest } = entry;
+      // We bound the idempotent producer's retries on purpose (reliability notes: unbounded
+      // retries hide an outage); kafkajs warns about that on every start, so keep it at debug.
+      if (message.startsWith('Limiting retries for the idempotent producer')) {
+        child.debug(rest, message);
+        return;
+      }
+      if (level <= KafkaLogLevel.ERROR) child.error(rest, message);
+      else if (level === KafkaLogLevel.WARN) child.warn(rest, message);
+      else if (level === KafkaLogLevel.INFO) child.info(rest, message);
+      else child.debug(rest, message);
+    };
+}
+
+/** Creates the topic when it does not exist yet (broker-default replication). */
+export async function ensureTopic(
+  admin: Admin,
+  topic: string,
+  partitions: number,
+  log: Logger,
+): Promise<void> {
+  const existing = await admin.listTopics();
+  if (existing.includes(topic)) return;
+  const created = await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions }],
+    waitForLeaders: true,
+  });
+  if (created) log.info({ topic, partitions }, 'created Kafka topic');
+}

@@ -1,0 +1,73 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+/**
+ * The record the gateway writes to Kafka and the hub reads: JSON, one reading of one device,
+ * keyed by device id. Documented in README.md ("Kafka record format"). Any change that is not
+ * purely additive bumps RECORD_SCHEMA_VERSION.
+ */
+export const RECORD_SCHEMA_VERSION = 1;
+/** Kafka header carrying the schema version, so consumers can route before parsing. */
+export const RECORD_VERSION_HEADER = 'iot-record-version';
+
+export const ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+const Id = Type.String({ pattern: ID_PATTERN });
+
+export const MetricSchema = Type.Object(
+  {
+    value: Type.Number(),
+    unit: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ReadingRecordSchema = Type.Object({
+  v: Type.Literal(RECORD_SCHEMA_VERSION),
+  gatewayId: Id,
+  /** Per-gateway sequence number: strictly increasing, never reused; (gatewayId, gatewaySeq) is unique. */
+  gatewaySeq: Type.Integer({ minimum: 1 }),
+  deviceId: Id,
+  /** The device's per-boot session id, when it sends one. */
+  session: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+  /** The device's per-session sequence number (wraps at 65536), when it sends one. */
+  seq: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffff })),
+  /** Event time: when the device measured, epoch milliseconds (UTC). */
+  time: Type.Integer({ minimum: 0 }),
+  /** When the gateway received and stored the reading, epoch milliseconds (UTC). */
+  receivedAt: Type.Integer({ minimum: 0 }),
+  metrics: Type.Record(Type.String({ pattern: ID_PATTERN }), MetricSchema, {
+    minProperties: 1,
+    maxProperties: 64,
+  }),
+});
+
+export type ReadingRecord = Static<typeof ReadingRecordSchema>;
+export type Metric = Static<typeof MetricSchema>;
+
+const check = TypeCompiler.Compile(ReadingRecordSchema);
+
+export type DecodeResult =
+  | { ok: true; record: ReadingRecord }
+  | { ok: false; code: 'RECORD_NOT_JSON' | 'RECORD_INVALID' | 'RECORD_VERSION'; reason: string };
+
+export function encodeRecord(record: ReadingRecord): string {
+  return JSON.stringify(record);
+}
+
+/** Parses and validates one Kafka record value. Never throws. */
+export function decodeRecord(value: Buffer | string | null): DecodeResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value === null ? '' : value.toString());
+  } catch (err) {
+    return { ok: false, code: 'RECORD_NOT_JSON', reason: (err as Error).message };
+  }
+  if (check.Check(parsed)) return { ok: true, record: parsed };
+  const v = (parsed as { v?: unknown } | null)?.v;
+  if (typeof v === 'number' && v !== RECORD_SCHEMA_VERSION) {
+    return { ok: false, code: 'RECORD_VERSION', reason: `unsupported record version ${v}` };
+  }
+  const first = check.Errors(parsed).First();
+  const where = first ? `${first.path || '/'}: ${first.message}` : 'does not match the schema';
+  return { ok: false, code: 'RECORD_INVALID', reason: where };
+}

@@ -1,0 +1,91 @@
+import {
+  encodeRecord,
+  ensureTopic,
+  pinoLogCreator,
+  RECORD_SCHEMA_VERSION,
+  RECORD_VERSION_HEADER,
+} from '@iot-stream/contracts';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { OutboxRow, Sink } from './ports.ts';
+
+export interface KafkaSinkOptions {
+  brokers: readonly string[];
+  clientId: string;
+  topic: string;
+  gatewayId: string;
+  createTopic: boolean;
+  topicPartitions: number;
+  log: Logger;
+}
+
+/**
+ * Forwards outbox rows to Kafka: acks from all in-sync replicas, an idempotent producer with
+ * one request in flight (kafkajs #1005/#598), key = device id so a device's readings keep
+ * their order in one partition.
+ */
+export class KafkaSink implements Sink {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+
+  constructor(private readonly options: KafkaSinkOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: pinoLogCreator(options.log),
+      retry: { retries: 5 },
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 5 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.options.createTopic) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopic(
+          admin,
+          this.options.topic,
+          this.options.topicPartitions,
+          this.options.log,
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    await this.producer.connect();
+  }
+
+  async send(rows: readonly OutboxRow[]): Promise<void> {
+    await this.producer.send({
+      topic: this.options.topic,
+      acks: -1,
+      messages: rows.map((row) => ({
+        key: row.deviceId,
+        value: encodeRecord({
+          v: RECORD_SCHEMA_VERSION,
+          gatewayId: this.options.gatewayId,
+          gatewaySeq: row.id,
+          deviceId: row.deviceId,
+          ...(row.session === undefined ? {} : { session: row.session }),
+          ...(row.seq === undefined ? {} : { seq: row.seq }),
+          time: row.time,
+          receivedAt: row.receivedAt,
+          metrics: row.metrics,
+        }),
+        headers: { [RECORD_VERSION_HEADER]: String(RECORD_SCHEMA_VERSION) },
+      })),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}

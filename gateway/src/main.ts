@@ -1,0 +1,97 @@
+import pino, { type Logger } from 'pino';
+import type { GatewayConfig } from './config.ts';
+import { Forwarder } from './forwarder.ts';
+import { buildGatewayHttp } from './http.ts';
+import { KafkaSink } from './kafka-sink.ts';
+import { MqttSource } from './mqtt-source.ts';
+import { SqliteOutbox } from './sqlite-outbox.ts';
+
+export interface RunningGateway {
+  mqttPort: number;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Wires the gateway's adapters together. The only place that constructs them. */
+export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
+  const logger =
+    log ??
+    pino({ level: config.log.level, base: { app: 'iot-gateway', gatewayId: config.gatewayId } });
+  const outbox = new SqliteOutbox({
+    path: config.outbox.path,
+    synchronous: config.outbox.synchronous,
+    batchWindowMs: config.outbox.batchWindowMs,
+    maxBatch: config.outbox.maxBatch,
+  });
+  logger.info({ path: config.outbox.path, backlog: outbox.stats().backlogRows }, 'outbox open');
+  const sink = new KafkaSink({
+    ...config.kafka,
+    gatewayId: config.gatewayId,
+    log: logger.child({ module: 'kafka-sink' }),
+  });
+  const forwarder = new Forwarder({
+    outbox,
+    sink,
+    batchSize: config.kafka.batchSize,
+    log: logger.child({ module: 'forwarder' }),
+  });
+  const mqtt = new MqttSource({
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    outbox,
+    onStored: () => forwarder.notify(),
+    log: logger.child({ module: 'mqtt-source' }),
+  });
+  let kafkaConnected = false;
+  const connectKafka = async (): Promise<void> => {
+    // Keep accepting readings while Kafka is unreachable: they wait in the outbox.
+    for (let attempt = 1; !kafkaConnected && !stopping; attempt += 1) {
+      try {
+        await sink.connect();
+        kafkaConnected = true;
+        logger.info(
+          { brokers: config.kafka.brokers, topic: config.kafka.topic },
+          'Kafka connected',
+        );
+        forwarder.start();
+      } catch (err) {
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        if (attempt === 1 || attempt % 10 === 0)
+          logger.warn({ err, attempt, retryInMs: delay }, 'Kafka unreachable; buffering');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+  let stopping = false;
+  const { port: mqttPort } = await mqtt.start();
+  const kafkaReady = connectKafka();
+  const http = buildGatewayHttp(
+    () => ({
+      status: kafkaConnected && forwarder.lastError === undefined ? 'ok' : 'degraded',
+      gatewayId: config.gatewayId,
+      kafka: { connected: kafkaConnected, lastError: forwarder.lastError ?? null },
+      outbox: outbox.stats(),
+      mqtt: mqtt.counters,
+      forwarder: forwarder.counters,
+    }),
+    logger,
+  );
+  const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ url: `${httpUrl}/health` }, 'health endpoint listening');
+
+  return {
+    mqttPort,
+    httpUrl,
+    async stop() {
+      stopping = true;
+      logger.info('stopping');
+      await mqtt.stop();
+      await forwarder.stop();
+      await kafkaReady;
+      await sink.disconnect().catch(() => undefined);
+      await http.close();
+      outbox.close();
+      logger.info('stopped');
+    },
+  };
+}

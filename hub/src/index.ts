@@ -1,0 +1,6 @@
+export * from './api.ts';
+export * from './config.ts';
+export * from './influx-store.ts';
+export * from './kafka-source.ts';
+export * from './main.ts';
+export type * from './ports.ts';

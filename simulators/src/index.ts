@@ -1,0 +1,3 @@
+export * from './fleet.ts';
+export * from './mqtt-fleet.ts';
+export * from './random.ts';

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, inject, it } from 'vitest';
+import { REPO_ROOT } from '../../scripts/lib/app-process.ts';
+
+// `npm start` (scripts/start.ts) against the suite's Kafka and InfluxDB: it must say where to
+// look, the query it prints must return readings, and Ctrl-C must stop everything cleanly.
+describe('npm start', () => {
+  it('shows readings flowing and stops cleanly on Ctrl-C', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'iot-start-'));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/start.ts', '--data', data, '--interval', '200'],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+          INFLUX_URL: inject('influxUrl'),
+          INFLUX_DATABASE: `start_${Date.now()}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const output: string[] = [];
+    createInterface({ input: child.stderr }).on('line', (l) => output.push(l));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    try {
+      const flowing = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no "Readings are flowing" within 90 s:\n${output.join('\n')}`)),
+          90_000,
+        );
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          output.push(line);
+          if (line.startsWith('Readings are flowing')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      await flowing;
+      const printed = output.join('\n').match(/curl '(http:\/\/[^']+\/readings)'/);
+      expect(printed, output.join('\n')).not.toBeNull();
+      const body = (await (await fetch(printed?.[1] as string)).json()) as { count: number };
+      expect(body.count).toBeGreaterThan(0);
+      expect(output.join('\n')).toContain('/api/health');
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      const text = output.join('\n');
+      expect(text).toMatch(/gateway stopped \(exit 0\)/);
+      expect(text).toMatch(/hub stopped \(exit 0\)/);
+      expect(text).toContain('All stopped.');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
