@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { GatewayConfigSchema, loadGatewayConfig } from '../src/config.ts';
+
+describe('gateway configuration', () => {
+  it('config.example.yaml is valid and equals the defaults', () => {
+    const fromFile = loadGatewayConfig({
+      file: join(import.meta.dirname, '..', 'config.example.yaml'),
+    });
+    expect(fromFile).toEqual(Value.Default(GatewayConfigSchema, {}));
+  });
+
+  it('takes connection settings from the environment', () => {
+    const c = loadGatewayConfig({
+      env: { KAFKA_BROKERS: 'k1:9092,k2:9092', MQTT_PORT: '1999', GATEWAY_ID: 'pi-7' },
+    });
+    expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(c.mqtt.port).toBe(1999);
+    expect(c.gatewayId).toBe('pi-7');
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => loadGatewayConfig({ env: { MQTT_PORT: '70000' } })).toThrow(/mqtt\.port/);
+    expect(() => loadGatewayConfig({ overrides: { 'outbox.synchronous': 'OFF' } })).toThrow(
+      /outbox\.synchronous/,
+    );
+  });
+});
