@@ -17,12 +17,13 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const logger =
     log ??
     pino({ level: config.log.level, base: { app: 'iot-gateway', gatewayId: config.gatewayId } });
-  const outbox = new SqliteOutbox({
-    path: config.outbox.path,
-    synchronous: config.outbox.synchronous,
-    batchWindowMs: config.outbox.batchWindowMs,
-    maxBatch: config.outbox.maxBatch,
-  });
+  const outbox = new SqliteOutbox(config.outbox);
+  if (outbox.recovered) {
+    logger.error(
+      outbox.recovered,
+      'outbox file was corrupt: moved aside, continuing with a fresh outbox',
+    );
+  }
   logger.info({ path: config.outbox.path, backlog: outbox.stats().backlogRows }, 'outbox open');
   const sink = new KafkaSink({
     ...config.kafka,
@@ -70,7 +71,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       status: kafkaConnected && forwarder.lastError === undefined ? 'ok' : 'degraded',
       gatewayId: config.gatewayId,
       kafka: { connected: kafkaConnected, lastError: forwarder.lastError ?? null },
-      outbox: outbox.stats(),
+      outbox: { ...outbox.stats(), recoveredFrom: outbox.recovered ?? null },
       mqtt: mqtt.counters,
       forwarder: forwarder.counters,
     }),

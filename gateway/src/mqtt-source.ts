@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
@@ -83,12 +84,17 @@ export class MqttSource {
     const receivedAt = this.now();
     const parsed = parseJsonReading(deviceId, packet.payload, receivedAt);
     const write = parsed.ok
-      ? this.options.outbox.append(parsed.reading).then((outcome) => {
-          if (outcome === 'stored') {
-            this.counters.stored += 1;
-            this.options.onStored?.();
-          } else this.counters.duplicates += 1;
-        })
+      ? this.options.outbox
+          .append({
+            ...parsed.reading,
+            digest: createHash('sha1').update(packet.payload).digest('base64url'),
+          })
+          .then((outcome) => {
+            if (outcome === 'stored') {
+              this.counters.stored += 1;
+              this.options.onStored?.();
+            } else this.counters.duplicates += 1;
+          })
       : this.options.outbox
           .quarantine({
             source: `mqtt:${client.id}:${packet.topic}`,

@@ -9,10 +9,16 @@ export interface IncomingReading {
   time: number;
   receivedAt: number;
   metrics: Record<string, Metric>;
+  /**
+   * What the device sent, condensed (a hash of the raw payload): a repeated (device, session,
+   * seq) with the same digest is a retransmission, with another digest a new reading after the
+   * 16-bit sequence wrapped. Derived from time and metrics when absent.
+   */
+  digest?: string | undefined;
 }
 
 /** An outbox row: `id` is the gateway sequence number (strictly increasing, never reused). */
-export interface OutboxRow extends IncomingReading {
+export interface OutboxRow extends Omit<IncomingReading, 'digest'> {
   id: number;
 }
 
@@ -29,8 +35,12 @@ export type AppendOutcome = 'stored' | 'duplicate';
 
 export interface OutboxStats {
   backlogRows: number;
+  /** Bytes the outbox file holds in use (pages in use x page size). */
+  backlogBytes: number;
   oldestReceivedAt: number | null;
   quarantined: number;
+  /** Readings dropped on purpose, by reason (`full` under drop-oldest, `ttl`). */
+  drops: Record<string, number>;
 }
 
 /**

@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import { OutboxError, outboxWriteFailed } from './errors.ts';
+import { openOutbox } from './outbox-file.ts';
+import { type OutboxStatements, prepareStatements, type RowFromDb } from './outbox-statements.ts';
 import type {
   AppendOutcome,
   IncomingReading,
@@ -18,31 +19,22 @@ export interface SqliteOutboxOptions {
   /** Group commit: how long to gather writes into one transaction. */
   batchWindowMs?: number;
   maxBatch?: number;
+  /** Hard cap on buffered readings (0 = none). */
+  maxRows?: number;
+  /** Hard cap on the bytes the file holds in use (0 = none). */
+  maxBytes?: number;
+  /** When full: `reject` new readings (stop acknowledging) or `drop-oldest`. */
+  whenFull?: 'reject' | 'drop-oldest';
+  /** Readings older than this (by receive time) are dropped and counted (0 = keep forever). */
+  ttlMs?: number;
+  /** How long a (device, session, seq) is remembered for duplicate detection. */
+  dedupWindowMs?: number;
+  /** Quarantine rows kept at most; the oldest beyond that are dropped and counted. */
+  maxQuarantineRows?: number;
+  now?: () => number;
 }
 
-/** Numbered migrations; `user_version` records how many have run. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE outbox (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     device_id TEXT NOT NULL,
-     session INTEGER,
-     seq INTEGER,
-     time INTEGER NOT NULL,
-     received_at INTEGER NOT NULL,
-     metrics TEXT NOT NULL
-   );
-   CREATE UNIQUE INDEX outbox_dedup ON outbox (device_id, ifnull(session, -1), seq)
-     WHERE seq IS NOT NULL;
-   CREATE TABLE quarantine (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     received_at INTEGER NOT NULL,
-     source TEXT NOT NULL,
-     code TEXT NOT NULL,
-     reason TEXT NOT NULL,
-     raw BLOB NOT NULL
-   );`,
-];
-
+type Outcome = AppendOutcome | 'full' | undefined;
 type Op =
   | {
       kind: 'append';
@@ -52,64 +44,56 @@ type Op =
     }
   | { kind: 'quarantine'; item: QuarantineItem; done: () => void; fail: (e: Error) => void };
 
-interface RowFromDb {
-  id: number;
-  device_id: string;
-  session: number | null;
-  seq: number | null;
-  time: number;
-  received_at: number;
-  metrics: string;
-}
+const MAINTENANCE_EVERY_MS = 1000;
 
 /**
  * The gateway's durable outbox in SQLite (WAL). Writes are gathered for `batchWindowMs` and
  * committed in one transaction (group commit), so `synchronous=FULL` costs one fsync per
- * batch rather than per reading. Promises resolve only after the commit.
+ * batch rather than per reading. Promises resolve only after the commit; a failed commit
+ * (disk full, I/O error) or a full outbox under `reject` rejects them, so nothing that was not
+ * stored is ever acknowledged.
  */
 export class SqliteOutbox implements Outbox {
+  /** Set when the file was corrupt at start-up and moved aside. */
+  readonly recovered: { movedTo: string; reason: string } | undefined;
   private readonly db: Database.Database;
-  private readonly batchWindowMs: number;
-  private readonly maxBatch: number;
+  private readonly stmt: OutboxStatements;
+  private readonly options: Required<Omit<SqliteOutboxOptions, 'path' | 'synchronous'>>;
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private backlog: number;
   private quarantined: number;
-  private readonly stmt: {
-    insert: Database.Statement;
-    quarantine: Database.Statement;
-    peek: Database.Statement<[number], RowFromDb>;
-    remove: Database.Statement<[number]>;
-    oldest: Database.Statement<[], { received_at: number }>;
-  };
-  private readonly commit: (ops: Op[]) => Array<AppendOutcome | undefined>;
+  private lastMaintenance = 0;
+  private readonly commit: (ops: Op[]) => Outcome[];
 
   constructor(options: SqliteOutboxOptions) {
-    mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
-    this.batchWindowMs = options.batchWindowMs ?? 2;
-    this.maxBatch = options.maxBatch ?? 2000;
-    this.stmt = {
-      insert: this.db.prepare(
-        `INSERT OR IGNORE INTO outbox (device_id, session, seq, time, received_at, metrics)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      quarantine: this.db.prepare(
-        'INSERT INTO quarantine (received_at, source, code, reason, raw) VALUES (?, ?, ?, ?, ?)',
-      ),
-      peek: this.db.prepare('SELECT * FROM outbox ORDER BY id LIMIT ?'),
-      remove: this.db.prepare('DELETE FROM outbox WHERE id = ?'),
-      oldest: this.db.prepare('SELECT received_at FROM outbox ORDER BY id LIMIT 1'),
+    this.options = {
+      batchWindowMs: 2,
+      maxBatch: 2000,
+      maxRows: 0,
+      maxBytes: 0,
+      whenFull: 'reject',
+      ttlMs: 0,
+      dedupWindowMs: 600_000,
+      maxQuarantineRows: 100_000,
+      now: Date.now,
+      ...stripUndefined(options),
     };
-    this.backlog = (this.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-    this.quarantined = (
-      this.db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }
-    ).n;
-    this.commit = this.db.transaction((ops: Op[]) => ops.map((op) => this.apply(op)));
+    const opened = openOutbox({
+      path: options.path,
+      synchronous: options.synchronous ?? 'FULL',
+      now: this.options.now,
+    });
+    this.db = opened.db;
+    this.recovered = opened.recovered;
+    this.stmt = prepareStatements(this.db);
+    this.backlog = this.stmt.countOutbox.get()?.n ?? 0;
+    this.quarantined = this.stmt.countQuarantine.get()?.n ?? 0;
+    this.commit = this.db.transaction((ops: Op[]) => {
+      this.maintain();
+      const usedBytes = this.usedBytes();
+      return ops.map((op) => this.apply(op, usedBytes));
+    });
   }
 
   append(reading: IncomingReading): Promise<AppendOutcome> {
@@ -121,15 +105,7 @@ export class SqliteOutbox implements Outbox {
   }
 
   peek(limit: number): OutboxRow[] {
-    return this.stmt.peek.all(limit).map((r) => ({
-      id: r.id,
-      deviceId: r.device_id,
-      session: r.session ?? undefined,
-      seq: r.seq ?? undefined,
-      time: r.time,
-      receivedAt: r.received_at,
-      metrics: JSON.parse(r.metrics),
-    }));
+    return this.stmt.peek.all(limit).map(toRow);
   }
 
   remove(ids: readonly number[]): void {
@@ -142,14 +118,24 @@ export class SqliteOutbox implements Outbox {
   }
 
   stats(): OutboxStats {
+    const drops: Record<string, number> = {};
+    for (const d of this.stmt.drops.all()) drops[d.reason] = d.count;
     return {
       backlogRows: this.backlog,
+      backlogBytes: this.usedBytes(),
       oldestReceivedAt: this.stmt.oldest.get()?.received_at ?? null,
       quarantined: this.quarantined,
+      drops,
     };
   }
 
+  /** Runs SQLite's full integrity check (slow on a big file; for tests and diagnostics). */
+  integrityCheck(): string {
+    return String(this.db.pragma('integrity_check', { simple: true }));
+  }
+
   close(): void {
+    if (!this.db.open) return;
     this.flush();
     this.db.close();
   }
@@ -160,12 +146,12 @@ export class SqliteOutbox implements Outbox {
       return;
     }
     this.queue.push(op);
-    if (this.queue.length >= this.maxBatch) {
+    if (this.queue.length >= this.options.maxBatch) {
       this.flush();
     } else if (this.timer === null) {
       this.timer =
-        this.batchWindowMs > 0
-          ? setTimeout(() => this.flush(), this.batchWindowMs)
+        this.options.batchWindowMs > 0
+          ? setTimeout(() => this.flush(), this.options.batchWindowMs)
           : setImmediate(() => this.flush());
     }
   }
@@ -179,34 +165,52 @@ export class SqliteOutbox implements Outbox {
     const ops = this.queue;
     this.queue = [];
     if (ops.length === 0) return;
-    let outcomes: Array<AppendOutcome | undefined>;
+    let outcomes: Outcome[];
+    const before = { backlog: this.backlog, quarantined: this.quarantined };
     try {
       outcomes = this.commit(ops);
     } catch (err) {
+      Object.assign(this, before); // the transaction rolled back: so do the counters
       const error = outboxWriteFailed(err);
       for (const op of ops) op.fail(error);
       return;
     }
     ops.forEach((op, i) => {
-      if (op.kind === 'append') {
-        const outcome = outcomes[i] as AppendOutcome;
-        if (outcome === 'stored') this.backlog += 1;
-        op.done(outcome);
-      } else {
-        this.quarantined += 1;
-        op.done();
-      }
+      const outcome = outcomes[i];
+      if (op.kind === 'quarantine') op.done();
+      else if (outcome === 'full') op.fail(full());
+      else op.done(outcome as AppendOutcome);
     });
   }
 
-  private apply(op: Op): AppendOutcome | undefined {
+  private apply(op: Op, usedBytes: number): Outcome {
+    const now = this.options.now();
     if (op.kind === 'quarantine') {
       const q = op.item;
       this.stmt.quarantine.run(q.receivedAt, q.source, q.code, q.reason, Buffer.from(q.raw));
+      this.quarantined += 1;
+      if (this.quarantined > this.options.maxQuarantineRows) {
+        const n = this.stmt.dropOldestQuarantine.run(
+          this.quarantined - this.options.maxQuarantineRows,
+        ).changes;
+        this.quarantined -= n;
+        this.countDrops('quarantine-cap', n);
+      }
       return undefined;
     }
     const r = op.reading;
-    const info = this.stmt.insert.run(
+    const digest = r.seq === undefined ? undefined : (r.digest ?? digestOf(r));
+    if (digest !== undefined && this.isDuplicate(r, digest)) return 'duplicate';
+    const { maxRows, maxBytes } = this.options;
+    const overRows = maxRows > 0 && this.backlog >= maxRows;
+    const overBytes = maxBytes > 0 && usedBytes >= maxBytes;
+    if (overRows || overBytes) {
+      if (this.options.whenFull === 'reject') return 'full';
+      const n = this.stmt.dropOldest.run(overRows ? this.backlog - maxRows + 1 : 64).changes;
+      this.backlog -= n;
+      this.countDrops('full', n);
+    }
+    this.stmt.insert.run(
       r.deviceId,
       r.session ?? null,
       r.seq ?? null,
@@ -214,22 +218,69 @@ export class SqliteOutbox implements Outbox {
       r.receivedAt,
       JSON.stringify(r.metrics),
     );
-    return info.changes === 1 ? 'stored' : 'duplicate';
+    if (digest !== undefined) {
+      this.stmt.seenPut.run(r.deviceId, r.session ?? -1, r.seq as number, digest, now);
+    }
+    this.backlog += 1;
+    return 'stored';
+  }
+
+  private isDuplicate(r: IncomingReading, digest: string): boolean {
+    return this.stmt.seenGet.get(r.deviceId, r.session ?? -1, r.seq as number)?.digest === digest;
+  }
+
+  private maintain(): void {
+    const now = this.options.now();
+    if (now - this.lastMaintenance < MAINTENANCE_EVERY_MS) return;
+    this.lastMaintenance = now;
+    this.stmt.seenPrune.run(now - this.options.dedupWindowMs);
+    if (this.options.ttlMs > 0) {
+      const n = this.stmt.dropExpired.run(now - this.options.ttlMs).changes;
+      this.backlog -= n;
+      this.countDrops('ttl', n);
+    }
+  }
+
+  private countDrops(reason: string, n: number): void {
+    if (n > 0) this.stmt.countDrop.run({ reason, n });
+  }
+
+  private usedBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * size;
   }
 }
 
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new OutboxError(
-      'OUTBOX_TOO_NEW',
-      `the outbox schema is version ${version}, newer than this gateway (${MIGRATIONS.length}); upgrade the gateway`,
-    );
-  }
-  MIGRATIONS.slice(version).forEach((sql, i) => {
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${version + i + 1}`);
-    })();
-  });
+function full(): OutboxError {
+  return new OutboxError(
+    'OUTBOX_FULL',
+    'the outbox is full; not accepting readings until the uplink drains it',
+    {
+      retriable: true,
+    },
+  );
+}
+
+function digestOf(r: IncomingReading): string {
+  return createHash('sha1')
+    .update(`${r.time}|${JSON.stringify(r.metrics)}`)
+    .digest('base64url');
+}
+
+function toRow(r: RowFromDb): OutboxRow {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    session: r.session ?? undefined,
+    seq: r.seq ?? undefined,
+    time: r.time,
+    receivedAt: r.received_at,
+    metrics: JSON.parse(r.metrics),
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -70,7 +70,13 @@ describe('MqttSource (embedded aedes, real MQTT client)', () => {
       quarantine: () => Promise.reject(new Error('database or disk is full')),
       peek: () => [],
       remove: () => undefined,
-      stats: () => ({ backlogRows: 0, oldestReceivedAt: null, quarantined: 0 }),
+      stats: () => ({
+        backlogRows: 0,
+        backlogBytes: 0,
+        oldestReceivedAt: null,
+        quarantined: 0,
+        drops: {},
+      }),
       close: () => undefined,
     };
     const { source, client } = await startWith(failing);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -118,5 +118,124 @@ describe('SqliteOutbox', () => {
     const outbox = new SqliteOutbox({ path: tempPath() });
     outbox.close();
     await expect(outbox.append(reading(1))).rejects.toMatchObject({ code: 'OUTBOX_CLOSED' });
+  });
+});
+
+describe('SqliteOutbox: duplicates, caps, TTL and recovery', () => {
+  it('remembers (device, session, seq) across a restart, and tells a 16-bit wrap from a resend', async () => {
+    const path = tempPath();
+    const outbox = new SqliteOutbox({ path });
+    expect(await outbox.append(reading(7))).toBe('stored');
+    outbox.remove(outbox.peek(10).map((r) => r.id)); // forwarded and deleted
+    outbox.close();
+    const reopened = new SqliteOutbox({ path });
+    expect(await reopened.append(reading(7))).toBe('duplicate');
+    // Same seq, different content: the sequence wrapped, this is a new reading.
+    expect(await reopened.append({ ...reading(7), time: 999_999 })).toBe('stored');
+    reopened.close();
+  });
+
+  it('forgets sequence numbers after the dedup window', async () => {
+    let now = 1_000_000;
+    const outbox = new SqliteOutbox({ path: tempPath(), dedupWindowMs: 10_000, now: () => now });
+    expect(await outbox.append(reading(1))).toBe('stored');
+    now += 20_000;
+    expect(await outbox.append(reading(1))).toBe('stored');
+    outbox.close();
+  });
+
+  it('rejects new readings when full under the default policy, and accepts again once drained', async () => {
+    const outbox = new SqliteOutbox({ path: tempPath(), maxRows: 3 });
+    await Promise.all([1, 2, 3].map((s) => outbox.append(reading(s))));
+    await expect(outbox.append(reading(4))).rejects.toMatchObject({
+      code: 'OUTBOX_FULL',
+      retriable: true,
+    });
+    expect(outbox.stats().backlogRows).toBe(3);
+    outbox.remove(outbox.peek(1).map((r) => r.id));
+    expect(await outbox.append(reading(4))).toBe('stored');
+    outbox.close();
+  });
+
+  it('drops the oldest, counted, under drop-oldest', async () => {
+    const outbox = new SqliteOutbox({ path: tempPath(), maxRows: 3, whenFull: 'drop-oldest' });
+    for (const s of [1, 2, 3, 4, 5]) await outbox.append(reading(s));
+    expect(outbox.peek(10).map((r) => r.seq)).toEqual([3, 4, 5]);
+    expect(outbox.stats()).toMatchObject({ backlogRows: 3, drops: { full: 2 } });
+    outbox.close();
+  });
+
+  it('caps by bytes too', async () => {
+    const outbox = new SqliteOutbox({ path: tempPath(), maxBytes: 64 * 1024 });
+    const big = { t: { value: 1, unit: 'x'.repeat(30) } };
+    let rejected = 0;
+    for (let s = 0; s < 3000 && rejected === 0; s += 1) {
+      await outbox.append({ ...reading(s), seq: undefined, metrics: big }).catch(() => {
+        rejected += 1;
+      });
+    }
+    expect(rejected).toBe(1);
+    expect(outbox.stats().backlogBytes).toBeGreaterThanOrEqual(64 * 1024);
+    outbox.close();
+  });
+
+  it('drops readings past their TTL and counts them', async () => {
+    let now = 10_000_000;
+    const outbox = new SqliteOutbox({ path: tempPath(), ttlMs: 60_000, now: () => now });
+    await outbox.append({ ...reading(1), receivedAt: now });
+    now += 120_000;
+    await outbox.append({ ...reading(2), receivedAt: now });
+    expect(outbox.peek(10).map((r) => r.seq)).toEqual([2]);
+    expect(outbox.stats().drops).toEqual({ ttl: 1 });
+    outbox.close();
+  });
+
+  it('caps the quarantine, dropping the oldest and counting them', async () => {
+    const outbox = new SqliteOutbox({ path: tempPath(), maxQuarantineRows: 2 });
+    for (let i = 0; i < 5; i += 1) {
+      await outbox.quarantine({
+        source: 's',
+        code: 'X',
+        reason: 'r',
+        raw: Buffer.from([i]),
+        receivedAt: i,
+      });
+    }
+    expect(outbox.stats()).toMatchObject({ quarantined: 2, drops: { 'quarantine-cap': 3 } });
+    outbox.close();
+  });
+
+  it('starts gateway sequence numbers from the clock, so a replaced outbox never reuses one', async () => {
+    const outbox = new SqliteOutbox({ path: tempPath(), now: () => 1_763_787_600_000 });
+    await outbox.append(reading(1));
+    expect(outbox.peek(1)[0]?.id).toBe(1_763_787_600_000_000);
+    outbox.close();
+  });
+
+  it('moves a corrupt file aside and starts on a fresh one', async () => {
+    const path = tempPath();
+    writeFileSync(path, Buffer.alloc(8192, 0x5a)); // not a database at all
+    const outbox = new SqliteOutbox({ path });
+    expect(outbox.recovered?.movedTo).toMatch(/outbox\.sqlite\.corrupt-/);
+    expect(readFileSync(outbox.recovered?.movedTo as string)).toEqual(Buffer.alloc(8192, 0x5a));
+    expect(await outbox.append(reading(1))).toBe('stored');
+    expect(outbox.integrityCheck()).toBe('ok');
+    outbox.close();
+  });
+
+  it('moves aside a database whose pages are damaged', async () => {
+    const path = tempPath();
+    const outbox = new SqliteOutbox({ path });
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, s) => outbox.append({ ...reading(s), seq: undefined })),
+    );
+    outbox.close();
+    const bytes = readFileSync(path);
+    bytes.fill(0xff, 4096 * 2, 4096 * 6); // wreck a few b-tree pages
+    writeFileSync(path, bytes);
+    const reopened = new SqliteOutbox({ path });
+    expect(reopened.recovered).toBeDefined();
+    expect(reopened.stats().backlogRows).toBe(0);
+    reopened.close();
   });
 });

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { objectKeys, schemaKeys } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { HubConfigSchema, loadHubConfig } from '../src/config.ts';
 
 describe('hub configuration', () => {
@@ -9,6 +12,13 @@ describe('hub configuration', () => {
       file: join(import.meta.dirname, '..', 'config.example.yaml'),
     });
     expect(fromFile).toEqual(Value.Default(HubConfigSchema, {}));
+  });
+
+  it('config.example.yaml documents every key', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', 'config.example.yaml'), 'utf8');
+    // Commented-out keys count as documented.
+    const doc = parse(text.replace(/^(\s*)# (\w+:)/gm, '$1$2'));
+    expect(objectKeys(doc).sort()).toEqual(schemaKeys(HubConfigSchema).sort());
   });
 
   it('takes connection settings from the environment', () => {

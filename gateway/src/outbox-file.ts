@@ -1,0 +1,62 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from './outbox-schema.ts';
+
+export interface OpenedOutbox {
+  db: Database.Database;
+  /** Set when the file was corrupt: where it was moved and why. */
+  recovered?: { movedTo: string; reason: string };
+}
+
+export interface OpenOutboxOptions {
+  path: string;
+  synchronous: 'FULL' | 'NORMAL';
+  now: () => number;
+}
+
+/**
+ * Opens (or creates) the outbox file. A file that SQLite cannot read or that fails
+ * `PRAGMA quick_check` is moved aside (with its -wal and -shm files) and a fresh outbox is
+ * opened, so a corrupt buffer never stops the gateway from starting; the caller logs it.
+ */
+export function openOutbox(options: OpenOutboxOptions): OpenedOutbox {
+  mkdirSync(dirname(options.path), { recursive: true });
+  try {
+    return { db: openChecked(options) };
+  } catch (err) {
+    if (!isCorruption(err)) throw err;
+    const movedTo = `${options.path}.corrupt-${new Date(options.now()).toISOString().replace(/[:.]/g, '-')}`;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(options.path + suffix)) renameSync(options.path + suffix, movedTo + suffix);
+    }
+    return { db: openChecked(options), recovered: { movedTo, reason: (err as Error).message } };
+  }
+}
+
+class CorruptOutbox extends Error {
+  readonly code = 'SQLITE_CORRUPT';
+}
+
+function openChecked(options: OpenOutboxOptions): Database.Database {
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous}`);
+    db.pragma('busy_timeout = 5000');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new CorruptOutbox(`quick_check: ${String(check)}`);
+    migrate(db, () => options.now() * 1000);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+  );
+}

@@ -1,0 +1,69 @@
+import type Database from 'better-sqlite3';
+import { OutboxError } from './errors.ts';
+
+/**
+ * Numbered migrations; `user_version` records how many have run. Each runs in its own
+ * transaction together with the version bump. Never edit a released migration: add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     device_id TEXT NOT NULL,
+     session INTEGER,
+     seq INTEGER,
+     time INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     metrics TEXT NOT NULL
+   );
+   CREATE TABLE quarantine (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     received_at INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     code TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     raw BLOB NOT NULL
+   );
+   -- Recently accepted (device, session, seq) with a digest of the reading: a repeat with the
+   -- same digest is a retransmission; a different digest after a 16-bit wrap is a new reading.
+   CREATE TABLE seen (
+     device_id TEXT NOT NULL,
+     session INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     digest TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (device_id, session, seq)
+   ) WITHOUT ROWID;
+   CREATE INDEX seen_age ON seen (received_at);
+   -- Readings dropped on purpose (cap policy drop-oldest, TTL), counted by reason.
+   CREATE TABLE drops (
+     reason TEXT PRIMARY KEY,
+     count INTEGER NOT NULL
+   );`,
+];
+
+export function migrate(db: Database.Database, firstSeq: () => number): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new OutboxError(
+      'OUTBOX_TOO_NEW',
+      `the outbox schema is version ${version}, newer than this gateway (${MIGRATIONS.length}); upgrade the gateway`,
+    );
+  }
+  MIGRATIONS.slice(version).forEach((sql, i) => {
+    db.transaction(() => {
+      db.exec(sql);
+      if (version + i === 0) seedSequence(db, firstSeq());
+      db.pragma(`user_version = ${version + i + 1}`);
+    })();
+  });
+}
+
+/**
+ * A new outbox starts its ids (the gateway sequence numbers) at a clock-derived value, so that
+ * after an outbox is replaced (moved aside as corrupt, deleted by hand) the new ids still
+ * exceed every id sent before, as long as the clock has not gone back and fewer than a
+ * thousand readings per millisecond were stored on average.
+ */
+function seedSequence(db: Database.Database, first: number): void {
+  db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)").run(first - 1);
+}

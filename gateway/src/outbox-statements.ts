@@ -1,0 +1,53 @@
+import type Database from 'better-sqlite3';
+
+export interface RowFromDb {
+  id: number;
+  device_id: string;
+  session: number | null;
+  seq: number | null;
+  time: number;
+  received_at: number;
+  metrics: string;
+}
+
+/** Every statement the outbox runs, prepared once. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    insert: db.prepare<[string, number | null, number | null, number, number, string]>(
+      'INSERT INTO outbox (device_id, session, seq, time, received_at, metrics) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    quarantine: db.prepare<[number, string, string, string, Buffer]>(
+      'INSERT INTO quarantine (received_at, source, code, reason, raw) VALUES (?, ?, ?, ?, ?)',
+    ),
+    peek: db.prepare<[number], RowFromDb>('SELECT * FROM outbox ORDER BY id LIMIT ?'),
+    remove: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
+    oldest: db.prepare<[], { received_at: number }>(
+      'SELECT received_at FROM outbox ORDER BY id LIMIT 1',
+    ),
+    countOutbox: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox'),
+    countQuarantine: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM quarantine'),
+    dropOldest: db.prepare<[number]>(
+      'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)',
+    ),
+    // Oldest first, a bounded chunk at a time, so the scan stops early on a big backlog.
+    dropExpired: db.prepare<[number]>(
+      'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 10000) AND received_at < ?',
+    ),
+    dropOldestQuarantine: db.prepare<[number]>(
+      'DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id LIMIT ?)',
+    ),
+    seenGet: db.prepare<[string, number, number], { digest: string }>(
+      'SELECT digest FROM seen WHERE device_id = ? AND session = ? AND seq = ?',
+    ),
+    seenPut: db.prepare<[string, number, number, string, number]>(
+      'INSERT OR REPLACE INTO seen (device_id, session, seq, digest, received_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    seenPrune: db.prepare<[number]>('DELETE FROM seen WHERE received_at < ?'),
+    drops: db.prepare<[], { reason: string; count: number }>('SELECT reason, count FROM drops'),
+    countDrop: db.prepare<[{ reason: string; n: number }]>(
+      'INSERT INTO drops (reason, count) VALUES (@reason, @n) ON CONFLICT (reason) DO UPDATE SET count = count + @n',
+    ),
+  };
+}
+
+export type OutboxStatements = ReturnType<typeof prepareStatements>;
