@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
-import { IotError } from '@iot-stream/contracts';
+import { ConfigError, IotError } from '@iot-stream/contracts';
 import { GATEWAY_ENV_KEYS, loadGatewayConfig } from './config.ts';
 import { startGateway } from './main.ts';
+import { hashPassword } from './mqtt-auth.ts';
 
 const HELP = `iot-gateway: receives sensor readings (MQTT), stores them durably, forwards them to Kafka.
 
 Usage: iot-gateway [--config FILE] [options]
+       iot-gateway hash-password      reads a device password on stdin, prints its hash
+                                      for the devices file (mqtt.devicesFile)
 
 Options:
   -c, --config FILE     YAML configuration file (see README.md, "Gateway configuration")
@@ -23,7 +26,17 @@ Environment overrides: ${Object.keys(GATEWAY_ENV_KEYS).join(', ')}.
 Precedence: flags > environment > config file > defaults. Stops cleanly on SIGINT/SIGTERM.
 `;
 
+async function hashPasswordCommand(): Promise<void> {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const password = input.replace(/\r?\n$/, '');
+  if (password.length < 8)
+    throw new ConfigError('hash-password: the password must have at least 8 characters');
+  process.stdout.write(`${hashPassword(password)}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'hash-password') return hashPasswordCommand();
   const { values } = parseArgs({
     args: argv,
     options: {

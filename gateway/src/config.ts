@@ -1,5 +1,6 @@
-import { ID_PATTERN, type LoadConfigOptions, loadConfig } from '@iot-stream/contracts';
+import { ConfigError, ID_PATTERN, type LoadConfigOptions, loadConfig } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
+import type { DeviceEntry } from './mqtt-auth.ts';
 
 export const GatewayConfigSchema = Type.Object({
   gatewayId: Type.String({
@@ -11,6 +12,30 @@ export const GatewayConfigSchema = Type.Object({
     {
       host: Type.String({ default: '0.0.0.0' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+      maxClients: Type.Integer({ minimum: 1, default: 1000 }),
+      maxPacketBytes: Type.Integer({ minimum: 64, maximum: 268_435_455, default: 65_536 }),
+      auth: Type.Union(
+        [
+          Type.Literal('none'),
+          Type.Literal('password'),
+          Type.Literal('certificate'),
+          Type.Literal('password-or-certificate'),
+        ],
+        { default: 'none' },
+      ),
+      devicesFile: Type.String({ default: '' }),
+      tls: Type.Object(
+        {
+          enabled: Type.Boolean({ default: false }),
+          host: Type.String({ default: '0.0.0.0' }),
+          port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+          certFile: Type.String({ default: '' }),
+          keyFile: Type.String({ default: '' }),
+          caFile: Type.String({ default: '' }),
+          requestClientCert: Type.Boolean({ default: false }),
+        },
+        { default: {} },
+      ),
     },
     { default: {} },
   ),
@@ -71,11 +96,47 @@ export const GATEWAY_ENV_KEYS: Record<string, string> = {
   KAFKA_BROKERS: 'kafka.brokers',
   KAFKA_TOPIC: 'kafka.topic',
   MQTT_PORT: 'mqtt.port',
+  MQTT_AUTH: 'mqtt.auth',
+  MQTT_DEVICES_FILE: 'mqtt.devicesFile',
   OUTBOX_PATH: 'outbox.path',
   GATEWAY_HTTP_PORT: 'http.port',
   LOG_LEVEL: 'log.level',
 };
 
 export function loadGatewayConfig(options: Omit<LoadConfigOptions, 'envKeys'>): GatewayConfig {
-  return loadConfig(GatewayConfigSchema, { ...options, envKeys: GATEWAY_ENV_KEYS });
+  const config = loadConfig(GatewayConfigSchema, { ...options, envKeys: GATEWAY_ENV_KEYS });
+  const { mqtt } = config;
+  if ((mqtt.auth === 'password' || mqtt.auth === 'password-or-certificate') && !mqtt.devicesFile) {
+    throw new ConfigError(`mqtt.devicesFile: required when mqtt.auth is ${mqtt.auth}`);
+  }
+  if (mqtt.tls.enabled && (!mqtt.tls.certFile || !mqtt.tls.keyFile)) {
+    throw new ConfigError(
+      'mqtt.tls.certFile and mqtt.tls.keyFile: required when mqtt.tls.enabled is true',
+    );
+  }
+  if (
+    mqtt.auth !== 'none' &&
+    mqtt.auth !== 'password' &&
+    !(mqtt.tls.enabled && mqtt.tls.requestClientCert && mqtt.tls.caFile)
+  ) {
+    throw new ConfigError(
+      `mqtt.tls: mqtt.auth ${mqtt.auth} needs tls.enabled, tls.requestClientCert and tls.caFile (the CA that signs device certificates)`,
+    );
+  }
+  return config;
+}
+
+const DevicesFileSchema = Type.Record(
+  Type.String({ pattern: ID_PATTERN }),
+  Type.Object(
+    { passwordHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })) },
+    { additionalProperties: false },
+  ),
+);
+
+/** Reads the devices file: `deviceId: { passwordHash: scrypt$... }` per device (see hash-password). */
+export function loadDevicesFile(path: string): Record<string, DeviceEntry> {
+  if (!path) return {};
+  const devices = loadConfig(Type.Object({ devices: DevicesFileSchema }), { file: path });
+  return devices.devices;
 }

@@ -47,7 +47,7 @@ export class KafkaSink implements Sink {
 
   async connect(): Promise<void> {
     if (this.options.createTopic) {
-      const admin = this.kafka.admin();
+      const admin = this.kafka.admin({ retry: { retries: 1 } });
       await admin.connect();
       try {
         await ensureTopic(

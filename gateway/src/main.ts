@@ -1,8 +1,9 @@
 import pino, { type Logger } from 'pino';
-import type { GatewayConfig } from './config.ts';
+import { type GatewayConfig, loadDevicesFile } from './config.ts';
 import { Forwarder } from './forwarder.ts';
 import { buildGatewayHttp } from './http.ts';
 import { KafkaSink } from './kafka-sink.ts';
+import { DeviceAuthenticator } from './mqtt-auth.ts';
 import { MqttSource } from './mqtt-source.ts';
 import { SqliteOutbox } from './sqlite-outbox.ts';
 
@@ -36,9 +37,14 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     batchSize: config.kafka.batchSize,
     log: logger.child({ module: 'forwarder' }),
   });
+  const { tls } = config.mqtt;
   const mqtt = new MqttSource({
     host: config.mqtt.host,
     port: config.mqtt.port,
+    maxClients: config.mqtt.maxClients,
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    auth: new DeviceAuthenticator(config.mqtt.auth, loadDevicesFile(config.mqtt.devicesFile)),
+    tls: tls.enabled ? { ...tls, caFile: tls.caFile || undefined } : undefined,
     outbox,
     onStored: () => forwarder.notify(),
     log: logger.child({ module: 'mqtt-source' }),

@@ -1,13 +1,25 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
-import { Aedes, type Client, type PublishPacket } from 'aedes';
+import type { Server } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { deviceOfDataTopic, parseJsonReading } from './json-reading.ts';
+import type { DeviceAuthenticator } from './mqtt-auth.ts';
+import {
+  CERTIFICATE_ID,
+  type LimitedStream,
+  startListeners,
+  type TlsListenerOptions,
+} from './mqtt-listeners.ts';
 import type { Outbox } from './ports.ts';
 
 export interface MqttSourceOptions {
   host: string;
   port: number;
+  tls?: TlsListenerOptions | undefined;
+  maxClients?: number;
+  maxPacketBytes?: number;
+  auth?: DeviceAuthenticator | undefined;
   outbox: Outbox;
   log: Logger;
   now?: () => number;
@@ -21,14 +33,19 @@ export interface MqttSourceCounters {
   duplicates: number;
   quarantined: number;
   failed: number;
+  /** Connections and publishes refused, by reason. */
+  rejected: Record<string, number>;
 }
+
+const DEVICE_ID = Symbol('deviceId');
+type AuthedClient = Client & { [DEVICE_ID]?: string };
 
 /**
  * The embedded MQTT broker (aedes). A data publish is committed to the outbox inside
  * `authorizePublish`, which aedes runs before it sends PUBACK (QoS 1) or PUBREC (QoS 2): a
- * device is acknowledged only for what is on disk. Undecodable payloads are quarantined
- * (kept, with the reason) and then acknowledged; a failed commit withholds the
- * acknowledgement, and aedes closes the connection so the device retries.
+ * device is acknowledged only for what is on disk. Undecodable payloads and publishes to
+ * another device's topics are quarantined (kept, with the reason); a failed commit withholds
+ * the acknowledgement and aedes closes the connection, so the device retries.
  */
 export class MqttSource {
   readonly counters: MqttSourceCounters = {
@@ -37,37 +54,112 @@ export class MqttSource {
     duplicates: 0,
     quarantined: 0,
     failed: 0,
+    rejected: {},
   };
   private broker: Aedes | undefined;
-  private server: Server | undefined;
+  private servers: Server[] = [];
   private readonly now: () => number;
 
   constructor(private readonly options: MqttSourceOptions) {
     this.now = options.now ?? Date.now;
   }
 
-  async start(): Promise<{ port: number }> {
+  async start(): Promise<{ port: number; tlsPort?: number }> {
+    const { auth, log } = this.options;
     const broker = await Aedes.createBroker({
       maxClientsIdLength: 64,
+      drainTimeout: 30_000,
+      authenticate: (client, username, password, done) => {
+        const certificateId = (client.conn as LimitedStream)[CERTIFICATE_ID];
+        const result = auth
+          ? auth.authenticate(client.id, username, password, certificateId)
+          : { ok: true as const, deviceId: undefined };
+        if (result.ok) {
+          (client as AuthedClient)[DEVICE_ID] = result.deviceId;
+          return done(null, true);
+        }
+        this.reject('auth-failed');
+        log.warn(
+          { clientId: client.id, username, reason: result.reason },
+          'MQTT authentication failed',
+        );
+        const error = new Error(result.reason) as AuthenticateError;
+        error.returnCode = 4; // bad user name or password
+        done(error, false);
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        if (!auth || auth.maySubscribe((client as AuthedClient)[DEVICE_ID], subscription.topic))
+          return done(null, subscription);
+        this.reject('subscribe-denied');
+        log.warn({ clientId: client.id, topic: subscription.topic }, 'subscription refused');
+        done(new Error('not authorised'));
+      },
       authorizePublish: (client, packet, done) => this.onPublish(client, packet, done),
     });
     this.broker = broker;
-    const server = createServer(broker.handle);
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
+    const { servers, ports } = await startListeners({
+      host: this.options.host,
+      port: this.options.port,
+      tls: this.options.tls,
+      maxClients: this.options.maxClients ?? 1000,
+      maxPacketBytes: this.options.maxPacketBytes ?? 65_536,
+      handle: (stream: Duplex) => broker.handle(stream),
+      onRejected: (reason, detail) => {
+        this.reject(reason);
+        log.warn(
+          { reason, remote: detail.remote, declaredBytes: detail.declared },
+          'MQTT connection refused',
+        );
+        if (detail.prefix) {
+          void this.keep(
+            `mqtt:${detail.remote ?? '?'}`,
+            'PACKET_TOO_LARGE',
+            `declared ${detail.declared} bytes`,
+            detail.prefix,
+          );
+        }
+      },
     });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : this.options.port;
-    this.options.log.info({ host: this.options.host, port }, 'MQTT broker listening');
-    return { port };
+    this.servers = servers;
+    log.info(
+      { host: this.options.host, port: ports[0], tlsPort: ports[1] },
+      'MQTT broker listening',
+    );
+    if (!auth || auth.mode === 'none')
+      log.warn('MQTT authentication is off: any client may publish as any device');
+    return { port: ports[0] as number, ...(ports[1] === undefined ? {} : { tlsPort: ports[1] }) };
   }
 
   async stop(): Promise<void> {
-    const { server, broker } = this;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+    const { broker } = this;
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+  }
+
+  private reject(reason: string): void {
+    this.counters.rejected[reason] = (this.counters.rejected[reason] ?? 0) + 1;
+  }
+
+  /** Quarantines input with its reason; resolves once it is on disk. */
+  private keep(
+    source: string,
+    code: string,
+    reason: string,
+    raw: Uint8Array | string,
+  ): Promise<void> {
+    return this.options.outbox
+      .quarantine({
+        source,
+        code,
+        reason,
+        raw: typeof raw === 'string' ? Buffer.from(raw) : raw,
+        receivedAt: this.now(),
+      })
+      .then(() => {
+        this.counters.quarantined += 1;
+      });
   }
 
   private onPublish(
@@ -75,14 +167,35 @@ export class MqttSource {
     packet: PublishPacket,
     done: (error?: Error | null) => void,
   ): void {
-    const deviceId = deviceOfDataTopic(packet.topic);
-    if (client === null || deviceId === undefined) {
+    if (client === null) {
+      done(null);
+      return;
+    }
+    const source = `mqtt:${client.id}:${packet.topic}`;
+    const deviceId = (client as AuthedClient)[DEVICE_ID];
+    if (this.options.auth && !this.options.auth.mayPublish(deviceId, packet.topic)) {
+      this.reject('publish-denied');
+      this.options.log.warn(
+        { clientId: client.id, topic: packet.topic },
+        'publish to a topic of another device refused',
+      );
+      const refuse = () => done(new Error('not authorised'));
+      this.keep(
+        source,
+        'UNAUTHORISED_TOPIC',
+        `client ${client.id} may not publish to ${packet.topic}`,
+        packet.payload,
+      ).then(refuse, refuse);
+      return;
+    }
+    const topicDevice = deviceOfDataTopic(packet.topic);
+    if (topicDevice === undefined) {
       done(null);
       return;
     }
     this.counters.received += 1;
     const receivedAt = this.now();
-    const parsed = parseJsonReading(deviceId, packet.payload, receivedAt);
+    const parsed = parseJsonReading(topicDevice, packet.payload, receivedAt);
     const write = parsed.ok
       ? this.options.outbox
           .append({
@@ -90,31 +203,19 @@ export class MqttSource {
             digest: createHash('sha1').update(packet.payload).digest('base64url'),
           })
           .then((outcome) => {
-            if (outcome === 'stored') {
-              this.counters.stored += 1;
-              this.options.onStored?.();
-            } else this.counters.duplicates += 1;
+            if (outcome === 'duplicate') {
+              this.counters.duplicates += 1;
+              return;
+            }
+            this.counters.stored += 1;
+            this.options.onStored?.();
           })
-      : this.options.outbox
-          .quarantine({
-            source: `mqtt:${client.id}:${packet.topic}`,
-            code: parsed.code,
-            reason: parsed.reason,
-            raw: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
-            receivedAt,
-          })
-          .then(() => {
-            this.counters.quarantined += 1;
-            this.options.log.warn(
-              {
-                clientId: client.id,
-                topic: packet.topic,
-                code: parsed.code,
-                reason: parsed.reason,
-              },
-              'payload quarantined',
-            );
-          });
+      : this.keep(source, parsed.code, parsed.reason, packet.payload).then(() => {
+          this.options.log.warn(
+            { clientId: client.id, topic: packet.topic, code: parsed.code, reason: parsed.reason },
+            'payload quarantined',
+          );
+        });
     write.then(
       () => done(null),
       (err: Error) => {
