@@ -10,6 +10,7 @@ export const GatewayConfigSchema = Type.Object({
   }),
   mqtt: Type.Object(
     {
+      embedded: Type.Boolean({ default: true }),
       host: Type.String({ default: '0.0.0.0' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
       maxClients: Type.Integer({ minimum: 1, default: 1000 }),
@@ -33,6 +34,20 @@ export const GatewayConfigSchema = Type.Object({
           keyFile: Type.String({ default: '' }),
           caFile: Type.String({ default: '' }),
           requestClientCert: Type.Boolean({ default: false }),
+        },
+        { default: {} },
+      ),
+      external: Type.Object(
+        {
+          url: Type.String({ default: '' }),
+          clientId: Type.String({ default: '' }),
+          username: Type.String({ default: '' }),
+          password: Type.String({ default: '' }),
+          caFile: Type.String({ default: '' }),
+          topics: Type.Array(Type.String({ minLength: 1 }), {
+            minItems: 1,
+            default: ['iot/v1/+/data'],
+          }),
         },
         { default: {} },
       ),
@@ -98,6 +113,9 @@ export const GATEWAY_ENV_KEYS: Record<string, string> = {
   MQTT_PORT: 'mqtt.port',
   MQTT_AUTH: 'mqtt.auth',
   MQTT_DEVICES_FILE: 'mqtt.devicesFile',
+  MQTT_EXTERNAL_URL: 'mqtt.external.url',
+  MQTT_EXTERNAL_USERNAME: 'mqtt.external.username',
+  MQTT_EXTERNAL_PASSWORD: 'mqtt.external.password',
   OUTBOX_PATH: 'outbox.path',
   GATEWAY_HTTP_PORT: 'http.port',
   LOG_LEVEL: 'log.level',
@@ -108,6 +126,11 @@ export function loadGatewayConfig(options: Omit<LoadConfigOptions, 'envKeys'>): 
   const { mqtt } = config;
   if ((mqtt.auth === 'password' || mqtt.auth === 'password-or-certificate') && !mqtt.devicesFile) {
     throw new ConfigError(`mqtt.devicesFile: required when mqtt.auth is ${mqtt.auth}`);
+  }
+  if (!mqtt.embedded && !mqtt.external.url) {
+    throw new ConfigError(
+      'mqtt.embedded is false and mqtt.external.url is empty: the gateway would have no input',
+    );
   }
   if (mqtt.tls.enabled && (!mqtt.tls.certFile || !mqtt.tls.keyFile)) {
     throw new ConfigError(

@@ -1,14 +1,14 @@
 import pino, { type Logger } from 'pino';
-import { type GatewayConfig, loadDevicesFile } from './config.ts';
+import type { GatewayConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
 import { buildGatewayHttp } from './http.ts';
 import { KafkaSink } from './kafka-sink.ts';
-import { DeviceAuthenticator } from './mqtt-auth.ts';
-import { MqttSource } from './mqtt-source.ts';
+import { startSources } from './sources.ts';
 import { SqliteOutbox } from './sqlite-outbox.ts';
 
 export interface RunningGateway {
-  mqttPort: number;
+  /** Embedded broker port (undefined when it is off). */
+  mqttPort: number | undefined;
   httpUrl: string;
   stop(): Promise<void>;
 }
@@ -37,20 +37,11 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     batchSize: config.kafka.batchSize,
     log: logger.child({ module: 'forwarder' }),
   });
-  const { tls } = config.mqtt;
-  const mqtt = new MqttSource({
-    host: config.mqtt.host,
-    port: config.mqtt.port,
-    maxClients: config.mqtt.maxClients,
-    maxPacketBytes: config.mqtt.maxPacketBytes,
-    auth: new DeviceAuthenticator(config.mqtt.auth, loadDevicesFile(config.mqtt.devicesFile)),
-    tls: tls.enabled ? { ...tls, caFile: tls.caFile || undefined } : undefined,
-    outbox,
-    onStored: () => forwarder.notify(),
-    log: logger.child({ module: 'mqtt-source' }),
-  });
+  const sources = await startSources(config, outbox, () => forwarder.notify(), logger);
+
+  let stopping = false;
   let kafkaConnected = false;
-  const connectKafka = async (): Promise<void> => {
+  const kafkaReady = (async () => {
     // Keep accepting readings while Kafka is unreachable: they wait in the outbox.
     for (let attempt = 1; !kafkaConnected && !stopping; attempt += 1) {
       try {
@@ -63,22 +54,21 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
         forwarder.start();
       } catch (err) {
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-        if (attempt === 1 || attempt % 10 === 0)
+        if (attempt === 1 || attempt % 10 === 0) {
           logger.warn({ err, attempt, retryInMs: delay }, 'Kafka unreachable; buffering');
+        }
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-  };
-  let stopping = false;
-  const { port: mqttPort } = await mqtt.start();
-  const kafkaReady = connectKafka();
+  })();
+
   const http = buildGatewayHttp(
     () => ({
       status: kafkaConnected && forwarder.lastError === undefined ? 'ok' : 'degraded',
       gatewayId: config.gatewayId,
       kafka: { connected: kafkaConnected, lastError: forwarder.lastError ?? null },
       outbox: { ...outbox.stats(), recoveredFrom: outbox.recovered ?? null },
-      mqtt: mqtt.counters,
+      ...sources.counters(),
       forwarder: forwarder.counters,
     }),
     logger,
@@ -87,12 +77,12 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   logger.info({ url: `${httpUrl}/health` }, 'health endpoint listening');
 
   return {
-    mqttPort,
+    mqttPort: sources.ports.mqtt,
     httpUrl,
     async stop() {
       stopping = true;
       logger.info('stopping');
-      await mqtt.stop();
+      await sources.stop();
       await forwarder.stop();
       await kafkaReady;
       await sink.disconnect().catch(() => undefined);

@@ -1,9 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import { deviceOfDataTopic, parseJsonReading } from './json-reading.ts';
+import {
+  type IngestContext,
+  type IngestCounters,
+  ingestPublish,
+  newIngestCounters,
+  quarantine,
+} from './ingest.ts';
 import type { DeviceAuthenticator } from './mqtt-auth.ts';
 import {
   CERTIFICATE_ID,
@@ -27,12 +32,7 @@ export interface MqttSourceOptions {
   onStored?: () => void;
 }
 
-export interface MqttSourceCounters {
-  received: number;
-  stored: number;
-  duplicates: number;
-  quarantined: number;
-  failed: number;
+export interface MqttSourceCounters extends IngestCounters {
   /** Connections and publishes refused, by reason. */
   rejected: Record<string, number>;
 }
@@ -48,20 +48,21 @@ type AuthedClient = Client & { [DEVICE_ID]?: string };
  * the acknowledgement and aedes closes the connection, so the device retries.
  */
 export class MqttSource {
-  readonly counters: MqttSourceCounters = {
-    received: 0,
-    stored: 0,
-    duplicates: 0,
-    quarantined: 0,
-    failed: 0,
-    rejected: {},
-  };
+  readonly counters: MqttSourceCounters = { ...newIngestCounters(), rejected: {} };
+  private readonly ingest: IngestContext;
   private broker: Aedes | undefined;
   private servers: Server[] = [];
   private readonly now: () => number;
 
   constructor(private readonly options: MqttSourceOptions) {
     this.now = options.now ?? Date.now;
+    this.ingest = {
+      outbox: options.outbox,
+      counters: this.counters,
+      log: options.log,
+      now: this.now,
+      onStored: options.onStored,
+    };
   }
 
   async start(): Promise<{ port: number; tlsPort?: number }> {
@@ -111,7 +112,8 @@ export class MqttSource {
           'MQTT connection refused',
         );
         if (detail.prefix) {
-          void this.keep(
+          void quarantine(
+            this.ingest,
             `mqtt:${detail.remote ?? '?'}`,
             'PACKET_TOO_LARGE',
             `declared ${detail.declared} bytes`,
@@ -142,26 +144,6 @@ export class MqttSource {
     this.counters.rejected[reason] = (this.counters.rejected[reason] ?? 0) + 1;
   }
 
-  /** Quarantines input with its reason; resolves once it is on disk. */
-  private keep(
-    source: string,
-    code: string,
-    reason: string,
-    raw: Uint8Array | string,
-  ): Promise<void> {
-    return this.options.outbox
-      .quarantine({
-        source,
-        code,
-        reason,
-        raw: typeof raw === 'string' ? Buffer.from(raw) : raw,
-        receivedAt: this.now(),
-      })
-      .then(() => {
-        this.counters.quarantined += 1;
-      });
-  }
-
   private onPublish(
     client: Client | null,
     packet: PublishPacket,
@@ -180,7 +162,8 @@ export class MqttSource {
         'publish to a topic of another device refused',
       );
       const refuse = () => done(new Error('not authorised'));
-      this.keep(
+      quarantine(
+        this.ingest,
         source,
         'UNAUTHORISED_TOPIC',
         `client ${client.id} may not publish to ${packet.topic}`,
@@ -188,41 +171,9 @@ export class MqttSource {
       ).then(refuse, refuse);
       return;
     }
-    const topicDevice = deviceOfDataTopic(packet.topic);
-    if (topicDevice === undefined) {
-      done(null);
-      return;
-    }
-    this.counters.received += 1;
-    const receivedAt = this.now();
-    const parsed = parseJsonReading(topicDevice, packet.payload, receivedAt);
-    const write = parsed.ok
-      ? this.options.outbox
-          .append({
-            ...parsed.reading,
-            digest: createHash('sha1').update(packet.payload).digest('base64url'),
-          })
-          .then((outcome) => {
-            if (outcome === 'duplicate') {
-              this.counters.duplicates += 1;
-              return;
-            }
-            this.counters.stored += 1;
-            this.options.onStored?.();
-          })
-      : this.keep(source, parsed.code, parsed.reason, packet.payload).then(() => {
-          this.options.log.warn(
-            { clientId: client.id, topic: packet.topic, code: parsed.code, reason: parsed.reason },
-            'payload quarantined',
-          );
-        });
-    write.then(
+    ingestPublish(this.ingest, source, packet.topic, packet.payload).then(
       () => done(null),
-      (err: Error) => {
-        this.counters.failed += 1;
-        this.options.log.error({ err, clientId: client.id }, 'commit failed; not acknowledging');
-        done(err);
-      },
+      (err: Error) => done(err),
     );
   }
 }

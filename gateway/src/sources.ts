@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.ts';
+import { loadDevicesFile } from './config.ts';
+import { ExternalMqttSource } from './external-mqtt-source.ts';
+import { DeviceAuthenticator } from './mqtt-auth.ts';
+import { MqttSource } from './mqtt-source.ts';
+import type { Outbox } from './ports.ts';
+
+export interface Sources {
+  embedded: MqttSource | undefined;
+  external: ExternalMqttSource | undefined;
+  /** Ports the embedded broker listens on. */
+  ports: { mqtt?: number; mqttTls?: number };
+  counters(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** Starts the configured inputs: the embedded broker and/or a subscription to an external one. */
+export async function startSources(
+  config: GatewayConfig,
+  outbox: Outbox,
+  onStored: () => void,
+  log: Logger,
+): Promise<Sources> {
+  const { mqtt: m } = config;
+  const embedded = m.embedded
+    ? new MqttSource({
+        host: m.host,
+        port: m.port,
+        maxClients: m.maxClients,
+        maxPacketBytes: m.maxPacketBytes,
+        auth: new DeviceAuthenticator(m.auth, loadDevicesFile(m.devicesFile)),
+        tls: m.tls.enabled ? { ...m.tls, caFile: m.tls.caFile || undefined } : undefined,
+        outbox,
+        onStored,
+        log: log.child({ module: 'mqtt-source' }),
+      })
+    : undefined;
+  const external = m.external.url
+    ? new ExternalMqttSource({
+        url: m.external.url,
+        clientId: m.external.clientId || config.gatewayId,
+        username: m.external.username || undefined,
+        password: m.external.password || undefined,
+        caFile: m.external.caFile || undefined,
+        topics: m.external.topics,
+        outbox,
+        onStored,
+        log: log.child({ module: 'external-mqtt' }),
+      })
+    : undefined;
+  const ports: Sources['ports'] = {};
+  if (embedded) {
+    const started = await embedded.start();
+    ports.mqtt = started.port;
+    if (started.tlsPort !== undefined) ports.mqttTls = started.tlsPort;
+  }
+  await external?.start();
+  return {
+    embedded,
+    external,
+    ports,
+    counters: () => ({
+      ...(embedded ? { mqtt: embedded.counters } : {}),
+      ...(external ? { mqttExternal: external.counters } : {}),
+    }),
+    async stop() {
+      await embedded?.stop();
+      await external?.stop();
+    },
+  };
+}
