@@ -1,0 +1,65 @@
+import { decodeRecord, type ReadingRecord } from '@iot-stream/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+
+/**
+ * Reads every record of a topic from the beginning up to its current end offsets, with an
+ * independent consumer group. Undecodable records make it throw: tests want to know.
+ */
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<ReadingRecord[]> {
+  const kafka = new Kafka({ brokers, clientId: 'test-reader', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+  for (const [p, high] of remaining) if (high === 0) remaining.delete(p);
+  const records: ReadingRecord[] = [];
+  if (remaining.size === 0) return records;
+  const consumer = kafka.consumer({
+    groupId: `reader-${Date.now()}-${Math.random()}`,
+    maxWaitTimeInMs: 200,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`readTopic(${topic}): timed out with ${records.length} records`)),
+      timeoutMs,
+    );
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          const decoded = decodeRecord(message.value);
+          if (!decoded.ok)
+            throw new Error(
+              `undecodable record at ${partition}/${message.offset}: ${decoded.reason}`,
+            );
+          records.push(decoded.record);
+          if (
+            Number(message.offset) + 1 >=
+            (remaining.get(partition) ?? Number.POSITIVE_INFINITY)
+          ) {
+            remaining.delete(partition);
+            if (remaining.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return records;
+}
+
+/** Key for "this exact reading of this device": device, session and per-session sequence. */
+export const readingKey = (
+  deviceId: string,
+  session: number | undefined,
+  seq: number | undefined,
+) => `${deviceId}/${session ?? '-'}/${seq ?? '-'}`;
