@@ -78,6 +78,9 @@ export const GatewayConfigSchema = Type.Object({
         default: ['127.0.0.1:9092'],
       }),
       topic: Type.String({ minLength: 1, default: 'iot.readings' }),
+      statusTopic: Type.String({ minLength: 1, default: 'iot.gateway-status' }),
+      statusIntervalMs: Type.Integer({ minimum: 1000, default: 10_000 }),
+      compression: Type.Union([Type.Literal('gzip'), Type.Literal('none')], { default: 'gzip' }),
       clientId: Type.String({ default: 'iot-gateway' }),
       batchSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
       createTopic: Type.Boolean({ default: true }),
@@ -89,6 +92,7 @@ export const GatewayConfigSchema = Type.Object({
     {
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }),
+      maxBacklogAgeMs: Type.Integer({ minimum: 0, default: 300_000 }),
     },
     { default: {} },
   ),

@@ -1,19 +1,46 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type GatewaySnapshot, readiness } from './snapshot.ts';
 
-export interface GatewayHealth {
-  status: 'ok' | 'degraded';
-  [key: string]: unknown;
+export interface GatewayHttpOptions {
+  snapshot: () => GatewaySnapshot;
+  metrics: Registry;
+  maxBacklogAgeMs: number;
+  log: Logger;
 }
 
-/** The gateway's small HTTP surface: `GET /health` (liveness plus the counters operators need). */
-export function buildGatewayHttp(health: () => GatewayHealth, log: Logger) {
+/**
+ * The gateway's HTTP surface:
+ * - `GET /health/live`: 200 while the process runs (a liveness probe must not restart a
+ *   gateway that is buffering through an uplink outage);
+ * - `GET /health/ready`: 200 when the outbox takes writes, Kafka answers and the backlog is
+ *   younger than `maxBacklogAgeMs`, else 503;
+ * - `GET /health`: the full snapshot plus those checks, with the readiness status code;
+ * - `GET /metrics`: Prometheus text.
+ */
+export function buildGatewayHttp(options: GatewayHttpOptions) {
   const app = Fastify({
-    loggerInstance: log.child({ module: 'http' }),
+    loggerInstance: options.log.child({ module: 'http' }),
     logController: new LogController({ disableRequestLogging: true }),
   });
-  // Always 200 while the process runs (a liveness probe must not restart a gateway that is
-  // buffering through an uplink outage); `status` says whether it is forwarding.
-  app.get('/health', async () => health());
+  const check = () => {
+    const snapshot = options.snapshot();
+    return { snapshot, ...readiness(snapshot, options.maxBacklogAgeMs) };
+  };
+  app.get('/health/live', async () => ({ live: true }));
+  app.get('/health/ready', async (_req, reply) => {
+    const { ready, checks } = check();
+    return reply.code(ready ? 200 : 503).send({ ready, checks });
+  });
+  app.get('/health', async (_req, reply) => {
+    const { snapshot, ready, checks } = check();
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ok' : 'degraded', live: true, ready, checks, ...snapshot });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    return reply.type(options.metrics.contentType).send(await options.metrics.metrics());
+  });
   return app;
 }

@@ -8,6 +8,8 @@ export interface IngestCounters {
   stored: number;
   duplicates: number;
   quarantined: number;
+  /** Quarantined input by reason code. */
+  quarantinedByReason: Record<string, number>;
   failed: number;
 }
 
@@ -16,6 +18,7 @@ export const newIngestCounters = (): IngestCounters => ({
   stored: 0,
   duplicates: 0,
   quarantined: 0,
+  quarantinedByReason: {},
   failed: 0,
 });
 
@@ -84,4 +87,5 @@ export async function quarantine(
     receivedAt: ctx.now(),
   });
   ctx.counters.quarantined += 1;
+  ctx.counters.quarantinedByReason[code] = (ctx.counters.quarantinedByReason[code] ?? 0) + 1;
 }

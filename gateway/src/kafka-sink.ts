@@ -5,7 +5,13 @@ import {
   RECORD_SCHEMA_VERSION,
   RECORD_VERSION_HEADER,
 } from '@iot-stream/contracts';
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OutboxRow, Sink } from './ports.ts';
 
@@ -13,6 +19,8 @@ export interface KafkaSinkOptions {
   brokers: readonly string[];
   clientId: string;
   topic: string;
+  statusTopic: string;
+  compression: 'gzip' | 'none';
   gatewayId: string;
   createTopic: boolean;
   topicPartitions: number;
@@ -27,6 +35,8 @@ export interface KafkaSinkOptions {
 export class KafkaSink implements Sink {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
+  /** Status records go through their own producer: one send in flight per idempotent producer. */
+  private readonly statusProducer: Producer;
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.kafka = new Kafka({
@@ -42,6 +52,19 @@ export class KafkaSink implements Sink {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5 },
+    });
+    this.statusProducer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 2 },
+    });
+  }
+
+  async sendStatus(gatewayId: string, record: object): Promise<void> {
+    await this.statusProducer.send({
+      topic: this.options.statusTopic,
+      acks: -1,
+      messages: [{ key: gatewayId, value: JSON.stringify(record) }],
     });
   }
 
@@ -61,12 +84,15 @@ export class KafkaSink implements Sink {
       }
     }
     await this.producer.connect();
+    await this.statusProducer.connect();
   }
 
   async send(rows: readonly OutboxRow[]): Promise<void> {
     await this.producer.send({
       topic: this.options.topic,
       acks: -1,
+      compression:
+        this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: rows.map((row) => ({
         key: row.deviceId,
         value: encodeRecord({
@@ -86,6 +112,7 @@ export class KafkaSink implements Sink {
   }
 
   async disconnect(): Promise<void> {
+    await this.statusProducer.disconnect();
     await this.producer.disconnect();
   }
 }

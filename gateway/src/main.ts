@@ -3,8 +3,11 @@ import type { GatewayConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
 import { buildGatewayHttp } from './http.ts';
 import { KafkaSink } from './kafka-sink.ts';
+import { buildMetrics } from './metrics.ts';
+import type { GatewaySnapshot } from './snapshot.ts';
 import { startSources } from './sources.ts';
 import { SqliteOutbox } from './sqlite-outbox.ts';
+import { StatusReporter } from './status-reporter.ts';
 
 export interface RunningGateway {
   /** Embedded broker port (undefined when it is off). */
@@ -62,17 +65,37 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     }
   })();
 
-  const http = buildGatewayHttp(
-    () => ({
-      status: kafkaConnected && forwarder.lastError === undefined ? 'ok' : 'degraded',
+  const startedAt = Date.now();
+  const snapshot = (): GatewaySnapshot => {
+    const time = Date.now();
+    const stats = outbox.stats();
+    return {
       gatewayId: config.gatewayId,
+      time,
+      startedAt,
       kafka: { connected: kafkaConnected, lastError: forwarder.lastError ?? null },
-      outbox: { ...outbox.stats(), recoveredFrom: outbox.recovered ?? null },
-      ...sources.counters(),
-      forwarder: forwarder.counters,
-    }),
-    logger,
-  );
+      outbox: {
+        ...stats,
+        oldestAgeMs: stats.oldestReceivedAt === null ? null : time - stats.oldestReceivedAt,
+        lastWriteError: outbox.lastWriteError ?? null,
+        recoveredFrom: outbox.recovered ?? null,
+      },
+      sources: sources.counters(),
+      forwarder: { ...forwarder.counters },
+    };
+  };
+  const status = new StatusReporter({
+    intervalMs: config.kafka.statusIntervalMs,
+    snapshot,
+    send: (record) => sink.sendStatus(config.gatewayId, record),
+    log: logger.child({ module: 'status' }),
+  });
+  const http = buildGatewayHttp({
+    snapshot,
+    metrics: buildMetrics(snapshot),
+    maxBacklogAgeMs: config.http.maxBacklogAgeMs,
+    log: logger,
+  });
   const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
   logger.info({ url: `${httpUrl}/health` }, 'health endpoint listening');
 
@@ -83,6 +106,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       stopping = true;
       logger.info('stopping');
       await sources.stop();
+      status.stop();
       await forwarder.stop();
       await kafkaReady;
       await sink.disconnect().catch(() => undefined);

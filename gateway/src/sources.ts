@@ -5,13 +5,14 @@ import { ExternalMqttSource } from './external-mqtt-source.ts';
 import { DeviceAuthenticator } from './mqtt-auth.ts';
 import { MqttSource } from './mqtt-source.ts';
 import type { Outbox } from './ports.ts';
+import type { GatewaySnapshot } from './snapshot.ts';
 
 export interface Sources {
   embedded: MqttSource | undefined;
   external: ExternalMqttSource | undefined;
   /** Ports the embedded broker listens on. */
   ports: { mqtt?: number; mqttTls?: number };
-  counters(): Record<string, unknown>;
+  counters(): GatewaySnapshot['sources'];
   stop(): Promise<void>;
 }
 

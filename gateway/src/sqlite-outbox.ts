@@ -56,6 +56,8 @@ const MAINTENANCE_EVERY_MS = 1000;
 export class SqliteOutbox implements Outbox {
   /** Set when the file was corrupt at start-up and moved aside. */
   readonly recovered: { movedTo: string; reason: string } | undefined;
+  /** The last commit's error, cleared by the next successful commit: readiness reads it. */
+  lastWriteError: string | undefined;
   private readonly db: Database.Database;
   private readonly stmt: OutboxStatements;
   private readonly options: Required<Omit<SqliteOutboxOptions, 'path' | 'synchronous'>>;
@@ -172,9 +174,11 @@ export class SqliteOutbox implements Outbox {
     } catch (err) {
       Object.assign(this, before); // the transaction rolled back: so do the counters
       const error = outboxWriteFailed(err);
+      this.lastWriteError = error.message;
       for (const op of ops) op.fail(error);
       return;
     }
+    this.lastWriteError = undefined;
     ops.forEach((op, i) => {
       const outcome = outcomes[i];
       if (op.kind === 'quarantine') op.done();

@@ -1,0 +1,104 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { buildGatewayHttp } from '../src/http.ts';
+import { newIngestCounters } from '../src/ingest.ts';
+import { buildMetrics } from '../src/metrics.ts';
+import type { GatewaySnapshot } from '../src/snapshot.ts';
+
+function snapshot(over: Partial<GatewaySnapshot> = {}): GatewaySnapshot {
+  return {
+    gatewayId: 'gw-1',
+    time: 100_000,
+    startedAt: 1,
+    kafka: { connected: true, lastError: null },
+    outbox: {
+      backlogRows: 3,
+      backlogBytes: 4096,
+      oldestReceivedAt: 99_000,
+      oldestAgeMs: 1000,
+      quarantined: 2,
+      drops: { ttl: 4 },
+      lastWriteError: null,
+      recoveredFrom: null,
+    },
+    sources: {
+      mqtt: {
+        ...newIngestCounters(),
+        received: 10,
+        stored: 7,
+        duplicates: 1,
+        quarantined: 2,
+        quarantinedByReason: { PAYLOAD_NOT_JSON: 2 },
+        rejected: { 'auth-failed': 5 },
+      },
+    },
+    forwarder: { forwarded: 6, batches: 2, failures: 1 },
+    ...over,
+  };
+}
+
+function app(s: GatewaySnapshot) {
+  return buildGatewayHttp({
+    snapshot: () => s,
+    metrics: buildMetrics(() => s),
+    maxBacklogAgeMs: 60_000,
+    log: pino({ level: 'silent' }),
+  });
+}
+
+describe('gateway HTTP', () => {
+  it('is live and ready when everything is fine', async () => {
+    const a = app(snapshot());
+    expect((await a.inject('/health/live')).statusCode).toBe(200);
+    const ready = await a.inject('/health/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      ready: true,
+      checks: { outboxWritable: true, kafkaReachable: true, backlogAgeOk: true },
+    });
+    expect((await a.inject('/health')).json()).toMatchObject({
+      status: 'ok',
+      gatewayId: 'gw-1',
+      outbox: { backlogRows: 3 },
+    });
+  });
+
+  it.each([
+    ['Kafka is unreachable', { kafka: { connected: false, lastError: null } }, 'kafkaReachable'],
+    [
+      'the outbox cannot write',
+      { outbox: { ...snapshot().outbox, lastWriteError: 'disk full' } },
+      'outboxWritable',
+    ],
+    [
+      'the backlog is too old',
+      { outbox: { ...snapshot().outbox, oldestAgeMs: 120_000 } },
+      'backlogAgeOk',
+    ],
+  ])('is not ready when %s, but still live', async (_name, over, failing) => {
+    const a = app(snapshot(over as Partial<GatewaySnapshot>));
+    const res = await a.inject('/health/ready');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().checks[failing]).toBe(false);
+    expect((await a.inject('/health/live')).statusCode).toBe(200);
+  });
+
+  it('serves Prometheus metrics with the documented names', async () => {
+    const text = (await app(snapshot()).inject('/metrics')).body;
+    for (const line of [
+      'iot_gateway_readings_received_total{source="mqtt"} 10',
+      'iot_gateway_readings_acknowledged_total{source="mqtt"} 8',
+      'iot_gateway_quarantined_total{reason="PAYLOAD_NOT_JSON"} 2',
+      'iot_gateway_rejected_total{reason="auth-failed"} 5',
+      'iot_gateway_dropped_total{reason="ttl"} 4',
+      'iot_gateway_forwarded_total 6',
+      'iot_gateway_backlog_rows 3',
+      'iot_gateway_backlog_bytes 4096',
+      'iot_gateway_backlog_oldest_age_seconds 1',
+      'iot_gateway_kafka_connected 1',
+    ]) {
+      expect(text).toContain(line);
+    }
+    expect(text).toContain('process_resident_memory_bytes');
+  });
+});
