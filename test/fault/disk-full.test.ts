@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 interface Health {
-  mqtt: { failed: number };
+  sources: { mqtt: { failed: number } };
   outbox: { backlogRows: number };
 }
 
@@ -72,7 +72,7 @@ describe('outbox on a full disk', () => {
     });
     device.start();
     const deadline = Date.now() + 90_000;
-    while ((await health()).mqtt.failed === 0) {
+    while ((await health()).sources.mqtt.failed === 0) {
       if (Date.now() > deadline)
         throw new Error(`the disk never filled: ${acked.size} acknowledged`);
       await new Promise((r) => setTimeout(r, 200));
