@@ -1,59 +1,30 @@
-import { ID_PATTERN, MetricSchema } from '@iot-stream/contracts';
-import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { parseJsonData, parseTopic } from '@iot-stream/firmware-protocol';
 import type { IncomingReading } from './ports.ts';
 
-/** The JSON data payload a device publishes on `iot/v1/{deviceId}/data` (see the protocol SPEC). */
-const JsonDataSchema = Type.Object({
-  session: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
-  seq: Type.Integer({ minimum: 0, maximum: 0xffff }),
-  time: Type.Optional(Type.Integer({ minimum: 0 })),
-  metrics: Type.Record(Type.String({ pattern: ID_PATTERN }), MetricSchema, {
-    minProperties: 1,
-    maxProperties: 64,
-  }),
-});
-const check = TypeCompiler.Compile(JsonDataSchema);
-
-const DATA_TOPIC = /^iot\/v1\/([A-Za-z0-9._-]{1,64})\/data$/;
-
+/** The device id of a JSON data topic (`iot/v1/{deviceId}/data`, SPEC [FP-7]); else undefined. */
 export function deviceOfDataTopic(topic: string): string | undefined {
-  return DATA_TOPIC.exec(topic)?.[1];
+  const parsed = parseTopic(topic);
+  return parsed?.kind === 'data' ? parsed.deviceId : undefined;
 }
 
 export type ParseOutcome =
   | { ok: true; reading: IncomingReading }
-  | { ok: false; code: 'PAYLOAD_NOT_JSON' | 'PAYLOAD_INVALID'; reason: string };
+  | { ok: false; code: string; reason: string };
 
-/** Parses a JSON data payload. Never throws; a failure carries a stable code and a reason. */
+/**
+ * Parses a JSON data payload with the protocol's own parser. Never throws; a failure carries
+ * the protocol's error code (`JSON_INVALID`, `PAYLOAD_INVALID`) and a reason naming the field.
+ */
 export function parseJsonReading(
   deviceId: string,
   payload: Uint8Array | string,
   receivedAt: number,
 ): ParseOutcome {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
-  } catch (err) {
-    return { ok: false, code: 'PAYLOAD_NOT_JSON', reason: (err as Error).message };
-  }
-  if (!check.Check(doc)) {
-    const e = check.Errors(doc).First();
-    return {
-      ok: false,
-      code: 'PAYLOAD_INVALID',
-      reason: e ? `${e.path || '/'}: ${e.message}` : 'does not match the data schema',
-    };
-  }
+  const parsed = parseJsonData(payload);
+  if (!parsed.ok) return parsed;
+  const { session, seq, time, metrics } = parsed.reading;
   return {
     ok: true,
-    reading: {
-      deviceId,
-      session: doc.session,
-      seq: doc.seq,
-      time: doc.time ?? receivedAt,
-      receivedAt,
-      metrics: doc.metrics,
-    },
+    reading: { deviceId, session, seq, time: time ?? receivedAt, receivedAt, metrics },
   };
 }

@@ -30,7 +30,14 @@ export interface ListenerOptions {
 
 /** The client certificate's subject CN, when the TLS layer verified it. */
 export const CERTIFICATE_ID = Symbol('certificateId');
-export type LimitedStream = Duplex & { [CERTIFICATE_ID]?: string; remoteAddress?: string };
+/** The first bytes a connection sent, kept so a protocol error can quarantine them. */
+export const RAW_PREFIX = Symbol('rawPrefix');
+const PREFIX_BYTES = 512;
+export type LimitedStream = Duplex & {
+  [CERTIFICATE_ID]?: string;
+  [RAW_PREFIX]?: Buffer;
+  remoteAddress?: string;
+};
 
 /**
  * Plain TCP and optional TLS listeners for the MQTT broker. Every connection passes a
@@ -60,6 +67,14 @@ export async function startListeners(
     const stream = Duplex.from({ readable: limit, writable: socket }) as LimitedStream;
     stream.on('error', () => socket.destroy());
     stream.remoteAddress = socket.remoteAddress;
+    const keepPrefix = (chunk: Buffer) => {
+      const kept = stream[RAW_PREFIX];
+      stream[RAW_PREFIX] = kept
+        ? Buffer.concat([kept, chunk]).subarray(0, PREFIX_BYTES)
+        : chunk.subarray(0, PREFIX_BYTES);
+      if ((stream[RAW_PREFIX] as Buffer).length >= PREFIX_BYTES) socket.off('data', keepPrefix);
+    };
+    socket.on('data', keepPrefix);
     const tls = socket as TLSSocket;
     if (tls.encrypted && tls.authorized) {
       const cn = tls.getPeerCertificate()?.subject?.CN;

@@ -1,5 +1,6 @@
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { IotError } from '@iot-stream/contracts';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import {
@@ -13,6 +14,7 @@ import type { DeviceAuthenticator } from './mqtt-auth.ts';
 import {
   CERTIFICATE_ID,
   type LimitedStream,
+  RAW_PREFIX,
   startListeners,
   type TlsListenerOptions,
 } from './mqtt-listeners.ts';
@@ -93,10 +95,33 @@ export class MqttSource {
           return done(null, subscription);
         this.reject('subscribe-denied');
         log.warn({ clientId: client.id, topic: subscription.topic }, 'subscription refused');
-        done(new Error('not authorised'));
+        done(notAuthorised());
       },
       authorizePublish: (client, packet, done) => this.onPublish(client, packet, done),
     });
+    const onProtocolError = (client: Client, err: Error & { code?: unknown }) => {
+      // System errors (ECONNRESET...) and the gateway's own refusals carry a code; an error
+      // without one comes from the MQTT parser or a client that never sent CONNECT.
+      if (typeof err.code === 'string') {
+        this.reject('connection-error');
+        return;
+      }
+      this.reject('protocol-error');
+      const conn = client.conn as LimitedStream;
+      log.warn(
+        { clientId: client.id, remote: conn.remoteAddress, reason: err.message },
+        'MQTT protocol error; connection closed',
+      );
+      void quarantine(
+        this.ingest,
+        `mqtt:${conn.remoteAddress ?? '?'}`,
+        'MQTT_PROTOCOL_ERROR',
+        err.message,
+        conn[RAW_PREFIX] ?? Buffer.alloc(0),
+      );
+    };
+    broker.on('clientError', onProtocolError);
+    broker.on('connectionError', onProtocolError);
     this.broker = broker;
     const { servers, ports } = await startListeners({
       host: this.options.host,
@@ -161,7 +186,7 @@ export class MqttSource {
         { clientId: client.id, topic: packet.topic },
         'publish to a topic of another device refused',
       );
-      const refuse = () => done(new Error('not authorised'));
+      const refuse = () => done(notAuthorised());
       quarantine(
         this.ingest,
         source,
@@ -176,4 +201,8 @@ export class MqttSource {
       (err: Error) => done(err),
     );
   }
+}
+
+function notAuthorised(): IotError {
+  return new IotError('NOT_AUTHORISED', 'not authorised');
 }

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { IotError } from '@iot-stream/contracts';
 
 /**
  * Watches an MQTT byte stream and stops it at the first packet whose declared size exceeds
@@ -35,7 +36,7 @@ export class PacketSizeLimit extends Transform {
       if (last & 0x80 && this.header.length < 5) continue;
       if (last & 0x80) {
         this.onViolation(Number.NaN, chunk.subarray(0, Math.min(chunk.length, 1024)));
-        done(new Error('malformed MQTT remaining length'));
+        done(new IotError('MQTT_BAD_LENGTH', 'malformed MQTT remaining length'));
         return;
       }
       let length = 0;
@@ -47,7 +48,12 @@ export class PacketSizeLimit extends Transform {
           total,
           chunk.subarray(Math.max(0, i - this.header.length), Math.min(chunk.length, i + 1024)),
         );
-        done(new Error(`MQTT packet of ${total} bytes exceeds the limit of ${this.maxBytes}`));
+        done(
+          new IotError(
+            'PACKET_TOO_LARGE',
+            `MQTT packet of ${total} bytes exceeds the limit of ${this.maxBytes}`,
+          ),
+        );
         return;
       }
       this.remaining = length;

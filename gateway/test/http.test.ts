@@ -28,7 +28,7 @@ function snapshot(over: Partial<GatewaySnapshot> = {}): GatewaySnapshot {
         stored: 7,
         duplicates: 1,
         quarantined: 2,
-        quarantinedByReason: { PAYLOAD_NOT_JSON: 2 },
+        quarantinedByReason: { JSON_INVALID: 2 },
         rejected: { 'auth-failed': 5 },
       },
     },
@@ -88,7 +88,7 @@ describe('gateway HTTP', () => {
     for (const line of [
       'iot_gateway_readings_received_total{source="mqtt"} 10',
       'iot_gateway_readings_acknowledged_total{source="mqtt"} 8',
-      'iot_gateway_quarantined_total{reason="PAYLOAD_NOT_JSON"} 2',
+      'iot_gateway_quarantined_total{reason="JSON_INVALID"} 2',
       'iot_gateway_rejected_total{reason="auth-failed"} 5',
       'iot_gateway_dropped_total{reason="ttl"} 4',
       'iot_gateway_forwarded_total 6',

@@ -18,7 +18,7 @@ describe('JSON data payload', () => {
   });
 
   it.each([
-    ['not JSON', '{', 'PAYLOAD_NOT_JSON'],
+    ['not JSON', '{', 'JSON_INVALID'],
     ['no seq', '{"metrics":{"t":{"value":1}}}', 'PAYLOAD_INVALID'],
     ['seq out of range', '{"seq":70000,"metrics":{"t":{"value":1}}}', 'PAYLOAD_INVALID'],
     ['no metrics', '{"seq":1,"metrics":{}}', 'PAYLOAD_INVALID'],

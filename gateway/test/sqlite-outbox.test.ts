@@ -77,7 +77,7 @@ describe('SqliteOutbox', () => {
     const outbox = new SqliteOutbox({ path });
     await outbox.quarantine({
       source: 'mqtt:x',
-      code: 'PAYLOAD_NOT_JSON',
+      code: 'JSON_INVALID',
       reason: 'bad',
       raw: Buffer.from([1, 2, 3]),
       receivedAt: 5,
@@ -87,7 +87,7 @@ describe('SqliteOutbox', () => {
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT source, code, reason, raw FROM quarantine').get()).toEqual({
       source: 'mqtt:x',
-      code: 'PAYLOAD_NOT_JSON',
+      code: 'JSON_INVALID',
       reason: 'bad',
       raw: Buffer.from([1, 2, 3]),
     });
