@@ -6,6 +6,8 @@ import { startHub } from './main.ts';
 const HELP = `iot-hub: consumes readings from Kafka, writes them to InfluxDB, answers REST queries.
 
 Usage: iot-hub [--config FILE] [options]
+       iot-hub backtest (--detector NAME | --rules FILE) < series.csv > scored.csv
+                        score a recorded series with the live detectors (see --help there)
 
 Options:
   -c, --config FILE     YAML configuration file (see README.md, "Hub configuration")
@@ -24,6 +26,11 @@ Precedence: flags > environment > config file > defaults. Stops cleanly on SIGIN
 `;
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'backtest') {
+    const { backtestCommand } = await import('./backtest/command.ts');
+    process.exitCode = await backtestCommand(argv.slice(1), process);
+    return;
+  }
   const { values } = parseArgs({
     args: argv,
     options: {

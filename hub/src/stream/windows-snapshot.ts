@@ -1,0 +1,118 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { RecentIds } from './recent-ids.ts';
+import { checkState } from './state.ts';
+import type { WindowState } from './window-state.ts';
+import type { WindowCounters } from './windows-types.ts';
+
+/** What the window engine keeps per device. */
+export interface DeviceWindows {
+  /** Greatest event time seen (the watermark is this minus the out-of-orderness). */
+  maxTime: number | null;
+  /** Newest receivedAt seen (gateway clock), for closing the windows of silent devices. */
+  lastArrival: number | null;
+  ids: RecentIds;
+  /** Open and recently final windows, by `${metric}|${windowMs}|${start}`. */
+  windows: Map<string, WindowState>;
+  /** windowMs -> windows starting before this were evicted; readings for them are skipped. */
+  sealed: Map<number, number>;
+  /** Watermark at which some window must be finalised or forgotten (derived, not saved). */
+  nextDeadline: number;
+}
+
+const WindowStateSchema = Type.Object({
+  metric: Type.String(),
+  unit: Type.Optional(Type.String()),
+  windowMs: Type.Integer({ minimum: 1 }),
+  start: Type.Number(),
+  count: Type.Integer({ minimum: 1 }),
+  mean: Type.Number(),
+  m2: Type.Number({ minimum: 0 }),
+  min: Type.Number(),
+  max: Type.Number(),
+  last: Type.Number(),
+  lastTime: Type.Number(),
+  lastTie: Type.Number(),
+  final: Type.Boolean(),
+  revision: Type.Integer({ minimum: 0 }),
+});
+
+const Count = Type.Integer({ minimum: 0 });
+
+export const WindowsSnapshotSchema = Type.Object({
+  v: Type.Literal(1),
+  counters: Type.Object({
+    records: Count,
+    duplicates: Count,
+    late: Count,
+    tooLate: Count,
+    corrections: Count,
+    finalised: Count,
+    evictedDevices: Count,
+    evictedWindows: Count,
+    sealedSkips: Count,
+  }),
+  /** Least recently active device first, as the eviction order requires. */
+  devices: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      maxTime: Type.Union([Type.Number(), Type.Null()]),
+      lastArrival: Type.Union([Type.Number(), Type.Null()]),
+      ids: Type.Array(Type.String()),
+      sealed: Type.Array(Type.Tuple([Type.Integer({ minimum: 1 }), Type.Number()])),
+      windows: Type.Array(WindowStateSchema),
+    }),
+  ),
+});
+
+/** JSON-serialisable state of a TumblingWindows engine. */
+export type WindowsSnapshot = Static<typeof WindowsSnapshotSchema>;
+
+export function snapshotWindows(
+  devices: ReadonlyMap<string, DeviceWindows>,
+  counters: WindowCounters,
+): WindowsSnapshot {
+  return {
+    v: 1,
+    counters: { ...counters },
+    devices: [...devices].map(([id, d]) => ({
+      id,
+      maxTime: d.maxTime,
+      lastArrival: d.lastArrival,
+      ids: d.ids.snapshot(),
+      sealed: [...d.sealed],
+      windows: [...d.windows.values()].map((w) => ({ ...w })),
+    })),
+  };
+}
+
+/**
+ * Rebuilds the engine's state. Windows of a size the engine is no longer configured for are
+ * dropped; everything else continues exactly where the snapshot was taken.
+ */
+export function restoreWindows(
+  snapshot: unknown,
+  sizes: ReadonlySet<number>,
+  idCapacity: number,
+  deadline: (w: WindowState) => number,
+): { devices: Map<string, DeviceWindows>; counters: WindowCounters } {
+  const s = checkState(WindowsSnapshotSchema, snapshot, 'window engine');
+  const devices = new Map<string, DeviceWindows>();
+  for (const d of s.devices) {
+    const windows = new Map<string, WindowState>();
+    let nextDeadline = Number.POSITIVE_INFINITY;
+    for (const w of d.windows) {
+      if (!sizes.has(w.windowMs)) continue;
+      windows.set(`${w.metric}|${w.windowMs}|${w.start}`, { ...w });
+      nextDeadline = Math.min(nextDeadline, deadline(w));
+    }
+    devices.set(d.id, {
+      maxTime: d.maxTime,
+      lastArrival: d.lastArrival,
+      ids: RecentIds.restore(idCapacity, d.ids),
+      windows,
+      sealed: new Map(d.sealed),
+      nextDeadline,
+    });
+  }
+  return { devices, counters: { ...s.counters } };
+}

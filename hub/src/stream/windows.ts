@@ -1,0 +1,255 @@
+import type { ReadingRecord } from '@iot-stream/contracts';
+import { RecentIds, recordIds } from './recent-ids.ts';
+import { classifyLateness, watermarkOf } from './watermark.ts';
+import {
+  type Aggregate,
+  addValue,
+  alignStart,
+  newWindow,
+  toAggregate,
+  type WindowState,
+} from './window-state.ts';
+import {
+  type DeviceWindows,
+  restoreWindows,
+  snapshotWindows,
+  type WindowsSnapshot,
+} from './windows-snapshot.ts';
+import {
+  type AddResult,
+  byWindow,
+  emptyWindowCounters,
+  resolveOptions,
+  type TumblingWindowsOptions,
+  type WindowCounters,
+} from './windows-types.ts';
+
+/**
+ * Tumbling aggregates per device, metric and window size, in event time, with per-device
+ * watermarks, allowed lateness and duplicate detection. Pure and deterministic: the same
+ * records in the same order give the same outputs and the same snapshot.
+ */
+export class TumblingWindows {
+  counters: WindowCounters = emptyWindowCounters();
+  private devices = new Map<string, DeviceWindows>();
+  private readonly sizes: number[];
+  private readonly ooo: number;
+  private readonly lateness: number;
+  private readonly maxDevices: number;
+  private readonly maxWindows: number;
+  private readonly dedup: number;
+
+  constructor(options: TumblingWindowsOptions) {
+    ({
+      sizes: this.sizes,
+      ooo: this.ooo,
+      lateness: this.lateness,
+      maxDevices: this.maxDevices,
+      maxWindows: this.maxWindows,
+      dedup: this.dedup,
+    } = resolveOptions(options));
+  }
+
+  add(record: ReadingRecord): AddResult {
+    this.counters.records += 1;
+    const out: Aggregate[] = [];
+    const device = this.device(record.deviceId, out);
+    const ids = recordIds(record);
+    if (ids.some((id) => device.ids.has(id))) {
+      this.counters.duplicates += 1;
+      return { duplicate: true, late: false, aggregates: out };
+    }
+    for (const id of ids) device.ids.add(id);
+    const wm = watermarkOf(device.maxTime, this.ooo);
+    const lateness = classifyLateness(record.time, wm, this.lateness);
+    if (lateness === 'too-late') {
+      this.counters.tooLate += 1;
+      const lateByMs = wm - record.time;
+      const reason = `event time ${record.time} is ${lateByMs} ms behind the watermark ${wm}, more than the allowed lateness of ${this.lateness} ms`;
+      return {
+        duplicate: false,
+        late: true,
+        tooLate: { code: 'TOO_LATE', reason, watermark: wm, lateByMs },
+        aggregates: out,
+      };
+    }
+    if (lateness === 'late') this.counters.late += 1;
+    for (const [metric, m] of Object.entries(record.metrics)) {
+      for (const size of this.sizes) {
+        const w = this.windowFor(record.deviceId, device, metric, size, record.time, out);
+        if (w === undefined) continue;
+        addValue(w, m.value, m.unit, record.time, record.gatewaySeq);
+        if (w.final) {
+          w.revision += 1;
+          this.counters.corrections += 1;
+          out.push(toAggregate(record.deviceId, w, true));
+        } else if (w.start + w.windowMs <= wm) {
+          w.final = true; // a late reading opened a window the watermark already passed
+          this.counters.finalised += 1;
+          out.push(toAggregate(record.deviceId, w, true));
+        }
+        device.nextDeadline = Math.min(device.nextDeadline, this.deadline(w));
+      }
+    }
+    if (device.maxTime === null || record.time > device.maxTime) device.maxTime = record.time;
+    device.lastArrival = Math.max(device.lastArrival ?? record.receivedAt, record.receivedAt);
+    this.settle(record.deviceId, device, out);
+    return { duplicate: false, late: lateness === 'late', aggregates: out };
+  }
+
+  /**
+   * Closes the windows of devices that fell silent: for each device whose newest record
+   * arrived (receivedAt) idleMs or more before `now`, its event time is taken to have moved on
+   * by the time elapsed since, measured on the gateway clock, so a device clock offset does not
+   * matter. `now` comes from the caller; for a replayable result take it from the records
+   * (e.g. the newest receivedAt of the partition), not from the wall clock.
+   */
+  closeIdle(now: number, idleMs: number): Aggregate[] {
+    const out: Aggregate[] = [];
+    for (const [id, device] of this.devices) {
+      if (device.maxTime === null || device.lastArrival === null) continue;
+      const elapsed = now - device.lastArrival;
+      if (elapsed < idleMs) continue;
+      device.maxTime += elapsed;
+      device.lastArrival = now;
+      this.settle(id, device, out);
+    }
+    return out;
+  }
+
+  /**
+   * Advances the watermark of one device (or all) to at least `watermark` and returns the
+   * windows that became final (end of a backtest or replay). Readings older than the new
+   * watermark minus the allowed lateness are too late afterwards.
+   */
+  closeUpTo(watermark: number, deviceId?: string): Aggregate[] {
+    const out: Aggregate[] = [];
+    for (const [id, device] of this.devices) {
+      if (deviceId !== undefined && id !== deviceId) continue;
+      const maxTime = watermark + this.ooo;
+      if (device.maxTime === null || device.maxTime < maxTime) device.maxTime = maxTime;
+      this.settle(id, device, out);
+    }
+    return out;
+  }
+
+  /** Windows not final yet, as they stand (final: false), for dashboards of the current hour. */
+  openAggregates(deviceId?: string): Aggregate[] {
+    const out: Aggregate[] = [];
+    for (const [id, device] of this.devices) {
+      if (deviceId !== undefined && id !== deviceId) continue;
+      for (const w of device.windows.values()) if (!w.final) out.push(toAggregate(id, w, false));
+    }
+    return out;
+  }
+
+  /** The device's watermark, or null when it is not tracked. */
+  watermark(deviceId: string): number | null {
+    const d = this.devices.get(deviceId);
+    return d === undefined || d.maxTime === null ? null : d.maxTime - this.ooo;
+  }
+
+  snapshot(): WindowsSnapshot {
+    return snapshotWindows(this.devices, this.counters);
+  }
+
+  restore(snapshot: unknown): void {
+    const restored = restoreWindows(snapshot, new Set(this.sizes), this.dedup * 2, (w) =>
+      this.deadline(w),
+    );
+    this.devices = restored.devices;
+    this.counters = restored.counters;
+  }
+
+  private device(id: string, out: Aggregate[]): DeviceWindows {
+    const found = this.devices.get(id);
+    if (found) {
+      this.devices.delete(id); // re-insert: Map order is least recently active first
+      this.devices.set(id, found);
+      return found;
+    }
+    if (this.devices.size >= this.maxDevices) {
+      const [oldId, old] = this.devices.entries().next().value as [string, DeviceWindows];
+      for (const w of old.windows.values()) if (!w.final) out.push(this.finalise(oldId, w));
+      this.devices.delete(oldId);
+      this.counters.evictedDevices += 1;
+    }
+    const created: DeviceWindows = {
+      maxTime: null,
+      lastArrival: null,
+      ids: new RecentIds(this.dedup * 2),
+      windows: new Map(),
+      sealed: new Map(),
+      nextDeadline: Number.POSITIVE_INFINITY,
+    };
+    this.devices.set(id, created);
+    return created;
+  }
+
+  private windowFor(
+    deviceId: string,
+    device: DeviceWindows,
+    metric: string,
+    size: number,
+    time: number,
+    out: Aggregate[],
+  ): WindowState | undefined {
+    const start = alignStart(time, size);
+    const key = `${metric}|${size}|${start}`;
+    const found = device.windows.get(key);
+    if (found) return found;
+    if (start < (device.sealed.get(size) ?? Number.NEGATIVE_INFINITY)) {
+      this.counters.sealedSkips += 1;
+      return undefined;
+    }
+    if (device.windows.size >= this.maxWindows) this.evictOldestWindow(deviceId, device, out);
+    const w = newWindow(metric, size, start);
+    device.windows.set(key, w);
+    return w;
+  }
+
+  private evictOldestWindow(deviceId: string, device: DeviceWindows, out: Aggregate[]): void {
+    let oldestKey: string | undefined;
+    let oldest: WindowState | undefined;
+    for (const [key, w] of device.windows) {
+      if (!oldest || w.start + w.windowMs < oldest.start + oldest.windowMs) {
+        oldestKey = key;
+        oldest = w;
+      }
+    }
+    if (!oldest || oldestKey === undefined) return;
+    if (!oldest.final) out.push(this.finalise(deviceId, oldest));
+    device.windows.delete(oldestKey);
+    const until = oldest.start + oldest.windowMs;
+    device.sealed.set(oldest.windowMs, Math.max(device.sealed.get(oldest.windowMs) ?? 0, until));
+    this.counters.evictedWindows += 1;
+  }
+
+  /** Finalises windows the watermark passed and forgets those past the allowed lateness. */
+  private settle(deviceId: string, device: DeviceWindows, out: Aggregate[]): void {
+    const wm = watermarkOf(device.maxTime, this.ooo);
+    if (wm < device.nextDeadline) return;
+    const closed: Aggregate[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, w] of device.windows) {
+      const end = w.start + w.windowMs;
+      if (!w.final && end <= wm) closed.push(this.finalise(deviceId, w));
+      if (end + this.lateness <= wm) device.windows.delete(key);
+      else next = Math.min(next, this.deadline(w));
+    }
+    device.nextDeadline = next;
+    closed.sort(byWindow);
+    out.push(...closed);
+  }
+
+  private finalise(deviceId: string, w: WindowState): Aggregate {
+    w.final = true;
+    this.counters.finalised += 1;
+    return toAggregate(deviceId, w, true);
+  }
+
+  /** The watermark at which this window next needs attention: closing, then forgetting. */
+  private deadline(w: WindowState): number {
+    return w.start + w.windowMs + (w.final ? this.lateness : 0);
+  }
+}
