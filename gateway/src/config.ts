@@ -54,6 +54,20 @@ export const GatewayConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  serial: Type.Object(
+    {
+      /** Largest frame the gateway accepts once a device said hello [FP-6.4]. */
+      maxFrame: Type.Integer({ minimum: 254, maximum: 65_535, default: 1024 }),
+      ports: Type.Array(
+        Type.Object({
+          path: Type.String({ minLength: 1 }),
+          baudRate: Type.Integer({ minimum: 300, default: 115_200 }),
+        }),
+        { default: [] },
+      ),
+    },
+    { default: {} },
+  ),
   outbox: Type.Object(
     {
       path: Type.String({ default: './data/outbox.sqlite' }),

@@ -5,7 +5,9 @@ import { ExternalMqttSource } from './external-mqtt-source.ts';
 import { DeviceAuthenticator } from './mqtt-auth.ts';
 import { MqttSource } from './mqtt-source.ts';
 import type { Outbox } from './ports.ts';
+import { SerialSource } from './serial-source.ts';
 import type { GatewaySnapshot } from './snapshot.ts';
+import { GATEWAY_VERSION } from './status-reporter.ts';
 
 export interface Sources {
   embedded: MqttSource | undefined;
@@ -50,6 +52,22 @@ export async function startSources(
         log: log.child({ module: 'external-mqtt' }),
       })
     : undefined;
+  const serial = config.serial.ports.map(
+    (p) =>
+      new SerialSource({
+        path: p.path,
+        baudRate: p.baudRate,
+        identity: {
+          gatewayId: config.gatewayId,
+          firmware: `iot-gateway ${GATEWAY_VERSION}`,
+          maxFrame: config.serial.maxFrame,
+        },
+        outbox,
+        onStored,
+        log: log.child({ module: 'serial', path: p.path }),
+      }),
+  );
+  for (const s of serial) s.start();
   const ports: Sources['ports'] = {};
   if (embedded) {
     const started = await embedded.start();
@@ -64,10 +82,12 @@ export async function startSources(
     counters: () => ({
       ...(embedded ? { mqtt: embedded.counters } : {}),
       ...(external ? { mqttExternal: external.counters } : {}),
+      ...Object.fromEntries(serial.map((s) => [s.source, s.counters])),
     }),
     async stop() {
       await embedded?.stop();
       await external?.stop();
+      await Promise.all(serial.map((s) => s.stop()));
     },
   };
 }

@@ -1,0 +1,148 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { SerialPort } from 'serialport';
+import { type IngestContext, type IngestCounters, newIngestCounters } from './ingest.ts';
+import type { Outbox } from './ports.ts';
+import { type GatewayIdentity, SerialSession, type SerialSessionState } from './serial-session.ts';
+
+export interface SerialSourceOptions {
+  /** Prefer /dev/serial/by-id/... : stable across replugging and reboots. */
+  path: string;
+  baudRate: number;
+  identity: GatewayIdentity;
+  outbox: Outbox;
+  log: Logger;
+  now?: () => number;
+  onStored?: () => void;
+  backoff?: { minMs: number; maxMs: number };
+}
+
+export type SerialCounters = IngestCounters & {
+  state: 'opening' | 'open' | 'waiting' | 'stopped';
+  opens: number;
+  openFailures: number;
+  lastError: string | null;
+  device: SerialSessionState;
+  frames: Record<string, unknown>;
+};
+
+/**
+ * One serial port speaking the firmware protocol. A port that is missing at start-up or
+ * unplugged later is retried with backoff; the outage is logged once (and when it ends) and
+ * shown in health. The protocol itself is SerialSession's business.
+ */
+export class SerialSource {
+  readonly counters: SerialCounters;
+  private port: SerialPort | undefined;
+  private session: SerialSession | undefined;
+  private running = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failuresInARow = 0;
+  private readonly ingest: IngestContext;
+
+  constructor(private readonly options: SerialSourceOptions) {
+    this.counters = {
+      ...newIngestCounters(),
+      state: 'opening',
+      opens: 0,
+      openFailures: 0,
+      lastError: null,
+      device: { deviceId: null, session: null, firmware: null, sensors: 0 },
+      frames: {},
+    };
+    this.ingest = {
+      outbox: options.outbox,
+      counters: this.counters,
+      log: options.log,
+      now: options.now ?? Date.now,
+      onStored: options.onStored,
+    };
+  }
+
+  get source(): string {
+    return `serial:${this.options.path}`;
+  }
+
+  start(): void {
+    this.running = true;
+    this.open();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.counters.state = 'stopped';
+    clearTimeout(this.retryTimer);
+    const port = this.port;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  private open(): void {
+    if (!this.running) return;
+    this.counters.state = 'opening';
+    const port = new SerialPort({
+      path: this.options.path,
+      baudRate: this.options.baudRate,
+      autoOpen: false,
+    });
+    this.port = port;
+    port.open((err) => {
+      if (err) {
+        this.retry(err);
+        return;
+      }
+      if (this.failuresInARow > 0) {
+        this.options.log.info(
+          { path: this.options.path, after: this.failuresInARow },
+          'serial port available again',
+        );
+      }
+      this.failuresInARow = 0;
+      this.counters.state = 'open';
+      this.counters.opens += 1;
+      this.counters.lastError = null;
+      this.options.log.info(
+        { path: this.options.path, baudRate: this.options.baudRate },
+        'serial port open',
+      );
+      // A fresh session object per open: the device may have rebooted while unplugged.
+      const session = new SerialSession({
+        source: this.source,
+        identity: this.options.identity,
+        session: randomInt(0, 0xffff_ffff),
+        ingest: this.ingest,
+        write: (bytes) => {
+          if (port.isOpen) port.write(Buffer.from(bytes));
+        },
+        log: this.options.log,
+      });
+      this.session = session;
+      this.counters.device = session.state;
+      this.counters.frames = session.decoder.counters as unknown as Record<string, unknown>;
+      port.on('data', (chunk: Buffer) => session.onBytes(chunk));
+      port.on('error', (e) => {
+        this.counters.lastError = e.message;
+      });
+      port.once('close', (e?: Error | null) => {
+        session.onClose();
+        this.retry(e ?? new Error('port closed'));
+      });
+    });
+  }
+
+  private retry(err: Error): void {
+    if (!this.running) return;
+    this.counters.state = 'waiting';
+    this.counters.openFailures += 1;
+    this.counters.lastError = err.message;
+    this.failuresInARow += 1;
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 10_000 };
+    const delay = Math.min(maxMs, minMs * 2 ** Math.min(this.failuresInARow - 1, 10));
+    if (this.failuresInARow === 1) {
+      this.options.log.warn(
+        { path: this.options.path, err: err.message, retryInMs: delay },
+        'serial port unavailable; retrying',
+      );
+    }
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+}
