@@ -118,7 +118,7 @@ export class MqttSource {
         'MQTT_PROTOCOL_ERROR',
         err.message,
         conn[RAW_PREFIX] ?? Buffer.alloc(0),
-      );
+      ).catch(() => undefined); // the outbox logs and counts a failed write
     };
     broker.on('clientError', onProtocolError);
     broker.on('connectionError', onProtocolError);
@@ -143,7 +143,7 @@ export class MqttSource {
             'PACKET_TOO_LARGE',
             `declared ${detail.declared} bytes`,
             detail.prefix,
-          );
+          ).catch(() => undefined);
         }
       },
     });

@@ -39,6 +39,15 @@ export const MIGRATIONS: readonly string[] = [
      reason TEXT PRIMARY KEY,
      count INTEGER NOT NULL
    );`,
+  // 2: the last acknowledgement sent per serial device session, written before the ack is
+  // sent, so a restarted gateway never acknowledges frames it did not handle [FP-6.3].
+  `CREATE TABLE serial_acks (
+     device_id TEXT NOT NULL,
+     session INTEGER NOT NULL,
+     cumulative INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (device_id, session)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database.Database, firstSeq: () => number): void {

@@ -43,6 +43,12 @@ export function prepareStatements(db: Database.Database) {
       'INSERT OR REPLACE INTO seen (device_id, session, seq, digest, received_at) VALUES (?, ?, ?, ?, ?)',
     ),
     seenPrune: db.prepare<[number]>('DELETE FROM seen WHERE received_at < ?'),
+    ackGet: db.prepare<[string, number], { cumulative: number }>(
+      'SELECT cumulative FROM serial_acks WHERE device_id = ? AND session = ?',
+    ),
+    ackPut: db.prepare<[string, number, number, number]>(
+      'INSERT OR REPLACE INTO serial_acks (device_id, session, cumulative, updated_at) VALUES (?, ?, ?, ?)',
+    ),
     drops: db.prepare<[], { reason: string; count: number }>('SELECT reason, count FROM drops'),
     countDrop: db.prepare<[{ reason: string; n: number }]>(
       'INSERT INTO drops (reason, count) VALUES (@reason, @n) ON CONFLICT (reason) DO UPDATE SET count = count + @n',

@@ -55,6 +55,10 @@ export interface Outbox {
   /** Deletes rows the uplink has acknowledged. */
   remove(ids: readonly number[]): void;
   stats(): OutboxStats;
+  /** The last cumulative acknowledgement sent to a serial device session, if any. */
+  loadAck(deviceId: string, session: number): number | undefined;
+  /** Records an acknowledgement durably, before it is sent. */
+  saveAck(deviceId: string, session: number, cumulative: number): void;
   close(): void;
 }
 

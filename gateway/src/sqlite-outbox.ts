@@ -131,6 +131,16 @@ export class SqliteOutbox implements Outbox {
     };
   }
 
+  /** The last cumulative acknowledgement sent to a serial device session, if any. */
+  loadAck(deviceId: string, session: number): number | undefined {
+    return this.stmt.ackGet.get(deviceId, session)?.cumulative;
+  }
+
+  /** Records an acknowledgement durably, before it is sent (a synchronous commit). */
+  saveAck(deviceId: string, session: number, cumulative: number): void {
+    this.stmt.ackPut.run(deviceId, session, cumulative, this.options.now());
+  }
+
   /** Runs SQLite's full integrity check (slow on a big file; for tests and diagnostics). */
   integrityCheck(): string {
     return String(this.db.pragma('integrity_check', { simple: true }));

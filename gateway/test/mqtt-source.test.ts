@@ -77,6 +77,8 @@ describe('MqttSource (embedded aedes, real MQTT client)', () => {
         quarantined: 0,
         drops: {},
       }),
+      loadAck: () => undefined,
+      saveAck: () => undefined,
       close: () => undefined,
     };
     const { source, client } = await startWith(failing);

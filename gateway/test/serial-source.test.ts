@@ -229,4 +229,44 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     await until(() => outbox.stats().backlogRows === 2, 'the reading after replug');
     expect(source.counters.opens).toBe(2);
   });
+
+  it('after a gateway restart, acknowledges only what it handled, from the persisted baseline', {
+    timeout: 15_000,
+  }, async () => {
+    const { pty, outbox, source } = await setup();
+    await until(() => source.counters.state === 'open', 'the port to open');
+    const dev = await device(pty.device);
+    await dev.send(hello);
+    await dev.send(describeSensors);
+    const first = await dev.send(data(1000, 1));
+    await until(() => dev.acked(first.seq), 'the first ack');
+    await source.stop(); // the gateway goes away
+    const pending = [await dev.send(data(2000, 2)), await dev.send(data(3000, 3))];
+    const restarted = new SerialSource({
+      path: pty.gateway,
+      baudRate: 115_200,
+      identity: { gatewayId: 'gw-test', firmware: 'iot-gateway test', maxFrame: 1024 },
+      outbox,
+      log,
+      backoff: { minMs: 20, maxMs: 100 },
+    });
+    restarted.start();
+    cleanups.push(() => restarted.stop());
+    // Opening a port may flush what was written meanwhile; a real device retransmits on its
+    // timer. The frames arrive before any hello: refused, and the gateway asks for hello.
+    await until(() => restarted.counters.state === 'open', 'the restarted port to open');
+    for (const p of pending) await dev.retransmit(p.seq);
+    await until(
+      () => dev.received.filter((f) => f.type === 'hello').length >= 2,
+      "the restarted gateway's hello",
+    );
+    const again = await dev.send(hello);
+    await dev.send(describeSensors);
+    await new Promise((r) => setTimeout(r, 300)); // time for the gateway to (wrongly) acknowledge
+    for (const p of pending)
+      expect(dev.acked(p.seq), `seq ${p.seq} acknowledged before it was stored`).toBe(false);
+    for (const p of pending) await dev.retransmit(p.seq);
+    await until(() => pending.every((p) => dev.acked(p.seq)), 'acks for the retransmitted frames');
+    expect(outbox.peek(10).map((r) => r.seq)).toEqual([first.seq, ...pending.map((p) => p.seq)]);
+  });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../src/outbox-schema.ts';
 import type { IncomingReading } from '../src/ports.ts';
 import { SqliteOutbox } from '../src/sqlite-outbox.ts';
 
@@ -99,7 +100,7 @@ describe('SqliteOutbox', () => {
     new SqliteOutbox({ path }).close();
     const db = new Database(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
   });
 
@@ -237,5 +238,24 @@ describe('SqliteOutbox: duplicates, caps, TTL and recovery', () => {
     expect(reopened.recovered).toBeDefined();
     expect(reopened.stats().backlogRows).toBe(0);
     reopened.close();
+  });
+});
+
+describe('SqliteOutbox migrations', () => {
+  it('upgrades a version-1 outbox in place, keeping its rows', async () => {
+    const path = tempPath();
+    const v1 = new Database(path);
+    v1.exec(MIGRATIONS[0] as string);
+    v1.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', 41)").run();
+    v1.prepare(
+      'INSERT INTO outbox (device_id, session, seq, time, received_at, metrics) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run('d', 1, 1, 5, 6, '{"t":{"value":1}}');
+    v1.pragma('user_version = 1');
+    v1.close();
+    const outbox = new SqliteOutbox({ path });
+    expect(outbox.peek(10)).toEqual([expect.objectContaining({ id: 42, deviceId: 'd', seq: 1 })]);
+    outbox.saveAck('d', 1, 7);
+    expect(outbox.loadAck('d', 1)).toBe(7);
+    outbox.close();
   });
 });
