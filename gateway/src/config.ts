@@ -145,9 +145,9 @@ export function loadGatewayConfig(options: Omit<LoadConfigOptions, 'envKeys'>): 
   if ((mqtt.auth === 'password' || mqtt.auth === 'password-or-certificate') && !mqtt.devicesFile) {
     throw new ConfigError(`mqtt.devicesFile: required when mqtt.auth is ${mqtt.auth}`);
   }
-  if (!mqtt.embedded && !mqtt.external.url) {
+  if (!mqtt.embedded && !mqtt.external.url && config.serial.ports.length === 0) {
     throw new ConfigError(
-      'mqtt.embedded is false and mqtt.external.url is empty: the gateway would have no input',
+      'mqtt.embedded is false, mqtt.external.url is empty and serial.ports is empty: the gateway would have no input',
     );
   }
   if (mqtt.tls.enabled && (!mqtt.tls.certFile || !mqtt.tls.keyFile)) {

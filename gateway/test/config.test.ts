@@ -36,4 +36,12 @@ describe('gateway configuration', () => {
       /outbox\.synchronous/,
     );
   });
+
+  it('refuses a configuration without any input, and accepts serial-only', () => {
+    expect(() => loadGatewayConfig({ overrides: { 'mqtt.embedded': false } })).toThrow(/no input/);
+    const c = loadGatewayConfig({
+      overrides: { 'mqtt.embedded': false, 'serial.ports': [{ path: '/dev/ttyUSB0' }] },
+    });
+    expect(c.serial.ports).toEqual([{ path: '/dev/ttyUSB0', baudRate: 115_200 }]);
+  });
 });
