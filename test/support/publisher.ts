@@ -7,6 +7,8 @@ export interface PublisherOptions {
   /** Publishes in flight at most (waiting for PUBACK). */
   window: number;
   qos?: 1 | 2;
+  username?: string;
+  password?: string;
   onAck: (seq: number) => void;
 }
 
@@ -32,6 +34,9 @@ export class Publisher {
       reconnectPeriod: 100,
       connectTimeout: 5000,
       clean: true,
+      ...(this.options.username
+        ? { username: this.options.username, password: this.options.password ?? '' }
+        : {}),
     });
     this.client.on('error', () => undefined); // reconnects on its own
     this.running = true;

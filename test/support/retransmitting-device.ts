@@ -77,6 +77,11 @@ export class RetransmittingDevice {
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 
+  /** Puts raw bytes on the line (noise, garbage) between frames. */
+  noise(bytes: Uint8Array): void {
+    this.write(bytes);
+  }
+
   private introduce(): void {
     const capabilities = CAPABILITIES.retransmit;
     this.send(

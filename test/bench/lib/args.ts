@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import type { SpawnGatewayOptions } from './gateway-proc.ts';
+import type { BenchKafka } from './kafka.ts';
+
+export const HELP = `Gateway benchmark: MQTT QoS 1 devices -> gateway (durable SQLite outbox) -> Kafka,
+side by side with a naive non-durable forwarder (mosquitto + MQTT subscriber -> kafkajs).
+
+Usage: npx tsx test/bench/gateway.ts [options]
+
+Options:
+  --readings N           readings per throughput run (default 200000; --quick 20000)
+  --devices N            MQTT devices publishing at QoS 1 (default 20)
+  --window N             publishes in flight per device (default 100)
+  --client KIND          device MQTT client: raw (a minimal MQTT 3.1.1 publisher, default)
+                         or mqttjs
+  --rate N               readings/s in the latency runs (default 2000)
+  --latency-s N          seconds per latency run (default 15; --quick 5)
+  --backlog N            outbox backlog for the restart and RSS runs
+                         (default 1000000; --quick 100000)
+  --only LIST            comma-separated subset of: throughput,latency,backlog
+  --bundle               run the gateway from an esbuild bundle (plain JS, no tsx) instead
+                         of gateway/bin/iot-gateway.js: what a build step would give
+  --node-options S       NODE_OPTIONS for the gateway (e.g. --max-semi-space-size=2)
+  --gateway-config FILE  YAML config for every gateway (--config; the benchmark's
+                         environment overrides still win)
+  --profile DIR          write V8 CPU profiles of the gateway processes to DIR
+  --quick                small sizes for a smoke test (well under 2 minutes)
+  -h, --help             show this help
+
+Uses KAFKA_BROKERS when set, otherwise starts a single-node Kafka 3.9.1 through the test
+harness and stops it at the end. Every scenario uses its own fresh topic. Prints a table and
+a final line \`RESULT {json}\`. Targets are goals, not assertions: the exit code is 0 unless
+something crashed.
+`;
+
+export interface BenchOptions {
+  readings: number;
+  devices: number;
+  window: number;
+  client: 'raw' | 'mqttjs';
+  rate: number;
+  latencyMs: number;
+  backlog: number;
+  only: Set<string>;
+  profileDir: string | undefined;
+  nodeOptions: string | undefined;
+  bundle: boolean;
+  gatewayConfig: string | undefined;
+  quick: boolean;
+}
+
+/** What every scenario needs. */
+export interface BenchContext {
+  options: BenchOptions;
+  kafka: BenchKafka;
+  /** Scratch folder for outboxes, logs and configs (deleted at the end). */
+  dir: string;
+  /** Unique per run: topic names and device ids start with it. */
+  runId: string;
+  /** How every gateway process is started (entry point, NODE_OPTIONS, profiling). */
+  launch: Pick<SpawnGatewayOptions, 'bin' | 'env' | 'nodeOptions' | 'profileDir' | 'configFile'>;
+  log(message: string): void;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      readings: { type: 'string' },
+      devices: { type: 'string' },
+      window: { type: 'string' },
+      client: { type: 'string' },
+      rate: { type: 'string' },
+      'latency-s': { type: 'string' },
+      backlog: { type: 'string' },
+      only: { type: 'string' },
+      profile: { type: 'string' },
+      'node-options': { type: 'string' },
+      bundle: { type: 'boolean' },
+      'gateway-config': { type: 'string' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const quick = values.quick === true;
+  const int = (name: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
+    return n;
+  };
+  const only = new Set((values.only ?? 'throughput,latency,backlog').split(','));
+  for (const s of only) {
+    if (!['throughput', 'latency', 'backlog'].includes(s)) throw new Error(`--only: unknown ${s}`);
+  }
+  const client = values.client ?? 'raw';
+  if (client !== 'raw' && client !== 'mqttjs') throw new Error('--client must be raw or mqttjs');
+  return {
+    readings: int('readings', values.readings, quick ? 20_000 : 200_000),
+    devices: int('devices', values.devices, 20),
+    window: int('window', values.window, 100),
+    client,
+    rate: int('rate', values.rate, 2_000),
+    latencyMs: int('latency-s', values['latency-s'], quick ? 5 : 15) * 1000,
+    backlog: int('backlog', values.backlog, quick ? 100_000 : 1_000_000),
+    only,
+    profileDir: values.profile,
+    nodeOptions: values['node-options'],
+    bundle: values.bundle === true,
+    gatewayConfig: values['gateway-config'],
+    quick,
+  };
+}

@@ -1,0 +1,77 @@
+import type { BacklogResult } from '../scenarios/backlog.ts';
+import type { LatencyResult } from '../scenarios/latency.ts';
+import type { ThroughputResult } from '../scenarios/throughput.ts';
+import { round } from './proc.ts';
+import { fmt, goal, info, type Row } from './report.ts';
+
+export interface Figures {
+  throughput?: ThroughputResult[];
+  latency?: LatencyResult[];
+  backlog?: BacklogResult;
+}
+
+/** The table: every figure, with the issue's target where it has one. */
+export function tableRows(f: Figures, backlogRows: number): Row[] {
+  const rows: Row[] = [];
+  const durable = f.throughput?.find((t) => t.pipeline === 'durable');
+  const naive = f.throughput?.find((t) => t.pipeline === 'naive');
+  if (durable && naive) {
+    rows.push(goal('durable: readings/s into Kafka', durable.readingsPerSec, '', 'min', 50_000));
+    rows.push(info('durable: device acks/s', fmt(durable.acksPerSec)));
+    rows.push(info('naive baseline: readings/s into Kafka', fmt(naive.readingsPerSec)));
+    rows.push(info('naive baseline: device acks/s', fmt(naive.acksPerSec)));
+    const ratio = round(durable.readingsPerSec / naive.readingsPerSec, 2);
+    rows.push(goal('ratio durable / naive', ratio, 'x', 'min', 0.8));
+    const per100k = (t: ThroughputResult, names: string[]) =>
+      round((names.reduce((sum, n) => sum + (t.cpu[n] ?? 0), 0) * 100_000) / t.readings, 2);
+    rows.push(info('durable: CPU s / 100k readings, gateway', fmt(per100k(durable, ['gateway']))));
+    rows.push(
+      info(
+        'naive: CPU s / 100k readings, forwarder+mosquitto',
+        fmt(per100k(naive, ['forwarder', 'mosquitto'])),
+      ),
+    );
+    rows.push(info('durable: gateway max RSS during run', fmt(durable.forwarderMaxRssMb, ' MB')));
+    rows.push(info('naive: forwarder max RSS during run', fmt(naive.forwarderMaxRssMb, ' MB')));
+  }
+  for (const l of f.latency ?? []) {
+    rows.push(
+      info(
+        `${l.pipeline}: latency p50 / p99 / max @ ${fmt(l.achievedRate)}/s`,
+        `${fmt(l.p50Ms)} / ${fmt(l.p99Ms)} / ${fmt(l.maxMs)} ms`,
+      ),
+    );
+    rows.push(
+      info(`${l.pipeline}: device PUBACK p50 / p99`, `${fmt(l.ackP50Ms)} / ${fmt(l.ackP99Ms)} ms`),
+    );
+    rows.push(
+      info(
+        `${l.pipeline}: receivedAt -> consumer p50 / p99`,
+        `${fmt(l.fromGatewayP50Ms)} / ${fmt(l.fromGatewayP99Ms)} ms`,
+      ),
+    );
+  }
+  const b = f.backlog;
+  if (b) {
+    const n = fmt(backlogRows);
+    const idle = [b.idle.nodeMb, b.idle.nodeTsxMb, b.idle.gatewayMb, b.idle.gatewayBundledMb];
+    rows.push(
+      info(
+        'idle RSS: node / node+tsx / gateway / gateway w/o tsx',
+        `${idle.map((x) => fmt(x)).join(' / ')} MB`,
+      ),
+    );
+    rows.push(info(`prefill ${n} rows (SqliteOutbox, FULL)`, `${fmt(b.prefill.rowsPerSec)}/s`));
+    rows.push(info('outbox file size', fmt(b.prefill.fileMb, ' MB')));
+    rows.push(goal(`RSS holding ${n} backlog, Kafka down`, b.held.rssMb, ' MB', 'max', 80));
+    rows.push(goal(`  peak (VmHWM) holding ${n} backlog`, b.held.hwmMb, ' MB', 'max', 80));
+    rows.push(goal(`RSS draining ${n} backlog (max)`, b.restart.maxRssMb, ' MB', 'max', 80));
+    rows.push(goal(`  peak (VmHWM) draining ${n} backlog`, b.restart.hwmMb, ' MB', 'max', 80));
+    rows.push(info('restart -> "outbox open" log line', fmt(b.restart.outboxOpenMs, ' ms')));
+    rows.push(info('restart -> "Kafka connected"', fmt(b.restart.kafkaConnectedMs, ' ms')));
+    rows.push(goal('restart -> first record in Kafka', b.restart.firstSendMs, ' ms', 'max', 5000));
+    rows.push(info(`drain ${n} backlog`, `${fmt(b.restart.drainPerSec)}/s`));
+    rows.push(info('SIGTERM -> exit, Kafka down', fmt(b.held.stopMs, ' ms')));
+  }
+  return rows;
+}
