@@ -43,6 +43,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const sources = await startSources(config, outbox, () => forwarder.notify(), logger);
 
   let stopping = false;
+  const stopSignal = new AbortController();
   let kafkaConnected = false;
   const kafkaReady = (async () => {
     // Keep accepting readings while Kafka is unreachable: they wait in the outbox.
@@ -60,7 +61,13 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
         if (attempt === 1 || attempt % 10 === 0) {
           logger.warn({ err, attempt, retryInMs: delay }, 'Kafka unreachable; buffering');
         }
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          stopSignal.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
       }
     }
   })();
@@ -104,11 +111,13 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     httpUrl,
     async stop() {
       stopping = true;
+      stopSignal.abort();
       logger.info('stopping');
       await sources.stop();
       status.stop();
       await forwarder.stop();
-      await kafkaReady;
+      // A connection attempt in progress is bounded by kafkajs's own retries; don't wait longer.
+      await Promise.race([kafkaReady, new Promise((r) => setTimeout(r, 2000))]);
       await sink.disconnect().catch(() => undefined);
       await http.close();
       outbox.close();

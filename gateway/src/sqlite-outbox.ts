@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { OutboxError, outboxWriteFailed } from './errors.ts';
-import { openOutbox } from './outbox-file.ts';
+import { cleanMarker, openOutbox } from './outbox-file.ts';
 import { type OutboxStatements, prepareStatements, type RowFromDb } from './outbox-statements.ts';
 import type {
   AppendOutcome,
@@ -68,7 +69,10 @@ export class SqliteOutbox implements Outbox {
   private lastMaintenance = 0;
   private readonly commit: (ops: Op[]) => Outcome[];
 
+  private readonly path: string;
+
   constructor(options: SqliteOutboxOptions) {
+    this.path = options.path;
     this.options = {
       batchWindowMs: 2,
       maxBatch: 2000,
@@ -150,6 +154,7 @@ export class SqliteOutbox implements Outbox {
     if (!this.db.open) return;
     this.flush();
     this.db.close();
+    writeFileSync(cleanMarker(this.path), `${new Date(this.options.now()).toISOString()}\n`);
   }
 
   private enqueue(op: Op): void {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { cleanMarker } from '../src/outbox-file.ts';
 import { MIGRATIONS } from '../src/outbox-schema.ts';
 import type { IncomingReading } from '../src/ports.ts';
 import { SqliteOutbox } from '../src/sqlite-outbox.ts';
@@ -231,6 +232,7 @@ describe('SqliteOutbox: duplicates, caps, TTL and recovery', () => {
       Array.from({ length: 2000 }, (_, s) => outbox.append({ ...reading(s), seq: undefined })),
     );
     outbox.close();
+    rmSync(cleanMarker(path)); // as after a crash or a power cut
     const bytes = readFileSync(path);
     bytes.fill(0xff, 4096 * 2, 4096 * 6); // wreck a few b-tree pages
     writeFileSync(path, bytes);
@@ -257,5 +259,18 @@ describe('SqliteOutbox migrations', () => {
     outbox.saveAck('d', 1, 7);
     expect(outbox.loadAck('d', 1)).toBe(7);
     outbox.close();
+  });
+});
+
+describe('SqliteOutbox start-up check', () => {
+  it('marks a clean close, and the next open consumes the mark', () => {
+    const path = tempPath();
+    const outbox = new SqliteOutbox({ path });
+    expect(existsSync(cleanMarker(path))).toBe(false);
+    outbox.close();
+    expect(existsSync(cleanMarker(path))).toBe(true);
+    const again = new SqliteOutbox({ path });
+    expect(existsSync(cleanMarker(path))).toBe(false); // a crash from now on leaves no mark
+    again.close();
   });
 });
