@@ -2,4 +2,5 @@ export * from './config.ts';
 export * from './config-keys.ts';
 export * from './errors.ts';
 export * from './kafka.ts';
+export * from './kafka-security.ts';
 export * from './record.ts';

@@ -1,4 +1,10 @@
-import { ConfigError, ID_PATTERN, type LoadConfigOptions, loadConfig } from '@iot-stream/contracts';
+import {
+  ConfigError,
+  ID_PATTERN,
+  KafkaSecuritySchema,
+  type LoadConfigOptions,
+  loadConfig,
+} from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import type { DeviceEntry } from './mqtt-auth.ts';
 
@@ -99,6 +105,7 @@ export const GatewayConfigSchema = Type.Object({
       batchSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
       createTopic: Type.Boolean({ default: true }),
       topicPartitions: Type.Integer({ minimum: 1, default: 6 }),
+      security: KafkaSecuritySchema,
     },
     { default: {} },
   ),
@@ -128,6 +135,8 @@ export const GATEWAY_ENV_KEYS: Record<string, string> = {
   GATEWAY_ID: 'gatewayId',
   KAFKA_BROKERS: 'kafka.brokers',
   KAFKA_TOPIC: 'kafka.topic',
+  KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',
+  KAFKA_SASL_PASSWORD: 'kafka.security.sasl.password',
   MQTT_PORT: 'mqtt.port',
   MQTT_AUTH: 'mqtt.auth',
   MQTT_DEVICES_FILE: 'mqtt.devicesFile',

@@ -1,6 +1,8 @@
 import {
   encodeRecord,
   ensureTopic,
+  type KafkaSecurity,
+  kafkaSecurityOptions,
   pinoLogCreator,
   RECORD_SCHEMA_VERSION,
   RECORD_VERSION_HEADER,
@@ -24,6 +26,7 @@ export interface KafkaSinkOptions {
   gatewayId: string;
   createTopic: boolean;
   topicPartitions: number;
+  security: KafkaSecurity;
   log: Logger;
 }
 
@@ -44,6 +47,7 @@ export class KafkaSink implements Sink {
       brokers: [...options.brokers],
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(options.log),
+      ...kafkaSecurityOptions(options.security),
       retry: { retries: 5 },
     });
     this.producer = this.kafka.producer({
