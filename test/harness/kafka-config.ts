@@ -7,12 +7,26 @@ export interface KafkaNodeSpec {
   controllerPort: number;
   /** log.dirs (metadata log included). */
   dataDir: string;
+  /** A second client listener with SASL/SCRAM-SHA-512 (for security tests), when set. */
+  saslPort?: number | undefined;
 }
 
 /** Every node is a combined broker + controller; 3 nodes use the fault-test settings. */
 export function serverProperties(node: KafkaNodeSpec, all: readonly KafkaNodeSpec[]): string {
   const replicated = all.length > 1;
   const rf = replicated ? 3 : 1;
+  const sasl: Record<string, string> =
+    node.saslPort === undefined
+      ? {}
+      : {
+          listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort},SASL_PLAINTEXT://127.0.0.1:${node.saslPort}`,
+          'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port},SASL_PLAINTEXT://127.0.0.1:${node.saslPort}`,
+          'listener.security.protocol.map':
+            'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+          'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+          'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config':
+            'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        };
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': node.id,
@@ -44,6 +58,7 @@ export function serverProperties(node: KafkaNodeSpec, all: readonly KafkaNodeSpe
     'background.threads': 2,
     'log.segment.bytes': 64 * 1024 * 1024,
     'log.retention.check.interval.ms': 300_000,
+    ...sasl,
   };
   return `${Object.entries(props)
     .map(([k, v]) => `${k}=${v}`)

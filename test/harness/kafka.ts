@@ -30,6 +30,8 @@ export interface StartKafkaOptions {
   log?: Log;
   /** Servers outlive this process (CLI `up`). Default false: they die with it. */
   detached?: boolean;
+  /** Also open a SASL_PLAINTEXT listener with this SCRAM-SHA-512 user (security tests). */
+  scram?: { username: string; password: string } | undefined;
   /** Overall readiness timeout for a start or restart. Default 90 s. */
   readyTimeoutMs?: number;
 }
@@ -48,6 +50,8 @@ export interface KafkaNodeInfo {
 export interface KafkaCluster {
   /** PLAINTEXT `127.0.0.1:port` of each node, by index. */
   readonly brokers: string[];
+  /** SASL_PLAINTEXT (SCRAM-SHA-512) addresses, when started with `scram`; else empty. */
+  readonly saslBrokers: string[];
   nodes(): KafkaNodeInfo[];
   /** Stops node `index` (0-based): SIGTERM waits for a clean shutdown, SIGKILL does not. */
   stopNode(index: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
@@ -75,13 +79,15 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaClust
   const log4j = join(options.dir, 'kafka-log4j.properties');
   const jvm = [...jvmOptions(count), `-Dlog4j.configuration=file:${log4j}`, '-cp', classpath];
 
-  const ports = await freePorts(count * 2);
+  const perNode = options.scram ? 3 : 2;
+  const ports = await freePorts(count * perNode);
   const nodes: NodeState[] = Array.from({ length: count }, (_, i) => {
     const dir = join(options.dir, `kafka-${i + 1}`);
     return {
       id: i + 1,
-      port: ports[i * 2]!,
-      controllerPort: ports[i * 2 + 1]!,
+      port: ports[i * perNode]!,
+      controllerPort: ports[i * perNode + 1]!,
+      saslPort: options.scram ? ports[i * perNode + 2] : undefined,
       dataDir: join(dir, 'data'),
       dir,
       logFile: join(dir, 'kafka.log'),
@@ -90,6 +96,7 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaClust
     };
   });
   const brokers = nodes.map((n) => `127.0.0.1:${n.port}`);
+  const saslBrokers = options.scram ? nodes.map((n) => `127.0.0.1:${n.saslPort}`) : [];
 
   await mkdir(options.dir, { recursive: true });
   await writeFile(log4j, LOG4J_PROPERTIES);
@@ -98,7 +105,7 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaClust
     nodes.map(async (node) => {
       await mkdir(node.dataDir, { recursive: true });
       await writeFile(node.propsFile, serverProperties(node, nodes));
-      await formatStorage(java, jvm, clusterId, node);
+      await formatStorage(java, jvm, clusterId, node, options.scram);
     }),
   );
 
@@ -173,6 +180,7 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaClust
 
   return {
     brokers,
+    saslBrokers,
     nodes: () =>
       nodes.map((n) => ({
         id: n.id,
@@ -198,8 +206,17 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaClust
 }
 
 /** `kafka.tools.StorageTool format`: writes meta.properties and the bootstrap metadata. */
-async function formatStorage(java: string, jvm: string[], clusterId: string, node: NodeState) {
+async function formatStorage(
+  java: string,
+  jvm: string[],
+  clusterId: string,
+  node: NodeState,
+  scram?: { username: string; password: string },
+) {
   const args = [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.propsFile];
+  // KRaft creates SCRAM users at format time (KIP-900).
+  if (scram)
+    args.push('--add-scram', `SCRAM-SHA-512=[name=${scram.username},password=${scram.password}]`);
   try {
     await runCommand(java, args, { cwd: node.dir, timeoutMs: 120_000 });
   } catch (err) {

@@ -1,5 +1,5 @@
 import { decodeRecord, type ReadingRecord } from '@iot-stream/contracts';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
 /**
  * Reads every record of a topic from the beginning up to its current end offsets, with an
@@ -9,8 +9,14 @@ export async function readTopic(
   brokers: string[],
   topic: string,
   timeoutMs = 60_000,
+  extra: Partial<KafkaConfig> = {},
 ): Promise<ReadingRecord[]> {
-  const kafka = new Kafka({ brokers, clientId: 'test-reader', logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    brokers,
+    clientId: 'test-reader',
+    logLevel: logLevel.NOTHING,
+    ...extra,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runMqttFleet } from '@iot-stream/simulators';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
+import { freePorts } from '../harness/free-ports.ts';
+import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
+import { readTopic } from '../support/kafka-read.ts';
+
+// The gateway's Kafka SASL settings against a real broker with a SCRAM-SHA-512 listener.
+const dir = mkdtempSync(join(tmpdir(), 'iot-sasl-'));
+let kafka: KafkaCluster | undefined;
+const apps: AppProcess[] = [];
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.stop('SIGKILL')));
+  await kafka?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Health {
+  ready: boolean;
+  kafka: { connected: boolean };
+  outbox: { backlogRows: number };
+  forwarder: { forwarded: number };
+}
+
+async function gateway(name: string, password: string) {
+  const [mqttPort = 0, httpPort = 0] = await freePorts(2);
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `gatewayId: ${name}`,
+      `mqtt: { port: ${mqttPort} }`,
+      `outbox: { path: ${join(dir, `${name}.sqlite`)} }`,
+      `kafka: { brokers: [${kafka?.saslBrokers.join(', ')}], topic: sasl-${name}, security: { sasl: { mechanism: scram-sha-512, username: gw } } }`,
+      `http: { port: ${httpPort} }`,
+    ].join('\n'),
+  );
+  const app = spawnApp({
+    name,
+    bin: BINS.gateway,
+    args: ['--config', config],
+    // The environment wins over the file: set the brokers here too (a developer's KAFKA_BROKERS).
+    env: { KAFKA_SASL_PASSWORD: password, KAFKA_BROKERS: kafka?.saslBrokers.join(',') ?? '' },
+    logFile: join(dir, `${name}.log`),
+  });
+  apps.push(app);
+  await app.waitFor((l) => l.msg === 'MQTT broker listening', 30_000);
+  const health = async () =>
+    (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as Health;
+  const publish = () =>
+    runMqttFleet({
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      devices: 2,
+      intervalMs: 1,
+      count: 25,
+      seed: 3,
+      prefix: `${name}-`,
+    });
+  return { app, health, publish };
+}
+
+describe('gateway to Kafka over SASL/SCRAM', () => {
+  it('forwards with the right credentials and buffers, not ready, with wrong ones', {
+    timeout: 120_000,
+  }, async () => {
+    kafka = await startKafka({
+      dir,
+      nodes: 1,
+      scram: { username: 'gw', password: 'gw-secret' },
+      log: () => undefined,
+    });
+
+    const good = await gateway('good', 'gw-secret');
+    await good.app.waitFor((l) => l.msg === 'Kafka connected', 60_000);
+    expect((await good.publish()).acknowledged).toBe(50);
+    await expect
+      .poll(async () => (await good.health()).forwarder.forwarded, { timeout: 30_000 })
+      .toBe(50);
+    const records = await readTopic(kafka.saslBrokers, 'sasl-good', 30_000, {
+      sasl: { mechanism: 'scram-sha-512', username: 'gw', password: 'gw-secret' },
+    });
+    expect(records).toHaveLength(50);
+
+    const bad = await gateway('bad', 'wrong-secret');
+    expect((await bad.publish()).acknowledged).toBe(50); // still accepted into the outbox
+    await new Promise((r) => setTimeout(r, 3000));
+    const h = await bad.health();
+    expect(h.kafka.connected).toBe(false);
+    expect(h.ready).toBe(false);
+    expect(h.outbox.backlogRows).toBe(50);
+    expect(bad.app.lines.some((l) => /SASL|authentic/i.test(JSON.stringify(l)))).toBe(true);
+  });
+});
