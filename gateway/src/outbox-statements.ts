@@ -39,8 +39,11 @@ export function prepareStatements(db: Database.Database) {
     seenGet: db.prepare<[string, number, number], { digest: string }>(
       'SELECT digest FROM seen WHERE device_id = ? AND session = ? AND seq = ?',
     ),
-    seenPut: db.prepare<[string, number, number, string, number]>(
-      'INSERT OR REPLACE INTO seen (device_id, session, seq, digest, received_at) VALUES (?, ?, ?, ?, ?)',
+    seenUpsert: db.prepare<[string, number, number, string, number]>(
+      `INSERT INTO seen (device_id, session, seq, digest, received_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (device_id, session, seq) DO UPDATE
+       SET digest = excluded.digest, received_at = excluded.received_at
+       WHERE seen.digest <> excluded.digest`,
     ),
     seenPrune: db.prepare<[number]>('DELETE FROM seen WHERE received_at < ?'),
     ackGet: db.prepare<[string, number], { cumulative: number }>(

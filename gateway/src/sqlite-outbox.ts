@@ -219,12 +219,23 @@ export class SqliteOutbox implements Outbox {
     }
     const r = op.reading;
     const digest = r.seq === undefined ? undefined : (r.digest ?? digestOf(r));
-    if (digest !== undefined && this.isDuplicate(r, digest)) return 'duplicate';
     const { maxRows, maxBytes } = this.options;
     const overRows = maxRows > 0 && this.backlog >= maxRows;
     const overBytes = maxBytes > 0 && usedBytes >= maxBytes;
+    if ((overRows || overBytes) && this.options.whenFull === 'reject') {
+      // A resend of something already stored is still acknowledged when full.
+      return digest !== undefined && this.isDuplicate(r, digest) ? 'duplicate' : 'full';
+    }
+    // One statement both checks and records (device, session, seq, digest): no change means
+    // the same reading was seen before.
+    if (
+      digest !== undefined &&
+      this.stmt.seenUpsert.run(r.deviceId, r.session ?? -1, r.seq as number, digest, now)
+        .changes === 0
+    ) {
+      return 'duplicate';
+    }
     if (overRows || overBytes) {
-      if (this.options.whenFull === 'reject') return 'full';
       const n = this.stmt.dropOldest.run(overRows ? this.backlog - maxRows + 1 : 64).changes;
       this.backlog -= n;
       this.countDrops('full', n);
@@ -237,9 +248,6 @@ export class SqliteOutbox implements Outbox {
       r.receivedAt,
       JSON.stringify(r.metrics),
     );
-    if (digest !== undefined) {
-      this.stmt.seenPut.run(r.deviceId, r.session ?? -1, r.seq as number, digest, now);
-    }
     this.backlog += 1;
     return 'stored';
   }
