@@ -5,7 +5,7 @@ export interface DataPayload {
   session: number;
   seq: number;
   time: number;
-  metrics: Record<string, { value: number; unit: string }>;
+  metrics: Record<string, { value: number; unit?: string }>;
 }
 
 export interface VirtualDevice {

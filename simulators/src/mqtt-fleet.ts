@@ -1,5 +1,11 @@
-import mqtt, { type MqttClient } from 'mqtt';
-import { createFleet, type DataPayload, nextReading, type VirtualDevice } from './fleet.ts';
+import type { AnomalyRule, Label } from './anomalies/types.ts';
+import type { BehaviourOptions } from './behaviours.ts';
+import { scaledClock } from './clock.ts';
+import { SimDevice } from './device.ts';
+import type { DataPayload } from './fleet.ts';
+import { buildDevices, type SiteConfig } from './fleet-config.ts';
+import { type RunSummary, runFleet } from './runner.ts';
+import { MqttTransport, type MqttTransportOptions } from './transports/mqtt-transport.ts';
 
 export interface MqttFleetOptions {
   url: string;
@@ -14,104 +20,60 @@ export interface MqttFleetOptions {
   qos?: 0 | 1 | 2;
   signal?: AbortSignal | undefined;
   onAck?: (deviceId: string, payload: DataPayload) => void;
-  onProgress?: (summary: FleetSummary) => void;
+  onProgress?: ((summary: FleetSummary) => void) | undefined;
   now?: () => number;
+  /** Device profile (default `climate`: temperature and humidity). */
+  profile?: string;
+  sites?: SiteConfig[];
+  anomalies?: AnomalyRule[];
+  behaviours?: BehaviourOptions;
+  onLabel?: (label: Label) => void;
+  /** Readings in flight per device (default 100). */
+  window?: number;
+  drainTimeoutMs?: number;
+  auth?: Pick<MqttTransportOptions, 'username' | 'password' | 'ca' | 'cert' | 'key'>;
 }
 
-export interface FleetSummary {
-  devices: number;
-  sent: number;
-  acknowledged: number;
-  failed: number;
-  elapsedMs: number;
-}
+/** sent, acknowledged (PUBACK received), failed, elapsedMs, and more (see RunSummary). */
+export type FleetSummary = RunSummary;
 
-const topicOf = (deviceId: string) => `iot/v1/${deviceId}/data`;
-
-/** Runs a virtual fleet: one MQTT connection per device, publishing until the bound is hit. */
+/**
+ * Runs a virtual fleet: one MQTT connection per device (will, retained birth and `online`),
+ * JSON readings at QoS 1 on `iot/v1/{id}/data` until the bound is hit.
+ */
 export async function runMqttFleet(options: MqttFleetOptions): Promise<FleetSummary> {
   const now = options.now ?? Date.now;
-  const started = now();
-  const summary: FleetSummary = {
-    devices: options.devices,
-    sent: 0,
-    acknowledged: 0,
-    failed: 0,
-    elapsedMs: 0,
-  };
-  const fleet = createFleet(options);
-  const clients = await Promise.all(fleet.map((d) => connect(options.url, d.id)));
-  const deadline =
-    options.durationMs === undefined ? Number.POSITIVE_INFINITY : started + options.durationMs;
-  const progress = setInterval(
-    () => options.onProgress?.({ ...summary, elapsedMs: now() - started }),
-    1000,
-  );
-  try {
-    await Promise.all(
-      fleet.map((device, i) =>
-        runDevice(device, clients[i] as MqttClient, options, summary, deadline, now),
-      ),
-    );
-  } finally {
-    clearInterval(progress);
-    await Promise.all(clients.map((c) => c.endAsync()));
-  }
-  summary.elapsedMs = now() - started;
-  return summary;
-}
-
-async function runDevice(
-  device: VirtualDevice,
-  client: MqttClient,
-  options: MqttFleetOptions,
-  summary: FleetSummary,
-  deadline: number,
-  now: () => number,
-): Promise<void> {
-  const pending: Promise<void>[] = [];
-  for (let n = 0; options.count === undefined || n < options.count; n += 1) {
-    if (options.signal?.aborted || now() >= deadline) break;
-    const payload = nextReading(device, now());
-    summary.sent += 1;
-    pending.push(
-      client
-        .publishAsync(topicOf(device.id), JSON.stringify(payload), { qos: options.qos ?? 1 })
-        .then(
-          () => {
-            summary.acknowledged += 1;
-            options.onAck?.(device.id, payload);
-          },
-          () => {
-            summary.failed += 1;
-          },
-        ),
-    );
-    await delay(options.intervalMs, options.signal);
-  }
-  await Promise.all(pending);
-}
-
-function connect(url: string, clientId: string): Promise<MqttClient> {
-  return mqtt.connectAsync(url, {
-    clientId,
-    clean: true,
-    reconnectPeriod: 1000,
-    connectTimeout: 10_000,
+  const start = now();
+  const specs = buildDevices({
+    seed: options.seed,
+    prefix: options.prefix,
+    intervalMs: options.intervalMs,
+    sites: options.sites ?? [],
+    groups: [{ profile: options.profile ?? 'climate', count: options.devices }],
+    behaviours: options.behaviours ?? {},
+    anomalies: options.anomalies ?? [],
   });
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0) return void setImmediate(resolve);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+  const sources = specs.map(
+    (spec) =>
+      new SimDevice(spec, {
+        seed: options.seed,
+        start,
+        anomalies: options.anomalies ?? [],
+        behaviours: options.behaviours ?? {},
+        onLabel: options.onLabel,
+      }),
+  );
+  return runFleet({
+    sources,
+    transport: new MqttTransport({ url: options.url, qos: options.qos ?? 1, ...options.auth }),
+    clock: scaledClock(start, 1, now),
+    count: options.count,
+    durationMs: options.durationMs,
+    window: options.window,
+    drainTimeoutMs: options.drainTimeoutMs,
+    signal: options.signal,
+    wallNow: now,
+    onProgress: options.onProgress,
+    onAck: options.onAck,
   });
 }
