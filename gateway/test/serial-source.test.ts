@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PtyPair } from '../../test/support/pty.ts';
 import { SerialSource } from '../src/serial-source.ts';
 import { SqliteOutbox } from '../src/sqlite-outbox.ts';
-import { PtyPair } from './support/pty.ts';
 import { type DeviceMessage, SerialDevice } from './support/serial-device.ts';
 
 // The serial source with the real serialport bindings over a real pseudo-terminal pair.

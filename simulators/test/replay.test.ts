@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PtyPair } from '../../test/support/pty.ts';
 import { parseHeader, parseRow, splitCsvLine } from '../src/replay/csv.ts';
 import { TestBroker } from './support/broker.ts';
 import { runCli, summaryOf } from './support/cli.ts';
-import { PtyPair } from './support/pty.ts';
 import { TestGateway } from './support/test-gateway.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'replay-'));

@@ -10,6 +10,7 @@ import {
   type SensorDescription,
 } from '@iot-stream/firmware-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PtyPair } from '../../test/support/pty.ts';
 import type { BehaviourOptions } from '../src/behaviours.ts';
 import { scaledClock } from '../src/clock.ts';
 import { SimDevice } from '../src/device.ts';
@@ -20,7 +21,6 @@ import {
   type SerialTransportOptions,
 } from '../src/transports/serial-transport.ts';
 import { spec } from './support/devices.ts';
-import { PtyPair } from './support/pty.ts';
 import { type GatewayOptions, TestGateway } from './support/test-gateway.ts';
 
 const cleanups: Array<() => unknown> = [];

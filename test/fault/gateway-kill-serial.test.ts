@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '@iot-stream/simulators';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { PtyPair } from '../../gateway/test/support/pty.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../harness/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
+import { PtyPair } from '../support/pty.ts';
 import { RetransmittingDevice } from '../support/retransmitting-device.ts';
 
 // SIGKILL the gateway at random moments while a serial device (over a real pseudo-terminal,

@@ -8,11 +8,11 @@ import Database from 'better-sqlite3';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashPassword } from '../../gateway/src/mqtt-auth.ts';
-import { PtyPair } from '../../gateway/test/support/pty.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../harness/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
+import { PtyPair } from '../support/pty.ts';
 import { Publisher } from '../support/publisher.ts';
 import { RetransmittingDevice } from '../support/retransmitting-device.ts';
 

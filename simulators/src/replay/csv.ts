@@ -1,9 +1,9 @@
 // The replay file: a header `timestamp,value` or `timestamp,<metric1>,<metric2>,...`, then one
 // reading per line. Fields may be double-quoted (RFC 4180, "" inside quotes); a field cannot
 // span lines. Parsing never throws: a bad line gives a reason, and the caller names the line.
-import { parseTimestamp } from '../time-text.ts';
 
-export type Parsed<T> = ({ ok: true } & T) | { ok: false; error: string };
+import { type Parsed, splitCsvLine as splitFields } from '@iot-stream/contracts';
+import { parseTimestamp } from '../time-text.ts';
 
 export interface CsvHeader {
   columns: number;
@@ -18,37 +18,10 @@ export interface CsvRow {
   values: Record<string, number>;
 }
 
+/** Fields trimmed: replay files are often hand-edited. */
 export function splitCsvLine(line: string): Parsed<{ fields: string[] }> {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = '';
-    if (line[i] === '"') {
-      i += 1;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) return { ok: false, error: 'unterminated quoted field' };
-        field += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          field += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      if (i < line.length && line[i] !== ',') {
-        return { ok: false, error: `unexpected character after a quoted field at column ${i + 1}` };
-      }
-    } else {
-      const comma = line.indexOf(',', i);
-      field = line.slice(i, comma < 0 ? line.length : comma);
-      i = comma < 0 ? line.length : comma;
-    }
-    fields.push(field.trim());
-    if (i >= line.length) return { ok: true, fields };
-    i += 1;
-  }
+  const split = splitFields(line);
+  return split.ok ? { ok: true, fields: split.fields.map((f) => f.trim()) } : split;
 }
 
 const METRIC_NAME = /^[A-Za-z0-9._-]{1,64}$/;
