@@ -1,6 +1,8 @@
 import { type LoadConfigOptions, loadConfig } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 
+const DURATION = '^(INF|[1-9][0-9]*(h|d|w))$';
+
 export const HubConfigSchema = Type.Object({
   kafka: Type.Object(
     {
@@ -12,6 +14,12 @@ export const HubConfigSchema = Type.Object({
       deadLetterTopic: Type.String({ minLength: 1, default: 'iot.readings.dlq' }),
       groupId: Type.String({ minLength: 1, default: 'iot-hub' }),
       clientId: Type.String({ default: 'iot-hub' }),
+      checkpointTopic: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,200}$' })),
+      anomalyTopic: Type.String({ minLength: 1, default: 'iot.anomalies' }),
+      statusTopic: Type.String({ minLength: 1, default: 'iot.gateway-status' }),
+      partitions: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
+      maxBytesPerPartition: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+      sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
     },
     { default: {} },
   ),
@@ -21,6 +29,40 @@ export const HubConfigSchema = Type.Object({
       database: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'iot' }),
       username: Type.Optional(Type.String()),
       password: Type.Optional(Type.String()),
+      rawRetention: Type.String({ pattern: DURATION, default: '30d' }),
+      aggregateRetention: Type.String({ pattern: DURATION, default: 'INF' }),
+    },
+    { default: {} },
+  ),
+  stream: Type.Object(
+    {
+      windowsMs: Type.Array(Type.Integer({ minimum: 1000 }), {
+        minItems: 1,
+        maxItems: 8,
+        default: [60_000, 3_600_000],
+      }),
+      maxOutOfOrdernessMs: Type.Integer({ minimum: 0, default: 30_000 }),
+      allowedLatenessMs: Type.Integer({ minimum: 0, default: 600_000 }),
+      idleCloseMs: Type.Integer({ minimum: 0, default: 300_000 }),
+      tickIntervalMs: Type.Integer({ minimum: 100, default: 10_000 }),
+      rulesFile: Type.Optional(Type.String({ minLength: 1 })),
+    },
+    { default: {} },
+  ),
+  webhook: Type.Object(
+    {
+      url: Type.Optional(Type.String({ pattern: '^https?://' })),
+      events: Type.Array(
+        Type.Union([
+          Type.Literal('opened'),
+          Type.Literal('updated'),
+          Type.Literal('renotify'),
+          Type.Literal('closed'),
+        ]),
+        { default: ['opened', 'renotify', 'closed'] },
+      ),
+      timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+      maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
     },
     { default: {} },
   ),
@@ -28,6 +70,8 @@ export const HubConfigSchema = Type.Object({
     {
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      token: Type.Optional(Type.String({ minLength: 16 })),
+      rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
     },
     { default: {} },
   ),
@@ -53,9 +97,18 @@ export const HUB_ENV_KEYS: Record<string, string> = {
   INFLUX_USERNAME: 'influx.username',
   INFLUX_PASSWORD: 'influx.password',
   HUB_HTTP_PORT: 'http.port',
+  HUB_API_TOKEN: 'http.token',
+  HUB_RULES_FILE: 'stream.rulesFile',
+  HUB_WEBHOOK_URL: 'webhook.url',
   LOG_LEVEL: 'log.level',
 };
 
 export function loadHubConfig(options: Omit<LoadConfigOptions, 'envKeys'>): HubConfig {
   return loadConfig(HubConfigSchema, { ...options, envKeys: HUB_ENV_KEYS });
+}
+
+/** The checkpoint topic: configured, or one per consumer group and readings topic. */
+export function checkpointTopicOf(kafka: HubConfig['kafka']): string {
+  const name = `${kafka.groupId}.${kafka.topic}.checkpoints`.replace(/[^A-Za-z0-9._-]/g, '_');
+  return kafka.checkpointTopic ?? name.slice(0, 249);
 }

@@ -1,15 +1,36 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { FieldType, InfluxDB, type IPoint, escape as influxEscape } from 'influx';
+import type { EpisodeEvent } from './detect/engine-types.ts';
+import {
+  AGGREGATES,
+  ANOMALIES,
+  aggregatePoints,
+  episodePoints,
+  gatewayStatusPoint,
+  LONG_RP,
+  RAW_RP,
+  READINGS,
+  readingPoints,
+} from './influx-points.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from './ports.ts';
+import type { Aggregate } from './stream/window-state.ts';
 
 export interface InfluxStoreOptions {
   url: string;
   database: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** InfluxQL durations (`30d`, `INF`) of the raw and the long retention policy. */
+  rawRetention?: string;
+  aggregateRetention?: string;
 }
 
-const READINGS = 'readings';
+/** What one processed batch writes. */
+export interface BatchOutput {
+  readings: readonly ReadingRecord[];
+  aggregates: readonly Aggregate[];
+  events: readonly EpisodeEvent[];
+}
 
 /**
  * Readings in InfluxDB 1.x: measurement `readings`, one point per metric, tags device /
@@ -38,14 +59,55 @@ export class InfluxStore implements ReadingStore {
           },
           tags: ['device', 'gateway', 'metric', 'unit'],
         },
+        {
+          measurement: AGGREGATES,
+          fields: {
+            count: FieldType.INTEGER,
+            min: FieldType.FLOAT,
+            max: FieldType.FLOAT,
+            mean: FieldType.FLOAT,
+            stddev: FieldType.FLOAT,
+            last: FieldType.FLOAT,
+            revision: FieldType.INTEGER,
+          },
+          tags: ['device', 'metric', 'window'],
+        },
+        {
+          measurement: ANOMALIES,
+          fields: {
+            id: FieldType.STRING,
+            title: FieldType.STRING,
+            text: FieldType.STRING,
+            tags: FieldType.STRING,
+            state: FieldType.STRING,
+            last_event: FieldType.STRING,
+            event_time: FieldType.INTEGER,
+            peak_score: FieldType.FLOAT,
+            peak_time: FieldType.INTEGER,
+            peak_value: FieldType.FLOAT,
+            end: FieldType.INTEGER,
+          },
+          tags: ['device', 'metric', 'rule', 'detector', 'severity'],
+        },
       ],
     });
   }
 
   async init(): Promise<void> {
     const names = await this.influx.getDatabaseNames();
-    if (!names.includes(this.options.database))
-      await this.influx.createDatabase(this.options.database);
+    const database = this.options.database;
+    if (!names.includes(database)) await this.influx.createDatabase(database);
+    const existing = await this.influx.showRetentionPolicies(database);
+    const wanted = [
+      { name: RAW_RP, duration: this.options.rawRetention ?? '30d', isDefault: true },
+      { name: LONG_RP, duration: this.options.aggregateRetention ?? 'INF', isDefault: false },
+    ];
+    for (const rp of wanted) {
+      const options = { database, duration: rp.duration, replication: 1, isDefault: rp.isDefault };
+      if (existing.some((e) => e.name === rp.name))
+        await this.influx.alterRetentionPolicy(rp.name, options);
+      else await this.influx.createRetentionPolicy(rp.name, options);
+    }
   }
 
   async ping(): Promise<boolean> {
@@ -54,27 +116,35 @@ export class InfluxStore implements ReadingStore {
   }
 
   async write(records: readonly ReadingRecord[]): Promise<void> {
-    const points: IPoint[] = [];
-    for (const r of records) {
-      for (const [metric, m] of Object.entries(r.metrics)) {
-        points.push({
-          measurement: READINGS,
-          tags: {
-            device: r.deviceId,
-            gateway: r.gatewayId,
-            metric,
-            ...(m.unit ? { unit: m.unit } : {}),
-          },
-          fields: {
-            value: m.value,
-            gateway_seq: r.gatewaySeq,
-            ...(r.seq === undefined ? {} : { seq: r.seq }),
-          },
-          timestamp: r.time,
-        });
-      }
-    }
-    if (points.length > 0) await this.influx.writePoints(points, { precision: 'ms' });
+    await this.writeBatch({ readings: records, aggregates: [], events: [] });
+  }
+
+  /** Raw readings into the raw policy, aggregates and episodes into the long one. */
+  async writeBatch(batch: BatchOutput): Promise<void> {
+    const raw = readingPoints(batch.readings);
+    const long: IPoint[] = [...aggregatePoints(batch.aggregates), ...episodePoints(batch.events)];
+    await Promise.all([
+      raw.length > 0 && this.writePoints(raw, RAW_RP),
+      long.length > 0 && this.writePoints(long, LONG_RP),
+    ]);
+  }
+
+  /** Gateway status records into the raw policy. */
+  async writeGatewayStatus(records: readonly Parameters<typeof gatewayStatusPoint>[0][]) {
+    if (records.length > 0) await this.writePoints(records.map(gatewayStatusPoint), RAW_RP);
+  }
+
+  private async writePoints(points: IPoint[], retentionPolicy: string): Promise<void> {
+    for (let i = 0; i < points.length; i += 5000)
+      await this.influx.writePoints(points.slice(i, i + 5000), {
+        precision: 'ms',
+        retentionPolicy,
+      });
+  }
+
+  /** InfluxQL for the API's other queries (already escaped by the caller). */
+  query<T>(sql: string): Promise<T[]> {
+    return this.influx.query<T>(sql, { precision: 'ms' }) as Promise<T[]>;
   }
 
   async readings(query: ReadingQuery): Promise<StoredReading[]> {

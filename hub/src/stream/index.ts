@@ -1,5 +1,6 @@
 export * from './core.ts';
 export * from './errors.ts';
+export * from './partition-processor.ts';
 export * from './recent-ids.ts';
 export * from './ring-buffer.ts';
 export * from './watermark.ts';

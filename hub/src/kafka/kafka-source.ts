@@ -1,11 +1,5 @@
 import { decodeRecord, pinoLogCreator, type ReadingRecord } from '@iot-stream/contracts';
-import {
-  type Consumer,
-  Kafka,
-  logLevel as KafkaLogLevel,
-  Partitioners,
-  type Producer,
-} from 'kafkajs';
+import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface KafkaSourceOptions {
@@ -16,36 +10,59 @@ export interface KafkaSourceOptions {
   deadLetterTopic: string;
   log: Logger;
   backoff?: { minMs: number; maxMs: number };
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
 }
 
 export interface KafkaSourceCounters {
   records: number;
-  written: number;
   invalid: number;
   writeFailures: number;
   batches: number;
 }
 
-/** Writes a batch of valid records; resolves once the store acknowledged them. */
-export type BatchHandler = (records: ReadingRecord[]) => Promise<void>;
+/** A record that failed validation, for the dead-letter topic. */
+export interface InvalidRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  code: string;
+  reason: string;
+}
+
+/** One fetched batch of one partition, decoded, in offset order. */
+export interface SourceBatch {
+  partition: number;
+  lastOffset: string;
+  highWatermark: string;
+  records: { offset: string; record: ReadingRecord }[];
+  invalid: InvalidRecord[];
+}
+
+/** Processes and writes a batch; resolves once everything it produced is acknowledged. */
+export type BatchHandler = (batch: SourceBatch) => Promise<void>;
+
+/** Told the partitions this member owns after each rebalance (a new generation). */
+export type AssignmentListener = (partitions: number[]) => void;
 
 /**
  * Consumes readings as a consumer group. A batch's offsets are resolved and committed only
  * after the handler's write succeeded (auto-resolve is off); a failed write is retried with
- * backoff and nothing is committed meanwhile. Records that fail validation go to the
- * dead-letter topic with the reason in a header, then count as consumed.
+ * backoff and nothing is committed meanwhile, which is also the backpressure: a partition is
+ * not fetched further while its batch waits for the writer. The handler dead-letters records
+ * that fail validation.
  */
 export class KafkaReadingSource {
   readonly counters: KafkaSourceCounters = {
     records: 0,
-    written: 0,
     invalid: 0,
     writeFailures: 0,
     batches: 0,
   };
   connected = false;
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private onAssign: AssignmentListener = () => undefined;
 
   constructor(private readonly options: KafkaSourceOptions) {
     const kafka = new Kafka({
@@ -59,14 +76,14 @@ export class KafkaReadingSource {
       allowAutoTopicCreation: false,
       // Short fetch waits keep latency low and let a shutdown finish quickly.
       maxWaitTimeInMs: 500,
-    });
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.connected = true;
+      const assigned = e.payload.memberAssignment[options.topic] ?? [];
+      this.onAssign([...assigned].sort((x, y) => x - y));
       options.log.info(
         { memberId: e.payload.memberId, assignment: e.payload.memberAssignment },
         'joined consumer group',
@@ -78,12 +95,13 @@ export class KafkaReadingSource {
     });
   }
 
-  async start(handle: BatchHandler): Promise<void> {
-    await this.producer.connect();
+  async start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void> {
+    this.onAssign = onAssign;
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatch: async ({
         batch,
         resolveOffset,
@@ -93,29 +111,29 @@ export class KafkaReadingSource {
         isStale,
       }) => {
         if (batch.messages.length === 0) return;
-        const valid: ReadingRecord[] = [];
-        const invalid: {
-          value: Buffer | null;
-          key: Buffer | null;
-          code: string;
-          reason: string;
-        }[] = [];
+        const decoded: SourceBatch = {
+          partition: batch.partition,
+          lastOffset: batch.lastOffset(),
+          highWatermark: batch.highWatermark,
+          records: [],
+          invalid: [],
+        };
         for (const m of batch.messages) {
-          const decoded = decodeRecord(m.value);
-          if (decoded.ok) valid.push(decoded.record);
+          const d = decodeRecord(m.value);
+          if (d.ok) decoded.records.push({ offset: m.offset, record: d.record });
           else
-            invalid.push({
+            decoded.invalid.push({
+              offset: m.offset,
               value: m.value,
               key: m.key,
-              code: decoded.code,
-              reason: decoded.reason,
+              code: d.code,
+              reason: d.reason,
             });
         }
         for (let attempt = 1; ; attempt += 1) {
           if (!isRunning() || isStale()) return; // uncommitted: another member will redo it
           try {
-            await handle(valid);
-            if (invalid.length > 0) await this.deadLetter(batch.partition, invalid);
+            await handle(decoded);
             break;
           } catch (err) {
             this.counters.writeFailures += 1;
@@ -130,8 +148,7 @@ export class KafkaReadingSource {
         }
         this.counters.batches += 1;
         this.counters.records += batch.messages.length;
-        this.counters.written += valid.length;
-        this.counters.invalid += invalid.length;
+        this.counters.invalid += decoded.invalid.length;
         resolveOffset(batch.lastOffset());
         await commitOffsetsIfNecessary();
         await heartbeat();
@@ -141,32 +158,6 @@ export class KafkaReadingSource {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
-    await this.producer.disconnect();
-  }
-
-  private async deadLetter(
-    partition: number,
-    invalid: { value: Buffer | null; key: Buffer | null; code: string; reason: string }[],
-  ): Promise<void> {
-    for (const i of invalid) {
-      this.options.log.error(
-        { partition, code: i.code, reason: i.reason },
-        'invalid record sent to dead-letter topic',
-      );
-    }
-    await this.producer.send({
-      topic: this.options.deadLetterTopic,
-      acks: -1,
-      messages: invalid.map((i) => ({
-        key: i.key,
-        value: i.value,
-        headers: {
-          'iot-error-code': i.code,
-          'iot-error-reason': i.reason,
-          'iot-source-topic': this.options.topic,
-        },
-      })),
-    });
   }
 
   private backoffMs(attempt: number): number {

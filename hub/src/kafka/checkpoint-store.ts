@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { IotError } from '@iot-stream/contracts';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Checkpoint, CheckpointStore } from '../ports.ts';
+import type { KafkaPublisher } from './publisher.ts';
+
+export class CheckpointError extends IotError {
+  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super('CHECKPOINT_FAILED', message, { retriable: true, ...options });
+  }
+}
+
+export interface KafkaCheckpointStoreOptions {
+  kafka: Kafka;
+  publisher: KafkaPublisher;
+  /** Compacted topic with as many partitions as the readings topic. */
+  topic: string;
+  /** The readings topic the checkpoints cover (part of the key). */
+  sourceTopic: string;
+  groupId: string;
+  log: Logger;
+  loadTimeoutMs?: number;
+}
+
+/**
+ * Stream-core checkpoints in a compacted Kafka topic: the checkpoint of readings partition p
+ * goes to partition p of the checkpoint topic, key `<sourceTopic>/<p>`, so the newest record
+ * of a partition is its checkpoint and any hub of the group can load it after a rebalance.
+ */
+export class KafkaCheckpointStore implements CheckpointStore {
+  private readonly admin: Admin;
+
+  constructor(private readonly options: KafkaCheckpointStoreOptions) {
+    this.admin = options.kafka.admin();
+  }
+
+  async init(partitions: number): Promise<void> {
+    await this.admin.connect();
+    const topics = await this.admin.listTopics();
+    if (!topics.includes(this.options.topic)) {
+      const created = await this.admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: this.options.topic,
+              numPartitions: partitions,
+              configEntries: [
+                { name: 'cleanup.policy', value: 'compact' },
+                { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
+              ],
+            },
+          ],
+        })
+        .catch(async (err: unknown) => {
+          // Another hub starting at the same moment may have created it: that is fine.
+          if ((await this.admin.listTopics()).includes(this.options.topic)) return false;
+          throw err;
+        });
+      if (created)
+        this.options.log.info(
+          { topic: this.options.topic, partitions },
+          'created checkpoint topic',
+        );
+    }
+    const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
+    if (offsets.length < partitions)
+      throw new CheckpointError(
+        `checkpoint topic ${this.options.topic} has ${offsets.length} partitions, the readings topic ${partitions}; give it at least as many`,
+        { retriable: false },
+      );
+  }
+
+  async close(): Promise<void> {
+    await this.admin.disconnect();
+  }
+
+  async save(partition: number, checkpoint: Checkpoint): Promise<void> {
+    await this.options.publisher.send(
+      this.options.topic,
+      [
+        {
+          partition,
+          key: `${this.options.sourceTopic}/${partition}`,
+          value: JSON.stringify(checkpoint),
+        },
+      ],
+      { gzip: true },
+    );
+  }
+
+  /** The newest checkpoint of each partition (absent: none yet). */
+  async load(partitions: readonly number[]): Promise<Map<number, Checkpoint>> {
+    const result = new Map<number, Checkpoint>();
+    const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
+    const wanted = new Map<number, string>();
+    for (const p of partitions) {
+      const o = offsets.find((x) => x.partition === p);
+      if (o && BigInt(o.high) > BigInt(o.low)) wanted.set(p, String(BigInt(o.high) - 1n));
+    }
+    if (wanted.size === 0) return result;
+    const consumer = this.options.kafka.consumer({
+      groupId: `${this.options.groupId}.checkpoint-reader.${randomUUID()}`,
+      maxWaitTimeInMs: 100,
+    });
+    const timeoutMs = this.options.loadTimeoutMs ?? 30_000;
+    let reseek: NodeJS.Timeout | undefined;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.options.topic, fromBeginning: false });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new CheckpointError(`checkpoints not read within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const target = wanted.get(partition);
+              if (target === undefined || BigInt(message.offset) < BigInt(target)) return;
+              if (message.value) result.set(partition, JSON.parse(message.value.toString()));
+              wanted.delete(partition);
+              if (wanted.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .then(() => {
+            // A seek issued before the group assignment settles can be overridden by the
+            // initial position (latest), so it is repeated until every checkpoint arrived.
+            const seek = () => {
+              for (const [partition, offset] of wanted)
+                consumer.seek({ topic: this.options.topic, partition, offset });
+            };
+            seek();
+            reseek = setInterval(seek, 2000);
+          }, reject);
+      });
+    } finally {
+      clearInterval(reseek);
+      await consumer.disconnect().catch(() => undefined);
+    }
+    this.options.log.info({ partitions: [...result.keys()] }, 'checkpoints loaded');
+    return result;
+  }
+}

@@ -1,0 +1,100 @@
+import { pinoLogCreator } from '@iot-stream/contracts';
+import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** A gateway status record as the hub needs it (see gateway/src/status-reporter.ts). */
+export interface GatewayStatusRecord {
+  kind: 'gateway-status';
+  gatewayId: string;
+  time: number;
+  version?: string;
+  kafka?: { connected?: boolean };
+  outbox?: { backlogRows?: number; oldestReceivedAt?: number | null; quarantined?: number };
+  forwarder?: { forwarded?: number; failures?: number };
+}
+
+export interface StatusSourceOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** The hubs share this group, so each status record is written once per group. */
+  groupId: string;
+  topic: string;
+  log: Logger;
+  write: (records: GatewayStatusRecord[]) => Promise<void>;
+  onSkipped?: (n: number) => void;
+}
+
+function parse(value: Buffer | null): GatewayStatusRecord | undefined {
+  try {
+    const r = JSON.parse(value?.toString() ?? '') as Partial<GatewayStatusRecord> | null;
+    if (
+      r?.kind === 'gateway-status' &&
+      typeof r.gatewayId === 'string' &&
+      /^[A-Za-z0-9._-]{1,64}$/.test(r.gatewayId) &&
+      Number.isInteger(r.time)
+    )
+      return r as GatewayStatusRecord;
+  } catch {
+    // counted below
+  }
+  return undefined;
+}
+
+/**
+ * Consumes the gateways' status topic and writes each record to InfluxDB at the gateway's own
+ * time (so rewriting it changes nothing); offsets are committed after the write.
+ */
+export class KafkaStatusSource {
+  private readonly consumer: Consumer;
+
+  constructor(private readonly options: StatusSourceOptions) {
+    this.consumer = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: pinoLogCreator(options.log),
+    }).consumer({ groupId: options.groupId, maxWaitTimeInMs: 1000 });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({
+        batch,
+        resolveOffset,
+        commitOffsetsIfNecessary,
+        heartbeat,
+        isRunning,
+      }) => {
+        const records: GatewayStatusRecord[] = [];
+        for (const m of batch.messages) {
+          const r = parse(m.value);
+          if (r) records.push(r);
+        }
+        const skipped = batch.messages.length - records.length;
+        if (skipped > 0) {
+          this.options.onSkipped?.(skipped);
+          this.options.log.warn({ skipped, partition: batch.partition }, 'status records skipped');
+        }
+        for (let attempt = 1; isRunning(); attempt += 1) {
+          try {
+            await this.options.write(records);
+            resolveOffset(batch.lastOffset());
+            await commitOffsetsIfNecessary();
+            return;
+          } catch (err) {
+            this.options.log.warn({ err, attempt }, 'gateway status write failed; retrying');
+            await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
+            await heartbeat();
+          }
+        }
+      },
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}

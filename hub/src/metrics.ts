@@ -1,0 +1,78 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { KafkaSourceCounters } from './kafka/kafka-source.ts';
+import type { PipelineCounters } from './pipeline.ts';
+
+/**
+ * Prometheus metrics, read from the pipeline's counters at scrape time (no second set of
+ * numbers to keep in step). Counter values only grow, so they are set with `inc(delta)`.
+ */
+export function hubMetrics(
+  read: () => { source: KafkaSourceCounters; pipeline: PipelineCounters },
+) {
+  const registry = new Registry();
+  const seen = new Map<string, number>();
+  const counter = (name: string, help: string, value: (c: ReturnType<typeof read>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = value(read());
+        this.inc(Math.max(0, v - (seen.get(name) ?? 0)));
+        seen.set(name, v);
+      },
+    });
+  counter(
+    'iot_hub_records_total',
+    'Kafka records consumed (redeliveries included)',
+    (c) => c.source.records,
+  );
+  counter('iot_hub_readings_total', 'readings processed and written', (c) => c.pipeline.readings);
+  counter(
+    'iot_hub_invalid_total',
+    'records that failed validation (dead-lettered)',
+    (c) => c.pipeline.invalid,
+  );
+  counter('iot_hub_duplicates_total', 'duplicate readings ignored', (c) => c.pipeline.duplicates);
+  counter(
+    'iot_hub_too_late_total',
+    'readings beyond the allowed lateness (dead-lettered)',
+    (c) => c.pipeline.tooLate,
+  );
+  counter(
+    'iot_hub_aggregates_total',
+    'window aggregates written (corrections included)',
+    (c) => c.pipeline.aggregates,
+  );
+  counter(
+    'iot_hub_episode_events_total',
+    'anomaly episode events published',
+    (c) => c.pipeline.episodeEvents,
+  );
+  counter(
+    'iot_hub_checkpoints_total',
+    'stream-core checkpoints written',
+    (c) => c.pipeline.checkpoints,
+  );
+  counter(
+    'iot_hub_write_failures_total',
+    'batches whose writes failed and were retried',
+    (c) => c.source.writeFailures,
+  );
+  counter(
+    'iot_hub_gateway_status_total',
+    'gateway status records written',
+    (c) => c.pipeline.gatewayStatus,
+  );
+  new Gauge({
+    name: 'iot_hub_consumer_lag',
+    help: 'records behind the high watermark after the last batch, per partition',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [p, lag] of Object.entries(read().pipeline.lag)) this.set({ partition: p }, lag);
+    },
+  });
+  return { registry, text: () => registry.metrics() };
+}

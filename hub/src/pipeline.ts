@@ -1,0 +1,246 @@
+import type { Message } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { TransitionType } from './detect/episodes.ts';
+import type { BatchOutput } from './influx-store.ts';
+import type { SourceBatch } from './kafka/kafka-source.ts';
+import { deadLetter, episodeMessage } from './kafka/messages.ts';
+import type { KafkaPublisher } from './kafka/publisher.ts';
+import { type Notification, notificationsOf } from './notify/notifications.ts';
+import type { Notifier } from './notify/webhook.ts';
+import type { Checkpoint, CheckpointStore } from './ports.ts';
+import {
+  type PartitionOutput,
+  PartitionProcessor,
+  type PartitionProcessorOptions,
+} from './stream/partition-processor.ts';
+
+export interface PipelineOptions {
+  processor: PartitionProcessorOptions;
+  store: { writeBatch(batch: BatchOutput): Promise<void> };
+  publisher: Pick<KafkaPublisher, 'send'>;
+  checkpoints: CheckpointStore;
+  topics: { source: string; deadLetter: string; anomalies: string };
+  log: Logger;
+  /** Webhook; undefined: no notifications. */
+  notifier?: Notifier | undefined;
+  notifyOn?: readonly TransitionType[];
+  /** Told when a batch's outputs were acknowledged by InfluxDB (benchmarks, tests). */
+  onWritten?: (out: PartitionOutput, ackedAt: number) => void;
+}
+
+export interface PipelineCounters {
+  readings: number;
+  duplicates: number;
+  tooLate: number;
+  invalid: number;
+  aggregates: number;
+  episodeEvents: number;
+  checkpoints: number;
+  gatewayStatus: number;
+  notifications: number;
+  notificationFailures: number;
+  /** Per partition: records behind the high watermark after the last batch. */
+  lag: Record<string, number>;
+}
+
+interface Owned {
+  processor: PartitionProcessor;
+  /** Last offset reflected in the processor (inclusive); '-1' for none. */
+  offset: string;
+  /** Checkpointed notifications not yet delivered. */
+  pending: Notification[];
+}
+
+/**
+ * Per partition: process a batch with the partition's stream core, write raw readings,
+ * aggregates and episodes to InfluxDB, dead-letter invalid and too-late records, publish
+ * episode events, then checkpoint the core with the last offset it covers. Only after all of
+ * that resolves does the source commit the offsets. A batch that fails anywhere is redone from
+ * the last checkpoint (kept in memory, else loaded), so a retry never sees a half-applied core.
+ */
+export class Pipeline {
+  readonly counters: PipelineCounters = {
+    readings: 0,
+    duplicates: 0,
+    tooLate: 0,
+    invalid: 0,
+    aggregates: 0,
+    episodeEvents: 0,
+    checkpoints: 0,
+    gatewayStatus: 0,
+    notifications: 0,
+    notificationFailures: 0,
+    lag: {},
+  };
+  private owned = new Map<number, Owned>();
+  private saved = new Map<number, Checkpoint>();
+  private assigned: number[] = [];
+  private loading: Promise<Map<number, Checkpoint>> | undefined;
+  /** Per partition: batches and checkpoint rewrites, one at a time. */
+  private chains = new Map<number, Promise<unknown>>();
+  /** Notification keys this process delivered or is delivering (bounded). */
+  private sent = new Set<string>();
+  private delivered = new Set<string>();
+
+  constructor(private readonly options: PipelineOptions) {}
+
+  /** A rebalance: whatever we held may have moved on elsewhere; start again from checkpoints. */
+  assign(partitions: number[]): void {
+    this.owned.clear();
+    this.saved.clear();
+    this.loading = undefined;
+    this.assigned = partitions;
+    this.counters.lag = {};
+    this.chains.clear();
+    // `sent` and `delivered` survive a rebalance: a partition that stays here must not
+    // re-send what this process already sent.
+  }
+
+  handle(batch: SourceBatch): Promise<void> {
+    return this.serially(batch.partition, async () => {
+      try {
+        await this.apply(batch);
+      } catch (err) {
+        this.owned.delete(batch.partition);
+        throw err;
+      }
+    });
+  }
+
+  private serially<T>(partition: number, fn: () => Promise<T>): Promise<T> {
+    const run = (this.chains.get(partition) ?? Promise.resolve()).then(fn);
+    this.chains.set(
+      partition,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  /**
+   * Sends the checkpointed notifications. Only checkpointed ones: a replay after a crash
+   * recreates the others, so none is lost or sent twice; the one window left is a crash between
+   * the webhook's answer and the checkpoint rewrite that follows it at once (see architecture).
+   */
+  private deliver(partition: number, owned: Owned): void {
+    const notifier = this.options.notifier;
+    if (!notifier) return;
+    for (const n of owned.pending) {
+      if (this.sent.has(n.key)) continue;
+      this.sent.add(n.key);
+      const done = (ok: boolean) => {
+        if (ok) this.counters.notifications += 1;
+        else this.counters.notificationFailures += 1;
+        this.delivered.add(n.key);
+        if (this.delivered.size > 10_000)
+          this.delivered.delete(this.delivered.values().next().value as string);
+        const current = this.owned.get(partition) ?? owned;
+        current.pending = current.pending.filter((p) => p.key !== n.key);
+        const saved = this.saved.get(partition);
+        if (!saved?.pending?.some((p) => p.key === n.key)) return;
+        this.enqueueCheckpoint(partition, {
+          ...saved,
+          pending: saved.pending.filter((p) => !this.delivered.has(p.key)),
+        }).catch((err: unknown) =>
+          this.options.log.warn({ err, partition }, 'checkpoint after notification failed'),
+        );
+      };
+      notifier.notify(n).then(
+        () => done(true),
+        () => done(false),
+      );
+    }
+  }
+
+  /**
+   * Checkpoint writes go out in call order (one producer queue), and `saved` is the newest
+   * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
+   */
+  private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
+    this.saved.set(partition, checkpoint);
+    return this.options.checkpoints.save(partition, checkpoint);
+  }
+
+  private async apply(batch: SourceBatch): Promise<void> {
+    const { partition } = batch;
+    const owned = this.owned.get(partition) ?? (await this.open(partition));
+    const covered = BigInt(owned.offset);
+    const records = batch.records.filter((r) => BigInt(r.offset) > covered);
+    const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
+    if (BigInt(batch.lastOffset) <= covered) return; // already in the checkpoint
+    const out = owned.processor.process(records.map((r) => r.record));
+    await this.options.store.writeBatch(out);
+    this.options.onWritten?.(out, Date.now());
+    const { topics, publisher } = this.options;
+    const dead: Message[] = [
+      ...invalid.map((i) =>
+        deadLetter(i.key, i.value, i.code, i.reason, topics.source, partition, i.offset),
+      ),
+      ...out.tooLate.map((t) =>
+        deadLetter(
+          t.record.deviceId,
+          JSON.stringify(t.record),
+          t.tooLate.code,
+          t.tooLate.reason,
+          topics.source,
+          partition,
+        ),
+      ),
+    ];
+    for (const i of invalid)
+      this.options.log.error(
+        { partition, offset: i.offset, code: i.code, reason: i.reason },
+        'invalid record sent to dead-letter topic',
+      );
+    await publisher.send(topics.deadLetter, dead);
+    await publisher.send(topics.anomalies, out.events.map(episodeMessage));
+    const fresh = this.options.notifier
+      ? notificationsOf(out.events, this.options.notifyOn ?? ['opened', 'renotify', 'closed'])
+      : [];
+    const pending = [...owned.pending, ...fresh].filter((n) => !this.delivered.has(n.key));
+    const checkpoint: Checkpoint = {
+      v: 1,
+      offset: batch.lastOffset,
+      state: owned.processor.snapshot(),
+      pending,
+    };
+    await this.enqueueCheckpoint(partition, checkpoint);
+    owned.offset = batch.lastOffset;
+    owned.pending = pending;
+    this.deliver(partition, owned);
+    const c = this.counters;
+    c.readings += out.readings.length;
+    c.duplicates += out.duplicates;
+    c.tooLate += out.tooLate.length;
+    c.invalid += invalid.length;
+    c.aggregates += out.aggregates.length;
+    c.episodeEvents += out.events.length;
+    c.checkpoints += 1;
+    c.lag[partition] = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
+  }
+
+  private async open(partition: number): Promise<Owned> {
+    let checkpoint = this.saved.get(partition);
+    if (!checkpoint) {
+      let loaded: Map<number, Checkpoint>;
+      if (this.assigned.includes(partition)) {
+        this.loading ??= this.options.checkpoints.load(this.assigned);
+        loaded = await this.loading.catch((err: unknown) => {
+          this.loading = undefined;
+          throw err;
+        });
+      } else loaded = await this.options.checkpoints.load([partition]);
+      checkpoint = loaded.get(partition);
+    }
+    const processor = new PartitionProcessor(this.options.processor);
+    if (checkpoint) processor.restore(checkpoint.state);
+    const owned: Owned = {
+      processor,
+      offset: checkpoint?.offset ?? '-1',
+      pending: (checkpoint?.pending ?? []).filter((n) => !this.delivered.has(n.key)),
+    };
+    this.owned.set(partition, owned);
+    this.deliver(partition, owned);
+    this.options.log.info({ partition, offset: owned.offset }, 'partition opened from checkpoint');
+    return owned;
+  }
+}
