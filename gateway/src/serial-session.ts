@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  CAPABILITIES,
   type DecodedFrame,
   type DecoderEvent,
   dataToJson,
@@ -12,8 +11,8 @@ import {
   type SensorDescription,
 } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
-import { AckTracker } from './ack-tracker.ts';
 import { type IngestContext, type IngestCounters, quarantine } from './ingest.ts';
+import { SessionAcks } from './serial-acks.ts';
 
 /** What the gateway announces in its hello [FP-5.2]: its id, and the frames it can take. */
 export interface GatewayIdentity {
@@ -50,8 +49,6 @@ const ERROR_FOR: Partial<Record<string, number>> = {
   PAYLOAD_INVALID: ERROR_MESSAGE_CODES.payloadInvalid,
 };
 const LOG_LEVEL = ['debug', 'info', 'warn', 'error'] as const;
-/** A gap a retransmitting device has not filled in this long is given up (counted as lost). */
-const GAP_TIMEOUT_MS = 30_000;
 
 /**
  * The gateway's side of one serial link (SPEC sections 5 and 6). Data readings are committed
@@ -71,17 +68,20 @@ export class SerialSession {
   private sensors = new Map<number, SensorDescription>();
   /** Smallest (receive time - uptime) of the session: the gateway's clock offset estimate [FP-6.5]. */
   private offset: number | undefined;
-  /** Created by the session's hello: nothing is acknowledged before the device is known. */
-  private acks: AckTracker | undefined;
-  private retransmits = false;
+  readonly acks: SessionAcks;
   private readonly sender: FrameSender;
-  private pendingAcks = 0;
-  private ackTimer: NodeJS.Timeout | undefined;
-  /** Frames given up as lost (a gap the device never filled). */
-  givenUp = 0;
 
   constructor(private readonly options: SerialSessionOptions) {
     this.sender = new FrameSender(options.session);
+    this.acks = new SessionAcks({
+      outbox: options.ingest.outbox,
+      now: options.ingest.now,
+      log: options.log,
+      source: options.source,
+      send: (body) => this.send({ type: 'ack', body }),
+      ackDelayMs: options.ackDelayMs,
+      ackEvery: options.ackEvery,
+    });
   }
 
   get counters(): IngestCounters {
@@ -96,7 +96,7 @@ export class SerialSession {
   /** The port closed: bytes after the last delimiter are a truncated frame. */
   onClose(): void {
     for (const event of this.decoder.end()) this.onEvent(event);
-    clearTimeout(this.ackTimer);
+    this.acks.stop();
   }
 
   private onEvent(event: DecoderEvent): void {
@@ -141,7 +141,7 @@ export class SerialSession {
     this.state.sensors = 0;
     this.sensors = new Map();
     this.offset = undefined;
-    this.acks = undefined;
+    this.acks.reset();
   }
 
   private onFrame(event: DecodedFrame): void {
@@ -149,13 +149,7 @@ export class SerialSession {
     switch (frame.type) {
       case 'hello': {
         const { deviceId, capabilities } = frame.body;
-        if (this.acks === undefined || this.state.deviceId !== deviceId) {
-          // Resume from the last acknowledgement any run of this gateway sent this session, so
-          // frames the device still holds are never claimed; a new session starts before seq 0.
-          const baseline = this.options.ingest.outbox.loadAck(deviceId, frame.session) ?? 0xffff;
-          this.acks = new AckTracker(frame.session, baseline, this.options.ingest.now);
-        }
-        this.retransmits = (capabilities & CAPABILITIES.retransmit) !== 0;
+        this.acks.begin(deviceId, frame.session, capabilities);
         this.state.deviceId = deviceId;
         this.state.firmware = frame.body.firmware;
         this.options.log.info(
@@ -290,54 +284,7 @@ export class SerialSession {
 
   /** The frame is fully handled (committed, for data): it may be acknowledged. */
   private done(frame: Frame): void {
-    const acks = this.acks;
-    if (acks === undefined || frame.session !== acks.session) return; // rebooted meanwhile
-    acks.handled(frame.seq);
-    // A device that keeps no copies never fills a gap; one that does gets GAP_TIMEOUT_MS.
-    if (!this.retransmits || acks.gapAgeMs() > GAP_TIMEOUT_MS)
-      this.giveUpGap(this.retransmits ? 'gap not filled in time' : 'device does not retransmit');
-    this.scheduleAck();
-  }
-
-  private giveUpGap(why: string): void {
-    const lost = this.acks?.giveUpGap() ?? 0;
-    if (lost > 0) {
-      this.givenUp += lost;
-      this.options.log.warn(
-        { source: this.options.source, deviceId: this.state.deviceId, lost, why },
-        'frames given up as lost',
-      );
-    }
-  }
-
-  private scheduleAck(): void {
-    this.pendingAcks += 1;
-    if (this.pendingAcks >= (this.options.ackEvery ?? 8)) {
-      this.flushAck();
-    } else {
-      this.ackTimer ??= setTimeout(() => this.flushAck(), this.options.ackDelayMs ?? 20);
-    }
-  }
-
-  private flushAck(): void {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    this.pendingAcks = 0;
-    const acks = this.acks;
-    const deviceId = this.state.deviceId;
-    if (acks === undefined || deviceId === null) return;
-    const body = acks.body();
-    try {
-      // Durable before it is sent: a restarted gateway resumes from here.
-      this.options.ingest.outbox.saveAck(deviceId, acks.session, body.cumulative);
-    } catch (err) {
-      this.options.log.error(
-        { err, source: this.options.source },
-        'could not record the acknowledgement; not sending it',
-      );
-      return;
-    }
-    this.send({ type: 'ack', body });
+    this.acks.handled(frame);
   }
 
   private sendHello(): void {

@@ -54,8 +54,12 @@ async function setup(options: { startPtyFirst?: boolean } = {}) {
   if (options.startPtyFirst !== false) await pty.start();
   const outbox = new SqliteOutbox({ path: join(dir, 'outbox.sqlite') });
   cleanups.push(() => outbox.close());
+  return { dir, pty, outbox, source: startSource(pty.gateway, outbox) };
+}
+
+function startSource(path: string, outbox: SqliteOutbox): SerialSource {
   const source = new SerialSource({
-    path: pty.gateway,
+    path,
     baudRate: 115_200,
     identity: { gatewayId: 'gw-test', firmware: 'iot-gateway test', maxFrame: 1024 },
     outbox,
@@ -64,7 +68,7 @@ async function setup(options: { startPtyFirst?: boolean } = {}) {
   });
   source.start();
   cleanups.push(() => source.stop());
-  return { dir, pty, outbox, source };
+  return source;
 }
 
 async function device(path: string, session = 0xabc) {
@@ -242,16 +246,7 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     await until(() => dev.acked(first.seq), 'the first ack');
     await source.stop(); // the gateway goes away
     const pending = [await dev.send(data(2000, 2)), await dev.send(data(3000, 3))];
-    const restarted = new SerialSource({
-      path: pty.gateway,
-      baudRate: 115_200,
-      identity: { gatewayId: 'gw-test', firmware: 'iot-gateway test', maxFrame: 1024 },
-      outbox,
-      log,
-      backoff: { minMs: 20, maxMs: 100 },
-    });
-    restarted.start();
-    cleanups.push(() => restarted.stop());
+    const restarted = startSource(pty.gateway, outbox);
     // Opening a port may flush what was written meanwhile; a real device retransmits on its
     // timer. The frames arrive before any hello: refused, and the gateway asks for hello.
     await until(() => restarted.counters.state === 'open', 'the restarted port to open');
