@@ -27,6 +27,8 @@ export const ReadingRecordSchema = Type.Object({
   /** Per-gateway sequence number: strictly increasing, never reused; (gatewayId, gatewaySeq) is unique. */
   gatewaySeq: Type.Integer({ minimum: 1 }),
   deviceId: Id,
+  /** Where the gateway stands (its `site` setting), when configured. Added in v1 (optional). */
+  site: Type.Optional(Id),
   /** The device's per-boot session id, when it sends one. */
   session: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
   /** The device's per-session sequence number (wraps at 65536), when it sends one. */

@@ -14,6 +14,12 @@ export const GatewayConfigSchema = Type.Object({
     default: 'gateway-1',
     description: 'Unique per gateway',
   }),
+  site: Type.Optional(
+    Type.String({
+      pattern: ID_PATTERN,
+      description: 'Where this gateway stands; sent with every reading',
+    }),
+  ),
   mqtt: Type.Object(
     {
       embedded: Type.Boolean({ default: true }),
@@ -133,6 +139,7 @@ export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 /** Environment variables that override connection settings (documented in README.md). */
 export const GATEWAY_ENV_KEYS: Record<string, string> = {
   GATEWAY_ID: 'gatewayId',
+  GATEWAY_SITE: 'site',
   KAFKA_BROKERS: 'kafka.brokers',
   KAFKA_TOPIC: 'kafka.topic',
   KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',

@@ -24,6 +24,8 @@ export interface KafkaSinkOptions {
   statusTopic: string;
   compression: 'gzip' | 'none';
   gatewayId: string;
+  /** Sent with every record when set. */
+  site?: string | undefined;
   createTopic: boolean;
   topicPartitions: number;
   security: KafkaSecurity;
@@ -104,6 +106,7 @@ export class KafkaSink implements Sink {
           gatewayId: this.options.gatewayId,
           gatewaySeq: row.id,
           deviceId: row.deviceId,
+          ...(this.options.site === undefined ? {} : { site: this.options.site }),
           ...(row.session === undefined ? {} : { session: row.session }),
           ...(row.seq === undefined ? {} : { seq: row.seq }),
           time: row.time,

@@ -32,6 +32,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const sink = new KafkaSink({
     ...config.kafka,
     gatewayId: config.gatewayId,
+    site: config.site,
     log: logger.child({ module: 'kafka-sink' }),
   });
   const forwarder = new Forwarder({

@@ -71,6 +71,17 @@ export function buildMetrics(snapshot: () => GatewaySnapshot): Registry {
     'Readings dropped on purpose (cap policy, TTL), by reason',
     (s) => s.outbox.drops,
   );
+  new Gauge({
+    name: 'iot_gateway_quarantine_rows',
+    help: 'Rows held in the quarantine table now, by reason code',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(snapshot().outbox.quarantinedByCode))
+        this.set({ reason }, n);
+    },
+  });
   const single = (
     name: string,
     help: string,

@@ -26,6 +26,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     countOutbox: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox'),
     countQuarantine: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM quarantine'),
+    quarantineByCode: db.prepare<[], { code: string; n: number }>(
+      'SELECT code, count(*) AS n FROM quarantine GROUP BY code',
+    ),
     dropOldest: db.prepare<[number]>(
       'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)',
     ),

@@ -39,6 +39,8 @@ export interface OutboxStats {
   backlogBytes: number;
   oldestReceivedAt: number | null;
   quarantined: number;
+  /** Quarantined rows by error code (`FRAME_CRC`, `PAYLOAD_INVALID`, ...). */
+  quarantinedByCode: Record<string, number>;
   /** Readings dropped on purpose, by reason (`full` under drop-oldest, `ttl`). */
   drops: Record<string, number>;
 }

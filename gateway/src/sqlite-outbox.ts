@@ -126,11 +126,15 @@ export class SqliteOutbox implements Outbox {
   stats(): OutboxStats {
     const drops: Record<string, number> = {};
     for (const d of this.stmt.drops.all()) drops[d.reason] = d.count;
+    const quarantinedByCode: Record<string, number> = {};
+    if (this.quarantined > 0)
+      for (const q of this.stmt.quarantineByCode.all()) quarantinedByCode[q.code] = q.n;
     return {
       backlogRows: this.backlog,
       backlogBytes: this.usedBytes(),
       oldestReceivedAt: this.stmt.oldest.get()?.received_at ?? null,
       quarantined: this.quarantined,
+      quarantinedByCode,
       drops,
     };
   }

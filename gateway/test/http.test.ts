@@ -17,6 +17,7 @@ function snapshot(over: Partial<GatewaySnapshot> = {}): GatewaySnapshot {
       oldestReceivedAt: 99_000,
       oldestAgeMs: 1000,
       quarantined: 2,
+      quarantinedByCode: { JSON_INVALID: 2 },
       drops: { ttl: 4 },
       lastWriteError: null,
       recoveredFrom: null,

@@ -75,6 +75,7 @@ describe('MqttSource (embedded aedes, real MQTT client)', () => {
         backlogBytes: 0,
         oldestReceivedAt: null,
         quarantined: 0,
+        quarantinedByCode: {},
         drops: {},
       }),
       loadAck: () => undefined,

@@ -49,6 +49,27 @@ export const HubConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  health: Type.Object(
+    {
+      intervalMs: Type.Integer({ minimum: 1000, default: 10_000 }),
+      instance: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+    },
+    { default: {} },
+  ),
+  sites: Type.Array(
+    Type.Object(
+      {
+        name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+        devices: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    {
+      default: [],
+      description:
+        'Site tags by device-id pattern (* wildcard), first match wins; else the gateway site',
+    },
+  ),
   webhook: Type.Object(
     {
       url: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -100,6 +121,7 @@ export const HUB_ENV_KEYS: Record<string, string> = {
   HUB_API_TOKEN: 'http.token',
   HUB_RULES_FILE: 'stream.rulesFile',
   HUB_WEBHOOK_URL: 'webhook.url',
+  HUB_INSTANCE: 'health.instance',
   LOG_LEVEL: 'log.level',
 };
 

@@ -1,7 +1,13 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
 import type { EpisodeEvent } from './detect/engine-types.ts';
+import type { GatewayStatusRecord } from './kafka/status-source.ts';
+import { UNASSIGNED_SITE } from './sites.ts';
 import type { Aggregate } from './stream/window-state.ts';
+
+/** A device's site tag; without one, every device is `unassigned`. */
+export type SiteOf = (deviceId: string) => string;
+const noSites: SiteOf = () => UNASSIGNED_SITE;
 
 export const READINGS = 'readings';
 export const AGGREGATES = 'aggregates';
@@ -16,9 +22,10 @@ export const LONG_RP = 'long';
  * severity; never a reading or episode id), so rewriting the same records overwrites the same
  * points: a replay leaves InfluxDB as it was.
  */
-export function readingPoints(records: readonly ReadingRecord[]): IPoint[] {
+export function readingPoints(records: readonly ReadingRecord[], siteOf = noSites): IPoint[] {
   const points: IPoint[] = [];
   for (const r of records) {
+    const site = siteOf(r.deviceId);
     for (const [metric, m] of Object.entries(r.metrics)) {
       points.push({
         measurement: READINGS,
@@ -26,6 +33,7 @@ export function readingPoints(records: readonly ReadingRecord[]): IPoint[] {
           device: r.deviceId,
           gateway: r.gatewayId,
           metric,
+          site,
           ...(m.unit ? { unit: m.unit } : {}),
         },
         fields: {
@@ -47,10 +55,15 @@ export function windowTag(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-export function aggregatePoints(aggregates: readonly Aggregate[]): IPoint[] {
+export function aggregatePoints(aggregates: readonly Aggregate[], siteOf = noSites): IPoint[] {
   return aggregates.map((a) => ({
     measurement: AGGREGATES,
-    tags: { device: a.deviceId, metric: a.metric, window: windowTag(a.windowMs) },
+    tags: {
+      device: a.deviceId,
+      metric: a.metric,
+      window: windowTag(a.windowMs),
+      site: siteOf(a.deviceId),
+    },
     fields: {
       count: a.count,
       min: a.min,
@@ -68,7 +81,7 @@ export function aggregatePoints(aggregates: readonly Aggregate[]): IPoint[] {
  * One point per episode at its start time (a Grafana annotation: title, text, tags), rewritten
  * with each event so it shows the newest state; the id is a field, not a tag.
  */
-export function episodePoints(events: readonly EpisodeEvent[]): IPoint[] {
+export function episodePoints(events: readonly EpisodeEvent[], siteOf = noSites): IPoint[] {
   return events.map(({ type, time, episode: e }) => ({
     measurement: ANOMALIES,
     tags: {
@@ -77,6 +90,7 @@ export function episodePoints(events: readonly EpisodeEvent[]): IPoint[] {
       rule: e.ruleId,
       detector: e.detector,
       severity: e.severity,
+      site: siteOf(e.deviceId),
     },
     fields: {
       id: e.id,
@@ -96,16 +110,17 @@ export function episodePoints(events: readonly EpisodeEvent[]): IPoint[] {
 }
 
 export const GATEWAY_STATUS = 'gateway_status';
+/** The hub's own health, written by health-reporter.ts at wall-clock time. */
+export const HUB_HEALTH = 'hub_health';
+export const GATEWAY_QUARANTINE = 'gateway_quarantine';
+const REASON_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** A gateway status record (topic iot.gateway-status), at the gateway's own time. */
-export function gatewayStatusPoint(s: {
-  gatewayId: string;
-  time: number;
-  version?: string;
-  kafka?: { connected?: boolean };
-  outbox?: { backlogRows?: number; oldestReceivedAt?: number | null; quarantined?: number };
-  forwarder?: { forwarded?: number; failures?: number };
-}): IPoint {
+/**
+ * A gateway status record (topic iot.gateway-status), at the gateway's own time: one
+ * `gateway_status` point, and one `gateway_quarantine` point per reason code (at most 50 codes,
+ * code-shaped only, so a confused gateway cannot blow up series cardinality).
+ */
+export function gatewayStatusPoints(s: GatewayStatusRecord): IPoint[] {
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const fields: Record<string, string | number | boolean> = {};
   const put = (k: string, v: string | number | boolean | undefined) => {
@@ -115,8 +130,22 @@ export function gatewayStatusPoint(s: {
   put('kafka_connected', s.kafka?.connected);
   put('backlog_rows', n(s.outbox?.backlogRows));
   put('oldest_received_at', n(s.outbox?.oldestReceivedAt));
+  put('oldest_age_ms', n(s.outbox?.oldestAgeMs) ?? (s.outbox?.backlogRows === 0 ? 0 : undefined));
   put('quarantined', n(s.outbox?.quarantined));
   put('forwarded', n(s.forwarder?.forwarded) ?? 0);
   put('forward_failures', n(s.forwarder?.failures));
-  return { measurement: GATEWAY_STATUS, tags: { gateway: s.gatewayId }, fields, timestamp: s.time };
+  const points: IPoint[] = [
+    { measurement: GATEWAY_STATUS, tags: { gateway: s.gatewayId }, fields, timestamp: s.time },
+  ];
+  const codes = Object.entries(s.outbox?.quarantinedByCode ?? {})
+    .filter(([code, count]) => REASON_CODE.test(code) && n(count) !== undefined)
+    .slice(0, 50);
+  for (const [reason, count] of codes)
+    points.push({
+      measurement: GATEWAY_QUARANTINE,
+      tags: { gateway: s.gatewayId, reason },
+      fields: { count },
+      timestamp: s.time,
+    });
+  return points;
 }

@@ -6,12 +6,14 @@ import {
   ANOMALIES,
   aggregatePoints,
   episodePoints,
-  gatewayStatusPoint,
+  gatewayStatusPoints,
   LONG_RP,
   RAW_RP,
   READINGS,
   readingPoints,
+  type SiteOf,
 } from './influx-points.ts';
+import type { GatewayStatusRecord } from './kafka/status-source.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from './ports.ts';
 import type { Aggregate } from './stream/window-state.ts';
 
@@ -30,6 +32,8 @@ export interface BatchOutput {
   readings: readonly ReadingRecord[];
   aggregates: readonly Aggregate[];
   events: readonly EpisodeEvent[];
+  /** Site tags (see sites.ts); without it every device is `unassigned`. */
+  siteOf?: SiteOf;
 }
 
 /**
@@ -57,7 +61,7 @@ export class InfluxStore implements ReadingStore {
             seq: FieldType.INTEGER,
             gateway_seq: FieldType.INTEGER,
           },
-          tags: ['device', 'gateway', 'metric', 'unit'],
+          tags: ['device', 'gateway', 'metric', 'unit', 'site'],
         },
         {
           measurement: AGGREGATES,
@@ -70,7 +74,7 @@ export class InfluxStore implements ReadingStore {
             last: FieldType.FLOAT,
             revision: FieldType.INTEGER,
           },
-          tags: ['device', 'metric', 'window'],
+          tags: ['device', 'metric', 'window', 'site'],
         },
         {
           measurement: ANOMALIES,
@@ -87,7 +91,7 @@ export class InfluxStore implements ReadingStore {
             peak_value: FieldType.FLOAT,
             end: FieldType.INTEGER,
           },
-          tags: ['device', 'metric', 'rule', 'detector', 'severity'],
+          tags: ['device', 'metric', 'rule', 'detector', 'severity', 'site'],
         },
       ],
     });
@@ -121,17 +125,25 @@ export class InfluxStore implements ReadingStore {
 
   /** Raw readings into the raw policy, aggregates and episodes into the long one. */
   async writeBatch(batch: BatchOutput): Promise<void> {
-    const raw = readingPoints(batch.readings);
-    const long: IPoint[] = [...aggregatePoints(batch.aggregates), ...episodePoints(batch.events)];
+    const raw = readingPoints(batch.readings, batch.siteOf);
+    const long: IPoint[] = [
+      ...aggregatePoints(batch.aggregates, batch.siteOf),
+      ...episodePoints(batch.events, batch.siteOf),
+    ];
     await Promise.all([
       raw.length > 0 && this.writePoints(raw, RAW_RP),
       long.length > 0 && this.writePoints(long, LONG_RP),
     ]);
   }
 
+  /** One `hub_health` point into the raw policy. */
+  async writeHealth(point: IPoint): Promise<void> {
+    await this.writePoints([point], RAW_RP);
+  }
+
   /** Gateway status records into the raw policy. */
-  async writeGatewayStatus(records: readonly Parameters<typeof gatewayStatusPoint>[0][]) {
-    if (records.length > 0) await this.writePoints(records.map(gatewayStatusPoint), RAW_RP);
+  async writeGatewayStatus(records: readonly GatewayStatusRecord[]) {
+    if (records.length > 0) await this.writePoints(records.flatMap(gatewayStatusPoints), RAW_RP);
   }
 
   private async writePoints(points: IPoint[], retentionPolicy: string): Promise<void> {

@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import { ensureTopic, pinoLogCreator } from '@iot-stream/contracts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api.ts';
 import { checkpointTopicOf, type HubConfig } from './config.ts';
 import { readRulesFile } from './detect/rules-file.ts';
+import { HealthReporter } from './health-reporter.ts';
 import { InfluxQueries } from './influx-queries.ts';
 import { InfluxStore } from './influx-store.ts';
 import { KafkaCheckpointStore } from './kafka/checkpoint-store.ts';
@@ -79,6 +81,7 @@ export async function startHub(
   const pipeline = new Pipeline({
     processor: {
       tickIntervalMs: s.tickIntervalMs,
+      sites: config.sites,
       core: {
         rules,
         idleCloseMs: s.idleCloseMs > 0 ? s.idleCloseMs : undefined,
@@ -130,6 +133,21 @@ export async function startHub(
     },
   });
   await status.start();
+  const health = new HealthReporter({
+    instance:
+      config.health.instance ??
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .slice(0, 64),
+    intervalMs: config.health.intervalMs,
+    read: () => ({ ...source.counters, ...pipeline.counters }),
+    resetWriteMax: () => {
+      pipeline.counters.writeMsMax = 0;
+    },
+    write: (point) => store.writeHealth(point),
+    log: logger.child({ module: 'health' }),
+  });
+  health.start();
 
   if (!config.http.token)
     logger.warn(
@@ -166,6 +184,7 @@ export async function startHub(
     async stop() {
       logger.info('stopping');
       await api.close();
+      health.stop();
       await source.stop();
       await status.stop();
       await checkpoints.close();

@@ -64,6 +64,24 @@ export function hubMetrics(
     'gateway status records written',
     (c) => c.pipeline.gatewayStatus,
   );
+  counter(
+    'iot_hub_influx_writes_total',
+    'batch writes InfluxDB acknowledged',
+    (c) => c.pipeline.writes,
+  );
+  counter(
+    'iot_hub_influx_write_seconds_total',
+    'time spent in acknowledged batch writes (divide by iot_hub_influx_writes_total for the mean)',
+    (c) => c.pipeline.writeMs / 1000,
+  );
+  new Gauge({
+    name: 'iot_hub_partitions',
+    help: 'readings-topic partitions assigned to this hub',
+    registers: [registry],
+    collect() {
+      this.set(read().pipeline.partitions);
+    },
+  });
   new Gauge({
     name: 'iot_hub_consumer_lag',
     help: 'records behind the high watermark after the last batch, per partition',

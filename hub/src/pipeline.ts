@@ -41,6 +41,12 @@ export interface PipelineCounters {
   notificationFailures: number;
   /** Per partition: records behind the high watermark after the last batch. */
   lag: Record<string, number>;
+  /** Partitions assigned to this hub. */
+  partitions: number;
+  /** InfluxDB batch writes acknowledged, their total and (since the last reset) maximum time. */
+  writes: number;
+  writeMs: number;
+  writeMsMax: number;
 }
 
 interface Owned {
@@ -71,6 +77,10 @@ export class Pipeline {
     notifications: 0,
     notificationFailures: 0,
     lag: {},
+    partitions: 0,
+    writes: 0,
+    writeMs: 0,
+    writeMsMax: 0,
   };
   private owned = new Map<number, Owned>();
   private saved = new Map<number, Checkpoint>();
@@ -91,6 +101,7 @@ export class Pipeline {
     this.loading = undefined;
     this.assigned = partitions;
     this.counters.lag = {};
+    this.counters.partitions = partitions.length;
     this.chains.clear();
     // `sent` and `delivered` survive a rebalance: a partition that stays here must not
     // re-send what this process already sent.
@@ -168,7 +179,12 @@ export class Pipeline {
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return; // already in the checkpoint
     const out = owned.processor.process(records.map((r) => r.record));
+    const writeStart = performance.now();
     await this.options.store.writeBatch(out);
+    const writeMs = performance.now() - writeStart;
+    this.counters.writes += 1;
+    this.counters.writeMs += writeMs;
+    this.counters.writeMsMax = Math.max(this.counters.writeMsMax, writeMs);
     this.options.onWritten?.(out, Date.now());
     const { topics, publisher } = this.options;
     const dead: Message[] = [

@@ -9,7 +9,13 @@ export interface GatewayStatusRecord {
   time: number;
   version?: string;
   kafka?: { connected?: boolean };
-  outbox?: { backlogRows?: number; oldestReceivedAt?: number | null; quarantined?: number };
+  outbox?: {
+    backlogRows?: number;
+    oldestReceivedAt?: number | null;
+    oldestAgeMs?: number | null;
+    quarantined?: number;
+    quarantinedByCode?: Record<string, number>;
+  };
   forwarder?: { forwarded?: number; failures?: number };
 }
 

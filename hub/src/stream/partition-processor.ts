@@ -1,6 +1,7 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import type { EpisodeEvent } from '../detect/engine-types.ts';
+import { SiteMap, type SiteRule, SitesStateSchema } from '../sites.ts';
 import { StreamCore, type StreamCoreOptions } from './core.ts';
 import { checkState } from './state.ts';
 import type { Aggregate } from './window-state.ts';
@@ -10,6 +11,8 @@ export interface PartitionProcessorOptions {
   core: StreamCoreOptions;
   /** The core is ticked at every multiple of this crossed by the partition's receivedAt. */
   tickIntervalMs: number;
+  /** Hub-side site rules (config `sites`). */
+  sites?: readonly SiteRule[];
 }
 
 /** What a run of records produced, in a deterministic order. */
@@ -20,12 +23,15 @@ export interface PartitionOutput {
   events: EpisodeEvent[];
   tooLate: { record: ReadingRecord; tooLate: TooLate }[];
   duplicates: number;
+  /** The site tag of a device, as of the end of this run. */
+  siteOf: (deviceId: string) => string;
 }
 
 const StateSchema = Type.Object({
   v: Type.Literal(1),
   lastTick: Type.Union([Type.Number(), Type.Null()]),
   core: Type.Unknown(),
+  sites: Type.Optional(SitesStateSchema),
 });
 type ProcessorState = Static<typeof StateSchema>;
 
@@ -38,9 +44,11 @@ type ProcessorState = Static<typeof StateSchema>;
 export class PartitionProcessor {
   private readonly core: StreamCore;
   private lastTick: number | null = null;
+  private readonly sites: SiteMap;
 
   constructor(private readonly options: PartitionProcessorOptions) {
     this.core = new StreamCore(options.core);
+    this.sites = new SiteMap(options.sites);
   }
 
   get counters() {
@@ -54,6 +62,7 @@ export class PartitionProcessor {
       events: [],
       tooLate: [],
       duplicates: 0,
+      siteOf: (deviceId) => this.sites.of(deviceId),
     };
     const interval = this.options.tickIntervalMs;
     for (const record of records) {
@@ -66,6 +75,7 @@ export class PartitionProcessor {
         }
         this.lastTick = tickAt;
       }
+      this.sites.observe(record.deviceId, record.site);
       const r = this.core.process(record);
       if (r.duplicate) {
         out.duplicates += 1;
@@ -83,12 +93,18 @@ export class PartitionProcessor {
   }
 
   snapshot(): ProcessorState {
-    return { v: 1, lastTick: this.lastTick, core: this.core.snapshot() };
+    return {
+      v: 1,
+      lastTick: this.lastTick,
+      core: this.core.snapshot(),
+      sites: this.sites.snapshot(),
+    };
   }
 
   restore(state: unknown): void {
     const s = checkState(StateSchema, state, 'partition processor');
     this.lastTick = s.lastTick;
     this.core.restore(s.core);
+    this.sites.restore(s.sites);
   }
 }
