@@ -84,6 +84,11 @@ export const HubConfigSchema = Type.Object({
       ),
       timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
       maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+      afterCrash: Type.Union([Type.Literal('skip'), Type.Literal('resend')], {
+        default: 'skip',
+        description:
+          'What a hub does with notifications a crashed hub had begun sending: skip (log them; never a repeat) or resend (never a loss; may repeat)',
+      }),
     },
     { default: {} },
   ),

@@ -18,6 +18,7 @@ export interface HealthCounters {
   episodeEvents: number;
   notifications: number;
   notificationFailures: number;
+  notificationsUncertain: number;
 }
 
 export interface HealthReporterOptions {
@@ -84,6 +85,7 @@ export class HealthReporter {
         episode_events: c.episodeEvents,
         notifications: c.notifications,
         notification_failures: c.notificationFailures,
+        notifications_uncertain: c.notificationsUncertain,
       },
       timestamp: now,
     };

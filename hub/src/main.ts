@@ -98,6 +98,7 @@ export async function startHub(
     topics: { source: k.topic, deadLetter: k.deadLetterTopic, anomalies: k.anomalyTopic },
     log: logger.child({ module: 'pipeline' }),
     notifyOn: config.webhook.events,
+    resendAttempted: config.webhook.afterCrash === 'resend',
     ...observe,
     notifier: config.webhook.url
       ? new WebhookNotifier({

@@ -65,6 +65,11 @@ export function hubMetrics(
     (c) => c.pipeline.gatewayStatus,
   );
   counter(
+    'iot_hub_notifications_uncertain_total',
+    'notifications a stopped hub had begun sending, not sent again (webhook.afterCrash: skip)',
+    (c) => c.pipeline.notificationsUncertain,
+  );
+  counter(
     'iot_hub_influx_writes_total',
     'batch writes InfluxDB acknowledged',
     (c) => c.pipeline.writes,

@@ -24,6 +24,8 @@ export interface PipelineOptions {
   /** Webhook; undefined: no notifications. */
   notifier?: Notifier | undefined;
   notifyOn?: readonly TransitionType[];
+  /** Send again what a crashed hub had begun sending (may repeat a message; default: not). */
+  resendAttempted?: boolean;
   /** Told when a batch's outputs were acknowledged by InfluxDB (benchmarks, tests). */
   onWritten?: (out: PartitionOutput, ackedAt: number) => void;
 }
@@ -39,6 +41,8 @@ export interface PipelineCounters {
   gatewayStatus: number;
   notifications: number;
   notificationFailures: number;
+  /** Notifications a stopped hub had begun sending, not sent again (possibly undelivered). */
+  notificationsUncertain: number;
   /** Per partition: records behind the high watermark after the last batch. */
   lag: Record<string, number>;
   /** Partitions assigned to this hub. */
@@ -76,6 +80,7 @@ export class Pipeline {
     gatewayStatus: 0,
     notifications: 0,
     notificationFailures: 0,
+    notificationsUncertain: 0,
     lag: {},
     partitions: 0,
     writes: 0,
@@ -128,38 +133,83 @@ export class Pipeline {
   }
 
   /**
-   * Sends the checkpointed notifications. Only checkpointed ones: a replay after a crash
-   * recreates the others, so none is lost or sent twice; the one window left is a crash between
-   * the webhook's answer and the checkpoint rewrite that follows it at once (see architecture).
+   * Sends the checkpointed notifications, at most once across crashes: first the checkpoint is
+   * rewritten with them marked `attempted`, then they are sent, then rewritten without them. A
+   * hub that finds `attempted` ones in a checkpoint it opens does not send them again (they are
+   * logged as possibly undelivered), so a crash never repeats a message; it can lose the ones
+   * it was sending at that moment (see hub/docs/architecture.md). Rebalances lose nothing: the
+   * hub that began sending goes on.
    */
   private deliver(partition: number, owned: Owned): void {
     const notifier = this.options.notifier;
-    if (!notifier) return;
-    for (const n of owned.pending) {
-      if (this.sent.has(n.key)) continue;
-      this.sent.add(n.key);
-      const done = (ok: boolean) => {
-        if (ok) this.counters.notifications += 1;
-        else this.counters.notificationFailures += 1;
-        this.delivered.add(n.key);
-        if (this.delivered.size > 10_000)
-          this.delivered.delete(this.delivered.values().next().value as string);
-        const current = this.owned.get(partition) ?? owned;
-        current.pending = current.pending.filter((p) => p.key !== n.key);
-        const saved = this.saved.get(partition);
-        if (!saved?.pending?.some((p) => p.key === n.key)) return;
-        this.enqueueCheckpoint(partition, {
-          ...saved,
-          pending: saved.pending.filter((p) => !this.delivered.has(p.key)),
-        }).catch((err: unknown) =>
-          this.options.log.warn({ err, partition }, 'checkpoint after notification failed'),
+    const saved = this.saved.get(partition);
+    if (!notifier || !saved) return;
+    const fresh = owned.pending.filter((n) => !this.sent.has(n.key));
+    if (fresh.length === 0) return;
+    for (const n of fresh) this.sent.add(n.key);
+    const keys = new Set(fresh.map((n) => n.key));
+    const mark = (list: Notification[]) =>
+      list.map((n) => (keys.has(n.key) ? { ...n, attempted: true } : n));
+    owned.pending = mark(owned.pending);
+    this.enqueueCheckpoint(partition, { ...saved, pending: mark(saved.pending ?? []) }).then(
+      () => {
+        for (const n of fresh) this.send(notifier, partition, owned, n);
+      },
+      (err: unknown) => {
+        // Not marked, so not sent: the next batch's checkpoint carries them and tries again.
+        for (const n of fresh) this.sent.delete(n.key);
+        owned.pending = owned.pending.map((n) =>
+          keys.has(n.key) ? { ...n, attempted: false } : n,
         );
-      };
-      notifier.notify(n).then(
-        () => done(true),
-        () => done(false),
+        this.options.log.warn({ err, partition }, 'checkpoint before notifications failed');
+      },
+    );
+  }
+
+  private send(notifier: Notifier, partition: number, owned: Owned, n: Notification): void {
+    const done = (ok: boolean) => {
+      if (ok) this.counters.notifications += 1;
+      else this.counters.notificationFailures += 1;
+      this.delivered.add(n.key);
+      if (this.delivered.size > 10_000)
+        this.delivered.delete(this.delivered.values().next().value as string);
+      const current = this.owned.get(partition) ?? owned;
+      current.pending = current.pending.filter((p) => p.key !== n.key);
+      const saved = this.saved.get(partition);
+      if (!saved?.pending?.some((p) => p.key === n.key)) return;
+      this.enqueueCheckpoint(partition, {
+        ...saved,
+        pending: saved.pending.filter((p) => !this.delivered.has(p.key)),
+      }).catch((err: unknown) =>
+        this.options.log.warn({ err, partition }, 'checkpoint after notification failed'),
       );
+    };
+    notifier.notify({ key: n.key, text: n.text }).then(
+      () => done(true),
+      () => done(false),
+    );
+  }
+
+  /**
+   * Pending notifications of a checkpoint being opened: those another run began sending are
+   * not sent again (unless `resendAttempted`), but logged and counted as possibly undelivered.
+   */
+  private unsent(partition: number, pending: readonly Notification[]): Notification[] {
+    const out: Notification[] = [];
+    for (const n of pending) {
+      if (this.delivered.has(n.key)) continue;
+      if (n.attempted && !this.sent.has(n.key) && !this.options.resendAttempted) {
+        this.counters.notificationsUncertain += 1;
+        this.delivered.add(n.key);
+        this.options.log.warn(
+          { partition, key: n.key, text: n.text },
+          'notification possibly undelivered: a hub stopped while sending it; not sent again',
+        );
+        continue;
+      }
+      out.push(n);
     }
+    return out;
   }
 
   /**
@@ -246,13 +296,14 @@ export class Pipeline {
         });
       } else loaded = await this.options.checkpoints.load([partition]);
       checkpoint = loaded.get(partition);
+      if (checkpoint) this.saved.set(partition, checkpoint);
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);
     const owned: Owned = {
       processor,
       offset: checkpoint?.offset ?? '-1',
-      pending: (checkpoint?.pending ?? []).filter((n) => !this.delivered.has(n.key)),
+      pending: this.unsent(partition, checkpoint?.pending ?? []),
     };
     this.owned.set(partition, owned);
     this.deliver(partition, owned);

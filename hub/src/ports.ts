@@ -30,8 +30,12 @@ export interface Checkpoint {
   /** Last offset (inclusive) of the readings partition reflected in `state`. */
   offset: string;
   state: unknown;
-  /** Notifications produced up to `offset` and not yet delivered (delivered from here only). */
-  pending?: { key: string; text: string }[];
+  /**
+   * Notifications produced up to `offset` and not yet delivered (delivered from here only).
+   * `attempted`: a hub began sending it after this was durable; after a crash it is not sent
+   * again (unless `webhook.afterCrash` is `resend`), so a notification never repeats.
+   */
+  pending?: { key: string; text: string; attempted?: boolean }[];
 }
 
 /** Where per-partition checkpoints live, so any hub of the group can pick a partition up. */

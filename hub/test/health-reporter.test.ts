@@ -18,6 +18,7 @@ const zero: HealthCounters = {
   episodeEvents: 0,
   notifications: 0,
   notificationFailures: 0,
+  notificationsUncertain: 0,
 };
 
 describe('HealthReporter', () => {

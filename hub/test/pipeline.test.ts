@@ -5,6 +5,7 @@ import { parseRules } from '../src/detect/rules.ts';
 import { aggregatePoints, episodePoints, readingPoints } from '../src/influx-points.ts';
 import type { BatchOutput } from '../src/influx-store.ts';
 import type { SourceBatch } from '../src/kafka/kafka-source.ts';
+import type { Notifier } from '../src/notify/webhook.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import type { Checkpoint, CheckpointStore } from '../src/ports.ts';
 import { record } from './support/evaluate.ts';
@@ -75,7 +76,7 @@ class MemoryInflux {
 function setup(
   influx = new MemoryInflux(),
   checkpoints = new MemoryCheckpoints(),
-  notified: string[] | undefined = undefined,
+  notified: string[] | Notifier | undefined = undefined,
 ) {
   const sent: { topic: string; n: number }[] = [];
   const pipeline = new Pipeline({
@@ -92,7 +93,9 @@ function setup(
     checkpoints,
     topics: { source: 'r', deadLetter: 'dlq', anomalies: 'a' },
     log: pino({ level: 'silent' }),
-    notifier: notified && { notify: async (n) => void notified.push(n.key) },
+    notifier: Array.isArray(notified)
+      ? { notify: async (n) => void notified.push(n.key) }
+      : notified,
   });
   pipeline.assign([0]);
   return { pipeline, influx, checkpoints, sent };
@@ -174,5 +177,32 @@ describe('pipeline', () => {
     for (const b of batches(records, 33, 500)) await second.pipeline.handle(b);
     await new Promise((r) => setTimeout(r, 10));
     expect([...notified].sort()).toEqual([...reference].sort());
+  });
+
+  it('never repeats a notification a crashed hub was sending: skipped and counted instead', async () => {
+    const reference: string[] = [];
+    const a = setup(undefined, undefined, reference);
+    for (const b of batches(records, 100)) await a.pipeline.handle(b);
+    await new Promise((r) => setTimeout(r, 10));
+
+    const influx = new MemoryInflux();
+    const checkpoints = new MemoryCheckpoints();
+    const hanging: string[] = []; // the hub "dies" while these requests are in flight
+    const first = setup(influx, checkpoints, {
+      notify: (n) => {
+        hanging.push(n.key);
+        return new Promise<void>(() => undefined);
+      },
+    });
+    for (const b of batches(records, 100).slice(0, 7)) await first.pipeline.handle(b);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(hanging.length).toBeGreaterThan(0);
+    const notified: string[] = [];
+    const second = setup(influx, checkpoints, notified);
+    for (const b of batches(records, 33, 500)) await second.pipeline.handle(b);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(notified.filter((k) => hanging.includes(k))).toEqual([]);
+    expect(second.pipeline.counters.notificationsUncertain).toBe(hanging.length);
+    expect([...hanging, ...notified].sort()).toEqual([...reference].sort());
   });
 });

@@ -5,6 +5,8 @@ import type { TransitionType } from '../detect/episodes.ts';
 export interface Notification {
   key: string;
   text: string;
+  /** Sending began (see Pipeline.deliver). */
+  attempted?: boolean;
 }
 
 const ICON: Record<string, string> = {
