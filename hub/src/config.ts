@@ -45,6 +45,10 @@ export const HubConfigSchema = Type.Object({
       allowedLatenessMs: Type.Integer({ minimum: 0, default: 600_000 }),
       idleCloseMs: Type.Integer({ minimum: 0, default: 300_000 }),
       tickIntervalMs: Type.Integer({ minimum: 100, default: 10_000 }),
+      idleTicks: Type.Boolean({
+        default: true,
+        description: 'Append tick records to readings partitions quiet for tickIntervalMs',
+      }),
       rulesFile: Type.Optional(Type.String({ minLength: 1 })),
     },
     { default: {} },

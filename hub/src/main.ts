@@ -9,6 +9,7 @@ import { HealthReporter } from './health-reporter.ts';
 import { InfluxQueries } from './influx-queries.ts';
 import { InfluxStore } from './influx-store.ts';
 import { KafkaCheckpointStore } from './kafka/checkpoint-store.ts';
+import { IdleTicker } from './kafka/idle-ticker.ts';
 import { KafkaReadingSource } from './kafka/kafka-source.ts';
 import { KafkaPublisher } from './kafka/publisher.ts';
 import { KafkaStatusSource } from './kafka/status-source.ts';
@@ -149,6 +150,16 @@ export async function startHub(
     log: logger.child({ module: 'health' }),
   });
   health.start();
+  const ticker = s.idleTicks
+    ? new IdleTicker({
+        topic: k.topic,
+        quietMs: s.tickIntervalMs,
+        quiet: (now, quietMs) => pipeline.quietPartitions(now, quietMs),
+        send: (topic, messages) => publisher.send(topic, messages),
+        log: logger.child({ module: 'idle-ticker' }),
+      })
+    : undefined;
+  ticker?.start();
 
   if (!config.http.token)
     logger.warn(
@@ -186,6 +197,7 @@ export async function startHub(
       logger.info('stopping');
       await api.close();
       health.stop();
+      ticker?.stop();
       await source.stop();
       await status.stop();
       await checkpoints.close();

@@ -1,3 +1,4 @@
+import type { ReadingRecord } from '@iot-stream/contracts';
 import type { Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TransitionType } from './detect/episodes.ts';
@@ -12,6 +13,7 @@ import {
   type PartitionOutput,
   PartitionProcessor,
   type PartitionProcessorOptions,
+  type PartitionTick,
 } from './stream/partition-processor.ts';
 
 export interface PipelineOptions {
@@ -95,6 +97,8 @@ export class Pipeline {
   private chains = new Map<number, Promise<unknown>>();
   /** Notification keys this process delivered or is delivering (bounded). */
   private sent = new Set<string>();
+  /** Per owned partition: when (wall clock) it was assigned or last processed a batch. */
+  private activity = new Map<number, number>();
   private delivered = new Set<string>();
 
   constructor(private readonly options: PipelineOptions) {}
@@ -107,9 +111,15 @@ export class Pipeline {
     this.assigned = partitions;
     this.counters.lag = {};
     this.counters.partitions = partitions.length;
+    this.activity = new Map(partitions.map((p) => [p, Date.now()]));
     this.chains.clear();
     // `sent` and `delivered` survive a rebalance: a partition that stays here must not
     // re-send what this process already sent.
+  }
+
+  /** Owned partitions that processed no batch for `quietMs` (see kafka/idle-ticker.ts). */
+  quietPartitions(now: number, quietMs: number): number[] {
+    return [...this.activity].filter(([, at]) => now - at >= quietMs).map(([p]) => p);
   }
 
   handle(batch: SourceBatch): Promise<void> {
@@ -224,11 +234,12 @@ export class Pipeline {
   private async apply(batch: SourceBatch): Promise<void> {
     const { partition } = batch;
     const owned = this.owned.get(partition) ?? (await this.open(partition));
+    if (this.activity.has(partition)) this.activity.set(partition, Date.now());
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return; // already in the checkpoint
-    const out = owned.processor.process(records.map((r) => r.record));
+    const out = owned.processor.process(inLogOrder(records, batch.ticks ?? [], covered));
     const writeStart = performance.now();
     await this.options.store.writeBatch(out);
     const writeMs = performance.now() - writeStart;
@@ -310,4 +321,24 @@ export class Pipeline {
     this.options.log.info({ partition, offset: owned.offset }, 'partition opened from checkpoint');
     return owned;
   }
+}
+
+/** Readings and the ticks after `covered`, merged in offset order. */
+function inLogOrder(
+  records: SourceBatch['records'],
+  ticks: NonNullable<SourceBatch['ticks']>,
+  covered: bigint,
+): (ReadingRecord | PartitionTick)[] {
+  const fresh = ticks.filter((t) => BigInt(t.offset) > covered);
+  if (fresh.length === 0) return records.map((r) => r.record);
+  const out: (ReadingRecord | PartitionTick)[] = [];
+  let i = 0;
+  for (const t of fresh) {
+    const at = BigInt(t.offset);
+    while (i < records.length && BigInt((records[i] as (typeof records)[number]).offset) < at)
+      out.push((records[i++] as (typeof records)[number]).record);
+    out.push({ tick: t.time });
+  }
+  while (i < records.length) out.push((records[i++] as (typeof records)[number]).record);
+  return out;
 }

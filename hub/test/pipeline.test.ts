@@ -179,6 +179,28 @@ describe('pipeline', () => {
     expect([...notified].sort()).toEqual([...reference].sort());
   });
 
+  it('a tick record moves a quiet partition on: a silent device alone in it is reported', async () => {
+    const p = setup();
+    const quiet = Array.from({ length: 60 }, (_, i) => ({
+      ...record('dev-0', i, T0 + i * 1000, { temperature: 20 }),
+      receivedAt: T0 + i * 1000,
+    }));
+    await p.pipeline.handle(batches(quiet, 60)[0] as SourceBatch);
+    const opened = () => p.sent.filter((s) => s.topic === 'a').reduce((n, s) => n + s.n, 0);
+    expect(opened()).toBe(0);
+    await p.pipeline.handle({
+      partition: 0,
+      lastOffset: '60',
+      highWatermark: '61',
+      records: [],
+      invalid: [],
+      ticks: [{ offset: '60', time: T0 + 120_000 }],
+    });
+    expect(opened()).toBeGreaterThan(0); // the heartbeat rule's episode opened
+    expect(p.pipeline.quietPartitions(Date.now() + 5000, 5000)).toEqual([0]);
+    expect(p.pipeline.quietPartitions(Date.now(), 5000)).toEqual([]);
+  });
+
   it('never repeats a notification a crashed hub was sending: skipped and counted instead', async () => {
     const reference: string[] = [];
     const a = setup(undefined, undefined, reference);

@@ -44,7 +44,8 @@ describe('hub: InfluxDB outage', () => {
       writeFileSync(join(dir, 'rules.yaml'), RULES_YAML);
       writeFileSync(
         config,
-        `stream:\n  rulesFile: ${join(dir, 'rules.yaml')}\nkafka:\n  deadLetterTopic: dlq-${run}\n  anomalyTopic: anomalies-${run}\n  sessionTimeoutMs: 10000\n`,
+        // Idle ticks off: this test counts offsets against the records it produced.
+        `stream:\n  rulesFile: ${join(dir, 'rules.yaml')}\n  idleTicks: false\nkafka:\n  deadLetterTopic: dlq-${run}\n  anomalyTopic: anomalies-${run}\n  sessionTimeoutMs: 10000\n`,
       );
       influx = await startInflux({ dir });
       const database = `outage_${run}`;

@@ -1,4 +1,10 @@
-import { decodeRecord, pinoLogCreator, type ReadingRecord } from '@iot-stream/contracts';
+import {
+  CONTROL_HEADER,
+  decodeRecord,
+  decodeTick,
+  pinoLogCreator,
+  type ReadingRecord,
+} from '@iot-stream/contracts';
 import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -38,6 +44,8 @@ export interface SourceBatch {
   highWatermark: string;
   records: { offset: string; record: ReadingRecord }[];
   invalid: InvalidRecord[];
+  /** Tick control records (see contracts' tickMessage), in offset order. */
+  ticks?: { offset: string; time: number }[];
 }
 
 /** Processes and writes a batch; resolves once everything it produced is acknowledged. */
@@ -119,6 +127,12 @@ export class KafkaReadingSource {
           invalid: [],
         };
         for (const m of batch.messages) {
+          const control = m.headers?.[CONTROL_HEADER]?.toString();
+          const tick = control === 'tick' ? decodeTick(m.value) : undefined;
+          if (tick !== undefined) {
+            (decoded.ticks ??= []).push({ offset: m.offset, time: tick });
+            continue;
+          }
           const d = decodeRecord(m.value);
           if (d.ok) decoded.records.push({ offset: m.offset, record: d.record });
           else

@@ -15,6 +15,11 @@ export interface PartitionProcessorOptions {
   sites?: readonly SiteRule[];
 }
 
+/** A tick control record: the partition's time moved on to `tick` (epoch ms) without readings. */
+export interface PartitionTick {
+  tick: number;
+}
+
 /** What a run of records produced, in a deterministic order. */
 export interface PartitionOutput {
   /** Records to write as raw readings (duplicates and too-late ones excluded). */
@@ -55,7 +60,8 @@ export class PartitionProcessor {
     return { windows: this.core.windows.counters, detection: this.core.detection.counters };
   }
 
-  process(records: readonly ReadingRecord[]): PartitionOutput {
+  /** Readings, and ticks (control records of a quiet partition) in their log order. */
+  process(records: readonly (ReadingRecord | PartitionTick)[]): PartitionOutput {
     const out: PartitionOutput = {
       readings: [],
       aggregates: [],
@@ -66,7 +72,8 @@ export class PartitionProcessor {
     };
     const interval = this.options.tickIntervalMs;
     for (const record of records) {
-      const tickAt = Math.floor(record.receivedAt / interval) * interval;
+      const time = 'tick' in record ? record.tick : record.receivedAt;
+      const tickAt = Math.floor(time / interval) * interval;
       if (this.lastTick === null || tickAt > this.lastTick) {
         if (this.lastTick !== null) {
           const t = this.core.tick(tickAt);
@@ -75,6 +82,7 @@ export class PartitionProcessor {
         }
         this.lastTick = tickAt;
       }
+      if ('tick' in record) continue;
       this.sites.observe(record.deviceId, record.site);
       const r = this.core.process(record);
       if (r.duplicate) {
