@@ -3,7 +3,9 @@
 #   influxdb (InfluxDB 1.x server), kcat (independent Kafka client), socat (pseudo-terminal
 #   pairs for serial tests), mosquitto + mosquitto-clients (a second MQTT broker and clients),
 #   docker-compose (checks docker-compose.yml without an engine), gcc-arm-none-eabi (firmware
-#   code size). Java 17 and Maven are expected to be there already (Kafka comes from Maven Central).
+#   code size), chromium (the dashboard's browser test, driven by playwright-core; never a
+#   downloaded browser). Java 17 and Maven are expected to be there already (Kafka comes from
+#   Maven Central).
 set -euo pipefail
 
 declare -A NEED=(
@@ -14,6 +16,7 @@ declare -A NEED=(
   [mosquitto_pub]=mosquitto-clients
   [docker-compose]=docker-compose
   [arm-none-eabi-gcc]=gcc-arm-none-eabi
+  [chromium]=chromium
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()

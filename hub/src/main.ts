@@ -4,6 +4,8 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api.ts';
 import { checkpointTopicOf, type HubConfig } from './config.ts';
+import { LiveFeed } from './dashboard/live-feed.ts';
+import { PipelineFeed } from './dashboard/pipeline-feed.ts';
 import { readRulesFile } from './detect/rules-file.ts';
 import { HealthReporter } from './health-reporter.ts';
 import { InfluxQueries } from './influx-queries.ts';
@@ -79,6 +81,9 @@ export async function startHub(
   });
   await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic', logger);
   const s = config.stream;
+  // Dashboard (hub/docs/dashboard.md): written batches -> live events for GET /api/stream.
+  const live = new LiveFeed();
+  const liveBatches = new PipelineFeed(live);
   const pipeline = new Pipeline({
     processor: {
       tickIntervalMs: s.tickIntervalMs,
@@ -101,6 +106,10 @@ export async function startHub(
     notifyOn: config.webhook.events,
     resendAttempted: config.webhook.afterCrash === 'resend',
     ...observe,
+    onWritten: (out, ackedAt) => {
+      liveBatches.onWritten(out);
+      observe.onWritten?.(out, ackedAt);
+    },
     notifier: config.webhook.url
       ? new WebhookNotifier({
           url: config.webhook.url,
@@ -175,6 +184,7 @@ export async function startHub(
     rateLimitPerMinute: config.http.rateLimitPerMinute,
     metrics: metrics.text,
     log: logger,
+    live,
     health: async () => {
       const influxOk = await store.ping().catch(() => false);
       return {
@@ -196,6 +206,7 @@ export async function startHub(
     async stop() {
       logger.info('stopping');
       await api.close();
+      liveBatches.close();
       health.stop();
       ticker?.stop();
       await source.stop();

@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { LiveFeed } from '../dashboard/live-feed.ts';
+import { dashboardRoutes } from '../dashboard/plugin.ts';
 import type { Rule } from '../detect/rules.ts';
 import type { HubQueries, ReadingStore } from '../ports.ts';
 import { bearerAuth } from './auth.ts';
@@ -22,6 +24,8 @@ export interface ApiOptions {
   rateLimitPerMinute?: number;
   log: Logger;
   now?: () => number;
+  /** The dashboard's live events; given: the dashboard at / and GET /api/stream. */
+  live?: LiveFeed;
 }
 
 const NO_QUERIES: HubQueries = {
@@ -80,6 +84,17 @@ export function buildApi(options: ApiOptions) {
     await deviceRoutes(api, { store: options.store, queries, now });
     await miscRoutes(api, { queries, rules: options.rules ?? [], now });
   });
+
+  // The built-in dashboard (hub/docs/dashboard.md): its own auth for the stream (?token=).
+  const { live } = options;
+  if (live)
+    app.register(dashboardRoutes, {
+      feed: live,
+      token: options.token,
+      health: options.health,
+      queries: options.queries ?? NO_QUERIES,
+      log: options.log,
+    });
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err.validation) return reply.code(400).send(error('BAD_REQUEST', err.message));

@@ -1,0 +1,142 @@
+// The dashboard's entry point: routes (#/, #/device/<id>, #/anomalies), the live stream
+// (server-sent events from /api/stream) and the API token prompt.
+import { anomaliesPage } from './anomalies.js';
+import { AuthError, getJson, setToken, streamUrl, token } from './api.js';
+import { devicePage } from './device.js';
+import { overview } from './overview.js';
+import { Store } from './store.js';
+
+const store = new Store();
+const view = document.getElementById('view');
+const liveEl = document.getElementById('live');
+const dialog = document.getElementById('token-dialog');
+const forget = document.getElementById('forget-token');
+/** The page shown: { devices, load?, destroy }. */
+let page;
+let stream;
+
+/** Devices, anomalies, health and gateways from the REST API. */
+async function loadAll() {
+  const [devices, anomalies, health, gateways] = await Promise.all([
+    getJson('/api/devices?limit=1000'),
+    getJson('/api/anomalies?limit=500'),
+    getJson('/api/health'),
+    getJson('/api/gateways'),
+  ]);
+  store.setDevices(devices.devices);
+  store.setAnomalies(anomalies.anomalies);
+  store.setHealth({
+    status: health.status,
+    kafka: health.kafka,
+    influx: health.influx,
+    lag: health.pipeline?.lag,
+  });
+  store.setGateways(gateways.gateways);
+  forget.hidden = !token();
+}
+
+function failed(err) {
+  if (err instanceof AuthError) return askToken();
+  console.warn('dashboard:', err);
+  setLive('error', err.message);
+}
+
+function setLive(state, text = state) {
+  liveEl.dataset.state = state;
+  liveEl.textContent = text;
+  document.body.dataset.stream = state;
+}
+
+/** (Re)connects the stream when the page needs other devices' readings. */
+function connect(devices) {
+  const url = streamUrl(devices);
+  if (stream?.url.endsWith(url) && stream.readyState !== EventSource.CLOSED) return;
+  stream?.close();
+  setLive('connecting');
+  const es = new EventSource(url);
+  stream = es;
+  let reconnecting = false;
+  let loaded = false;
+  es.addEventListener('open', () => {
+    setLive('live');
+    document.body.dataset.streamDevices = devices.join(',');
+    // The page loads its data once subscribed, so nothing written meanwhile is missed;
+    // after a reconnect everything is reloaded.
+    if (reconnecting) loadAll().catch(failed);
+    page?.load?.().catch(failed);
+    loaded = true;
+    reconnecting = false;
+  });
+  es.addEventListener('error', () => {
+    if (es !== stream) return;
+    reconnecting = true;
+    if (!loaded) page?.load?.().catch(failed); // the data, even without live updates
+    loaded = true;
+    if (es.readyState === EventSource.CLOSED) {
+      // Refused (401, 400) rather than dropped: find out why, then try again.
+      setLive('offline');
+      getJson('/api/health')
+        .then(() => getJson('/api/devices?limit=1'))
+        .then(
+          () => setTimeout(() => es === stream && connect(devices), 5000),
+          (err) => failed(err),
+        );
+    } else setLive('reconnecting');
+  });
+  const on = (type, fn) => es.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+  on('seen', (d) => store.seen(d.devices));
+  on('readings', (d) => store.emit('readings', d));
+  on('anomaly', (d) => store.anomalyEvent(d));
+  on('health', (d) => store.setHealth(d));
+}
+
+function route() {
+  page?.destroy();
+  const hash = location.hash || '#/';
+  const device = /^#\/device\/([^/]+)$/.exec(hash);
+  document.querySelectorAll('nav a').forEach((a) => {
+    a.classList.toggle(
+      'active',
+      a.getAttribute('href') === (hash === '#/anomalies' ? '#/anomalies' : '#/'),
+    );
+  });
+  if (device) page = devicePage(view, store, decodeURIComponent(device[1]));
+  else if (hash === '#/anomalies') page = anomaliesPage(view, store);
+  else page = overview(view, store);
+  window.scrollTo(0, 0);
+  const before = stream;
+  connect(page.devices);
+  // Same stream as before, already open: load the page's data now.
+  if (stream === before && stream?.readyState === EventSource.OPEN) page.load?.().catch(failed);
+}
+
+function askToken() {
+  setLive('locked', 'token needed');
+  if (!dialog.open) dialog.showModal();
+}
+
+dialog.addEventListener('close', () => {
+  const value = dialog.querySelector('input').value.trim();
+  if (dialog.returnValue !== 'connect' || !value) return;
+  setToken(value);
+  stream?.close();
+  stream = undefined;
+  loadAll().then(route, failed);
+});
+forget.addEventListener('click', () => {
+  setToken('');
+  location.reload();
+});
+
+window.addEventListener('hashchange', route);
+// Statuses and "last seen" age by themselves; a full refresh now and then corrects drift.
+setInterval(() => store.emit('tick'), 5000);
+setInterval(() => {
+  if (document.visibilityState === 'visible' && stream?.readyState === EventSource.OPEN)
+    loadAll().catch(failed);
+}, 60_000);
+
+loadAll().then(route, (err) => {
+  failed(err);
+  if (!(err instanceof AuthError)) route();
+});

@@ -1,0 +1,154 @@
+// Pieces the pages share: status badges, the anomaly table, the pipeline health tiles.
+import { clock, dateTime, duration, fill, h, num, sparkline, timeAgo } from './dom.js';
+
+export function badge(text, kind = text) {
+  return h('span', { class: `badge badge-${kind}` }, text);
+}
+
+export function deviceLink(id) {
+  return h('a', { href: `#/device/${encodeURIComponent(id)}` }, id);
+}
+
+/**
+ * Anomaly episodes, newest first. `withDevice`: a device column; `compact`: the overview's
+ * narrow version (no rule, no duration).
+ */
+export function anomalyTable(
+  list,
+  { withDevice = true, compact = false, empty = 'No anomalies.' } = {},
+) {
+  if (list.length === 0) return h('p', { class: 'empty' }, empty);
+  const cols = [
+    ['Started', (a) => (compact ? clock(a.start) : dateTime(a.start))],
+    withDevice && ['Device', (a) => deviceLink(a.deviceId)],
+    ['Metric', (a) => a.metric],
+    !compact && ['Rule', (a) => [a.rule, h('small', {}, ` ${a.detector ?? ''}`)]],
+    ['Severity', (a) => badge(a.severity)],
+    ['State', (a) => badge(a.state, a.state === 'open' ? 'open' : 'closed')],
+    ['Peak', (a) => num(a.peakValue, 2), 'num'],
+    !compact && ['Duration', (a) => (a.end ? duration(a.end - a.start) : 'ongoing'), 'num'],
+  ].filter(Boolean);
+  return h(
+    'div',
+    { class: 'scroll' },
+    h(
+      'table',
+      { class: 'anomalies' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          cols.map(([label, , cls]) => h('th', { class: cls }, label)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        list.map((a) =>
+          h(
+            'tr',
+            {
+              dataset: { anomaly: a.id, device: a.deviceId },
+              title: a.title ?? `${a.rule} (${a.detector})`,
+            },
+            cols.map(([, cell, cls]) => h('td', { class: cls }, cell(a))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function tile(label, value, ...extra) {
+  return h(
+    'div',
+    { class: 'tile' },
+    h('div', { class: 'tile-label' }, label),
+    h('div', { class: 'tile-value' }, value),
+    ...extra,
+  );
+}
+
+/** Pipeline status, throughput, consumer lag, gateway backlog, fleet counts. */
+export function renderHealth(el, store) {
+  const hl = store.health ?? {};
+  const devices = [...store.devices.values()];
+  const now = Date.now();
+  const counts = { ok: 0, anomalous: 0, offline: 0 };
+  for (const d of devices) counts[store.status(d, now)] += 1;
+  const lag = hl.lag ?? {};
+  const lagTotal = hl.lagTotal ?? Object.values(lag).reduce((a, b) => a + b, 0);
+  const backlog = store.gateways.reduce((a, g) => a + (g.backlogRows ?? 0), 0);
+  const kafka = hl.kafkaConnected ?? hl.kafka?.connected;
+  const influx = hl.influxOk ?? hl.influx?.ok;
+  fill(
+    el,
+    tile(
+      'Pipeline',
+      badge(hl.status ?? '…', hl.status === 'ok' ? 'ok' : 'degraded'),
+      h(
+        'div',
+        { class: 'tile-sub' },
+        `Kafka ${kafka ? 'connected' : 'down'} · InfluxDB ${influx ? 'ok' : 'down'}`,
+      ),
+    ),
+    tile(
+      'Throughput',
+      h(
+        'span',
+        { id: 'throughput' },
+        hl.readingsPerSec === undefined || hl.readingsPerSec === null
+          ? '–'
+          : num(hl.readingsPerSec),
+      ),
+      h('small', {}, ' readings/s'),
+      sparkline(store.rates),
+    ),
+    tile(
+      'Consumer lag',
+      h('span', { id: 'lag' }, num(lagTotal, 0)),
+      h('small', {}, ' records'),
+      h(
+        'div',
+        { class: 'tile-sub' },
+        Object.keys(lag).length === 0
+          ? 'no partition yet'
+          : Object.entries(lag)
+              .map(([p, n]) => `p${p}: ${n}`)
+              .join(' · '),
+      ),
+    ),
+    tile(
+      'Gateway backlog',
+      h('span', { id: 'backlog' }, num(backlog, 0)),
+      h('small', {}, ' readings'),
+      h(
+        'div',
+        { class: 'tile-sub' },
+        store.gateways.length === 0
+          ? 'no gateway status in 24 h'
+          : store.gateways.map((g) =>
+              h(
+                'div',
+                { dataset: { gateway: g.gatewayId } },
+                `${g.gatewayId}: ${num(g.backlogRows ?? 0, 0)}`,
+                g.backlogAgeMs ? ` (oldest ${duration(g.backlogAgeMs)})` : '',
+                g.kafkaConnected === false ? ' · Kafka down' : '',
+                ` · ${timeAgo(g.time, now)}`,
+              ),
+            ),
+      ),
+    ),
+    tile(
+      'Devices',
+      h('span', { id: 'device-count' }, String(devices.length)),
+      h(
+        'div',
+        { class: 'tile-sub' },
+        `${counts.ok} ok · ${counts.anomalous} anomalous · ${counts.offline} offline`,
+      ),
+    ),
+  );
+}
