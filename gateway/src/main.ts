@@ -98,6 +98,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     send: (record) => sink.sendStatus(config.gatewayId, record),
     log: logger.child({ module: 'status' }),
   });
+  status.start();
   const http = buildGatewayHttp({
     snapshot,
     metrics: buildMetrics(snapshot),

@@ -65,6 +65,16 @@ export function hubMetrics(
     (c) => c.pipeline.gatewayStatus,
   );
   counter(
+    'iot_hub_notifications_total',
+    'webhook notifications delivered',
+    (c) => c.pipeline.notifications,
+  );
+  counter(
+    'iot_hub_notification_failures_total',
+    'webhook notifications given up after webhook.maxAttempts',
+    (c) => c.pipeline.notificationFailures,
+  );
+  counter(
     'iot_hub_notifications_uncertain_total',
     'notifications a stopped hub had begun sending, not sent again (webhook.afterCrash: skip)',
     (c) => c.pipeline.notificationsUncertain,

@@ -14,12 +14,15 @@ describe('docker-compose.yml', () => {
         encoding: 'utf8',
       },
     );
+    // prometheus is in the "observability" profile; `config --services` lists it anyway
+    // (test/grafana/provisioning.test.ts checks the profile and the rest of its wiring).
     expect(out.trim().split('\n').sort()).toEqual([
       'gateway',
       'grafana',
       'hub',
       'influxdb',
       'kafka',
+      'prometheus',
       'simulator',
     ]);
   });
