@@ -1,6 +1,15 @@
+import http, { type Agent as HttpAgent } from 'node:http';
+import https from 'node:https';
 import type { ReadingRecord } from '@iot-stream/contracts';
-import { FieldType, InfluxDB, type IPoint, escape as influxEscape } from 'influx';
+import {
+  FieldType,
+  InfluxDB,
+  type IPoint,
+  type ISchemaOptions,
+  escape as influxEscape,
+} from 'influx';
 import type { EpisodeEvent } from './detect/engine-types.ts';
+import { LineProtocol, readingLines } from './influx-lines.ts';
 import {
   AGGREGATES,
   ANOMALIES,
@@ -15,6 +24,7 @@ import {
 } from './influx-points.ts';
 import type { GatewayStatusRecord } from './kafka/status-source.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from './ports.ts';
+import { UNASSIGNED_SITE } from './sites.ts';
 import type { Aggregate } from './stream/window-state.ts';
 
 export interface InfluxStoreOptions {
@@ -25,7 +35,12 @@ export interface InfluxStoreOptions {
   /** InfluxQL durations (`30d`, `INF`) of the raw and the long retention policy. */
   rawRetention?: string;
   aggregateRetention?: string;
+  /** Told when InfluxDB dropped points older than their retention policy (a partial write). */
+  onBeyondRetention?: (dropped: number, retentionPolicy: string) => void;
 }
+
+/** InfluxDB's answer to a write whose points were partly older than the retention policy. */
+const BEYOND_RETENTION = /points beyond retention policy dropped=(\d+)/;
 
 /** What one processed batch writes. */
 export interface BatchOutput {
@@ -36,6 +51,49 @@ export interface BatchOutput {
   siteOf?: SiteOf;
 }
 
+/** The InfluxDB schema of the measurements the hub writes (field types, allowed tags). */
+export const INFLUX_SCHEMA: ISchemaOptions[] = [
+  {
+    measurement: READINGS,
+    fields: {
+      value: FieldType.FLOAT,
+      seq: FieldType.INTEGER,
+      gateway_seq: FieldType.INTEGER,
+    },
+    tags: ['device', 'gateway', 'metric', 'unit', 'site'],
+  },
+  {
+    measurement: AGGREGATES,
+    fields: {
+      count: FieldType.INTEGER,
+      min: FieldType.FLOAT,
+      max: FieldType.FLOAT,
+      mean: FieldType.FLOAT,
+      stddev: FieldType.FLOAT,
+      last: FieldType.FLOAT,
+      revision: FieldType.INTEGER,
+    },
+    tags: ['device', 'metric', 'window', 'site'],
+  },
+  {
+    measurement: ANOMALIES,
+    fields: {
+      id: FieldType.STRING,
+      title: FieldType.STRING,
+      text: FieldType.STRING,
+      tags: FieldType.STRING,
+      state: FieldType.STRING,
+      last_event: FieldType.STRING,
+      event_time: FieldType.INTEGER,
+      peak_score: FieldType.FLOAT,
+      peak_time: FieldType.INTEGER,
+      peak_value: FieldType.FLOAT,
+      end: FieldType.INTEGER,
+    },
+    tags: ['device', 'metric', 'rule', 'detector', 'severity', 'site'],
+  },
+];
+
 /**
  * Readings in InfluxDB 1.x: measurement `readings`, one point per metric, tags device /
  * gateway / metric / unit (bounded cardinality: never a reading id), field `value`, plus
@@ -44,56 +102,32 @@ export interface BatchOutput {
  */
 export class InfluxStore implements ReadingStore {
   private readonly influx: InfluxDB;
+  private readonly lines = new LineProtocol(INFLUX_SCHEMA);
+  private fastReadings = true;
+  /** Points InfluxDB dropped as older than their retention policy (the rest was written). */
+  beyondRetention = 0;
+  /** POST target and headers of writes (the library's client is kept for everything else). */
+  private readonly writeUrl: string;
+  private readonly http: typeof import('node:http') | typeof import('node:https');
+  private readonly agent: HttpAgent;
+  private readonly writeHeaders: Record<string, string> = {
+    'content-type': 'text/plain; charset=utf-8',
+  };
 
   constructor(private readonly options: InfluxStoreOptions) {
     const url = new URL(options.url);
+    this.writeUrl = new URL('/write', url).toString();
+    this.http = url.protocol === 'https:' ? https : http;
+    this.agent = new this.http.Agent({ keepAlive: true });
+    if (options.username)
+      this.writeHeaders.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
     this.influx = new InfluxDB({
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'https:' ? 443 : 8086)),
       protocol: url.protocol === 'https:' ? 'https' : 'http',
       database: options.database,
       ...(options.username ? { username: options.username, password: options.password ?? '' } : {}),
-      schema: [
-        {
-          measurement: READINGS,
-          fields: {
-            value: FieldType.FLOAT,
-            seq: FieldType.INTEGER,
-            gateway_seq: FieldType.INTEGER,
-          },
-          tags: ['device', 'gateway', 'metric', 'unit', 'site'],
-        },
-        {
-          measurement: AGGREGATES,
-          fields: {
-            count: FieldType.INTEGER,
-            min: FieldType.FLOAT,
-            max: FieldType.FLOAT,
-            mean: FieldType.FLOAT,
-            stddev: FieldType.FLOAT,
-            last: FieldType.FLOAT,
-            revision: FieldType.INTEGER,
-          },
-          tags: ['device', 'metric', 'window', 'site'],
-        },
-        {
-          measurement: ANOMALIES,
-          fields: {
-            id: FieldType.STRING,
-            title: FieldType.STRING,
-            text: FieldType.STRING,
-            tags: FieldType.STRING,
-            state: FieldType.STRING,
-            last_event: FieldType.STRING,
-            event_time: FieldType.INTEGER,
-            peak_score: FieldType.FLOAT,
-            peak_time: FieldType.INTEGER,
-            peak_value: FieldType.FLOAT,
-            end: FieldType.INTEGER,
-          },
-          tags: ['device', 'metric', 'rule', 'detector', 'severity', 'site'],
-        },
-      ],
+      schema: INFLUX_SCHEMA,
     });
   }
 
@@ -125,15 +159,38 @@ export class InfluxStore implements ReadingStore {
 
   /** Raw readings into the raw policy, aggregates and episodes into the long one. */
   async writeBatch(batch: BatchOutput): Promise<void> {
-    const raw = readingPoints(batch.readings, batch.siteOf);
+    const fast = this.readingLines(batch);
+    const raw = fast ? [] : readingPoints(batch.readings, batch.siteOf);
     const long: IPoint[] = [
       ...aggregatePoints(batch.aggregates, batch.siteOf),
       ...episodePoints(batch.events, batch.siteOf),
     ];
     await Promise.all([
+      fast && this.writeLines(fast, RAW_RP),
       raw.length > 0 && this.writePoints(raw, RAW_RP),
       long.length > 0 && this.writePoints(long, LONG_RP),
     ]);
+  }
+
+  /**
+   * The raw readings' lines without point objects (readingLines), as long as they equal what
+   * the point builders give: checked on the first record of every batch; on a difference (the
+   * schema in influx-points.ts changed) the generic path is used from then on.
+   */
+  private readingLines(batch: BatchOutput): string[] | undefined {
+    const first = batch.readings[0];
+    if (!this.fastReadings || first === undefined) return undefined;
+    const lines = readingLines(batch.readings, batch.siteOf ?? (() => UNASSIGNED_SITE));
+    const expected = this.lines.lines(readingPoints([first], batch.siteOf));
+    const n = Object.keys(first.metrics).length;
+    if (lines !== undefined && expected === lines.slice(0, n).join('\n')) return lines;
+    this.fastReadings = lines === undefined; // a record that does not fit: only this batch
+    return undefined;
+  }
+
+  private async writeLines(lines: readonly string[], retentionPolicy: string): Promise<void> {
+    for (let i = 0; i < lines.length; i += 5000)
+      await this.post(lines.slice(i, i + 5000).join('\n'), retentionPolicy);
   }
 
   /** One `hub_health` point into the raw policy. */
@@ -146,12 +203,78 @@ export class InfluxStore implements ReadingStore {
     if (records.length > 0) await this.writePoints(records.flatMap(gatewayStatusPoints), RAW_RP);
   }
 
+  /**
+   * Writes in requests of up to 5,000 points, in order. The body is the line protocol the
+   * `influx` library would send (LineProtocol), built without its per-point overhead; points
+   * outside that fast path go through the library itself.
+   */
   private async writePoints(points: IPoint[], retentionPolicy: string): Promise<void> {
-    for (let i = 0; i < points.length; i += 5000)
-      await this.influx.writePoints(points.slice(i, i + 5000), {
-        precision: 'ms',
-        retentionPolicy,
-      });
+    for (let i = 0; i < points.length; i += 5000) {
+      const chunk = points.length <= 5000 ? points : points.slice(i, i + 5000);
+      const body = this.lines.lines(chunk);
+      if (body === undefined)
+        await this.influx
+          .writePoints(chunk, { precision: 'ms', retentionPolicy })
+          .catch((err: Error) => this.partial(err.message, retentionPolicy, err));
+      else await this.post(body, retentionPolicy);
+    }
+  }
+
+  /**
+   * One `/write` request, as the library makes it (db, precision ms, rp; basic auth; 30 s
+   * timeout), over a keep-alive connection (node:http costs far less per request than fetch).
+   */
+  private post(body: string, retentionPolicy: string): Promise<void> {
+    const query = new URLSearchParams({
+      db: this.options.database,
+      precision: 'ms',
+      rp: retentionPolicy,
+    });
+    const payload = Buffer.from(body);
+    return new Promise((resolve, reject) => {
+      const req = this.http.request(
+        `${this.writeUrl}?${query}`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...this.writeHeaders, 'content-length': payload.length },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = status >= 200 && status < 300 ? '' : Buffer.concat(chunks).toString();
+            if (text === '') return resolve();
+            const err = new Error(`InfluxDB write failed: HTTP ${status}: ${text.trim()}`);
+            try {
+              this.partial(text, retentionPolicy, err);
+              resolve();
+            } catch {
+              reject(err);
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('InfluxDB write timed out after 30 s')));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /**
+   * A write InfluxDB answered with "partial write: points beyond retention policy dropped=N"
+   * stored every other point: retrying it would fail forever and stall the partition, so it
+   * counts as written and the drop is counted and reported. Any other failure is rethrown.
+   */
+  private partial(text: string, retentionPolicy: string, err: Error): void {
+    const dropped = BEYOND_RETENTION.exec(text);
+    if (!dropped) throw err;
+    const n = Number(dropped[1]);
+    this.beyondRetention += n;
+    this.options.onBeyondRetention?.(n, retentionPolicy);
   }
 
   /** InfluxQL for the API's other queries (already escaped by the caller). */

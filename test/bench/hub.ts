@@ -1,9 +1,11 @@
-// `npx tsx test/bench/hub.ts [records]`: the hub's throughput (windows + detectors + InfluxDB
-// writes + checkpoints) beside the raw kafkajs consume rate in the same run, then latencies at a
-// steady load: Kafka append -> InfluxDB ack, and triggering reading -> anomaly record.
-// Uses KAFKA_BROKERS / INFLUX_URL when both are set, else starts its own servers.
+// `npx tsx test/bench/hub.ts [records] [--throughput-only] [--profile FILE] [--profile-live FILE]
+// [--checkpoint-ms N]`: the hub's throughput (windows + detectors + InfluxDB writes +
+// checkpoints) beside the raw kafkajs consume rate in the same run, with the hub process's CPU
+// time, then latencies at a steady load: Kafka append -> InfluxDB ack, and triggering reading ->
+// anomaly record. Uses KAFKA_BROKERS / INFLUX_URL when both are set, else starts its own servers.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
@@ -15,7 +17,35 @@ import { startHub } from '../../hub/src/main.ts';
 import { startServices } from '../harness/services.ts';
 import { summarize } from './lib/stats.ts';
 
-const N = Number(process.argv[2] ?? 100_000);
+const args = process.argv.slice(2);
+const N = Number(
+  args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? 100_000,
+);
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+/** `--throughput-only`: phase 1 alone. */
+const throughputOnly = args.includes('--throughput-only');
+/** `--profile FILE` / `--profile-live FILE`: a V8 CPU profile (.cpuprofile) of that phase. */
+const profileFile = option('--profile');
+const profileLiveFile = option('--profile-live');
+/** `--checkpoint-ms N`: the hub's stream.checkpointIntervalMs (0: a checkpoint per batch). */
+const checkpointMs = option('--checkpoint-ms');
+
+async function startProfile(file: string | undefined): Promise<Session | undefined> {
+  if (file === undefined) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session | undefined, file: string | undefined) {
+  if (!session || file === undefined) return;
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
+}
+
 const DEVICES = 250;
 const run = randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
@@ -72,6 +102,14 @@ async function committed(topic: string, groupId: string): Promise<number> {
   return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }
 
+/** The hub's own counts (batches consumed, checkpoints written), from its health endpoint. */
+async function counters(url: string): Promise<{ batches: number; checkpoints: number }> {
+  const health = (await (await fetch(`${url}/api/health`)).json()) as {
+    pipeline: { batches: number; checkpoints: number };
+  };
+  return health.pipeline;
+}
+
 function hubConfig(topic: string, group: string) {
   return Value.Default(HubConfigSchema, {
     kafka: {
@@ -82,7 +120,10 @@ function hubConfig(topic: string, group: string) {
       anomalyTopic: `bench-anomalies-${run}`,
     },
     influx: { url: influxUrl, database: `bench_${run}` },
-    stream: { rulesFile: join(dir, 'rules.yaml') },
+    stream: {
+      rulesFile: join(dir, 'rules.yaml'),
+      ...(checkpointMs === undefined ? {} : { checkpointIntervalMs: Number(checkpointMs) }),
+    },
     http: { port: 0 },
     log: { level: 'warn' },
   }) as Parameters<typeof startHub>[0];
@@ -115,11 +156,45 @@ await raw.disconnect();
 
 const log = pino({ level: 'warn' });
 const group = `bench-hub-${run}`;
+const session = await startProfile(profileFile);
 const hubStart = Date.now();
-const hub = await startHub(hubConfig(topic, group), log);
+const cpuStart = process.cpuUsage();
+let written = 0;
+let firstWrittenAt = 0;
+let allWrittenAt = 0;
+let cpu = process.cpuUsage(cpuStart);
+const hub = await startHub(hubConfig(topic, group), log, {
+  onWritten: (out, at) => {
+    written += out.readings.length;
+    if (firstWrittenAt === 0) firstWrittenAt = at;
+    if (written >= N && allWrittenAt === 0) {
+      allWrittenAt = at;
+      cpu = process.cpuUsage(cpuStart);
+    }
+  },
+});
+const startedAt = Date.now();
 while ((await committed(topic, group)) < N) await new Promise((r) => setTimeout(r, 100));
-const hubRate = N / ((Date.now() - hubStart) / 1000);
+const committedAt = Date.now();
+// Throughput: from starting the hub until InfluxDB acknowledged the last reading (start-up
+// included). Offsets are committed a little later: up to stream.checkpointIntervalMs after
+// the last batch, when its checkpoint is written (see hub/docs/architecture.md).
+if (allWrittenAt === 0) allWrittenAt = committedAt; // (not all written: a duplicate?)
+const hubRate = N / ((allWrittenAt - hubStart) / 1000);
+const hubCounters = await counters(hub.url);
+const hubCpuSeconds = (cpu.user + cpu.system) / 1e6;
+const timeline = () =>
+  `start-up ${startedAt - hubStart} ms, first write at ${firstWrittenAt - hubStart} ms, last at ${allWrittenAt - hubStart} ms, all committed at ${committedAt - hubStart} ms`;
+await stopProfile(session, profileFile);
 await hub.stop();
+if (throughputOnly) {
+  console.log(
+    `raw kafkajs consume ${rawRate.toFixed(0)} records/s; hub ${hubRate.toFixed(0)} readings/s (ratio ${(hubRate / rawRate).toFixed(2)}); hub process CPU ${hubCpuSeconds.toFixed(1)} s = ${(N / hubCpuSeconds).toFixed(0)} readings per CPU-second; ${hubCounters.batches} batches, ${hubCounters.checkpoints} checkpoints; ${timeline()}`,
+  );
+  await admin.disconnect();
+  await services?.stop();
+  process.exit(0);
+}
 
 // 2. Latency at a steady load (2,000 readings/s for 15 s, a spike every 500th reading).
 const live = `bench-live-${run}`;
@@ -132,6 +207,8 @@ const liveHub = await startHub(hubConfig(live, `bench-live-${run}`), log, {
 });
 const anomalyLatency: number[] = [];
 const liveStart = Date.now();
+const liveSession = await startProfile(profileLiveFile);
+const liveCpuStart = process.cpuUsage();
 const anomalies = kafka.consumer({ groupId: `bench-anomalies-${run}`, maxWaitTimeInMs: 50 });
 await anomalies.connect();
 await anomalies.subscribe({ topic: `bench-anomalies-${run}`, fromBeginning: true });
@@ -164,6 +241,9 @@ while (Date.now() < liveEnd) {
   await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - tick))));
 }
 await new Promise((r) => setTimeout(r, 3000));
+const liveCpu = process.cpuUsage(liveCpuStart);
+await stopProfile(liveSession, profileLiveFile);
+const liveCounters = await counters(liveHub.url);
 await producer.disconnect();
 await anomalies.disconnect();
 await liveHub.stop();
@@ -177,7 +257,13 @@ console.log(`  raw kafkajs consume         ${rawRate.toFixed(0)} records/s`);
 console.log(
   `  hub (windows + detectors + InfluxDB + checkpoints)  ${hubRate.toFixed(0)} readings/s  (ratio ${(hubRate / rawRate).toFixed(2)})`,
 );
-console.log(`  steady load ${i} readings at ~2,000/s:`);
+console.log(
+  `  hub process CPU in that phase ${hubCpuSeconds.toFixed(1)} s: ${(N / hubCpuSeconds).toFixed(0)} readings per CPU-second (target 50,000 per core); ${hubCounters.batches} batches, ${hubCounters.checkpoints} checkpoints`,
+);
+console.log(`    ${timeline()}`);
+console.log(
+  `  steady load ${i} readings at ~2,000/s; CPU of this process (hub + load generator) ${((liveCpu.user + liveCpu.system) / i).toFixed(0)} us per reading; ${liveCounters.batches} batches, ${liveCounters.checkpoints} checkpoints:`,
+);
 console.log(
   `    Kafka append -> InfluxDB ack   p50 ${a.p50} ms  p99 ${a.p99} ms  max ${a.max} ms  (n=${a.n})`,
 );

@@ -25,6 +25,12 @@ const BENCHMARKS: Benchmark[] = [
     file: 'test/bench/gateway.ts',
     args: (passed) => passed,
   },
+  {
+    name: 'hub: Kafka -> windows + detectors -> InfluxDB',
+    file: 'test/bench/hub.ts',
+    // Its interface is `hub.ts [records]` (default 100,000): --quick means fewer records.
+    args: (passed) => (passed.includes('--quick') ? ['20000'] : []),
+  },
 ];
 
 const TSX = import.meta.resolve('tsx');
@@ -47,7 +53,8 @@ async function main(): Promise<void> {
 
 Runs, in sequence: ${BENCHMARKS.map((b) => b.file).join(', ')}.
 Options go to test/bench/gateway.ts (see its --help); --quick (small sizes, a smoke test) goes
-to every benchmark.`);
+to every benchmark. The hub's alone: npx tsx test/bench/hub.ts [records] [--throughput-only]
+[--profile FILE] [--profile-live FILE] [--checkpoint-ms N].`);
     return;
   }
   const crashed: string[] = [];

@@ -17,6 +17,11 @@ export interface DetectionEngineOptions {
   rules: readonly Rule[];
   /** Series (rule x device x metric) kept at once; least recently updated evicted first. */
   maxSeries?: number;
+  /**
+   * Report every reading's score in `scores` (default true). Off where only the episode events
+   * are used (the hub's pipeline): the scoring is the same, the per-reading objects are not made.
+   */
+  scores?: boolean;
 }
 
 interface CompiledRule {
@@ -34,6 +39,16 @@ interface Series {
   lastTime: number | null;
   detector: Detector;
   tracker: EpisodeTracker;
+  /** Neighbours in the recency list (least recently updated first). */
+  older: Series | undefined;
+  newer: Series | undefined;
+}
+
+/** The rules watching one device's metric, and their series (index-aligned, made on first use). */
+interface Slot {
+  rules: CompiledRule[];
+  series: (Series | undefined)[];
+  live: number;
 }
 
 const SnapshotSchema = Type.Object({
@@ -60,9 +75,18 @@ export type DetectionSnapshot = Static<typeof SnapshotSchema>;
  */
 export class DetectionEngine {
   counters: DetectionCounters = { scored: 0, outOfOrder: 0, evictedSeries: 0, droppedOnRestore: 0 };
-  private series = new Map<string, Series>();
+  /**
+   * The series in recency order, least recently updated first (eviction, tick and snapshot
+   * order): a doubly linked list, so an update moves its series to the end without hashing.
+   */
+  private oldest: Series | undefined;
+  private newest: Series | undefined;
+  private count = 0;
+  /** deviceId -> metric -> the rules and series of that device's metric. */
+  private slots = new Map<string, Map<string, Slot>>();
   private readonly rules: CompiledRule[];
   private readonly maxSeries: number;
+  private readonly scores: boolean;
   private readonly matchCache = new Map<string, CompiledRule[]>();
 
   constructor(options: DetectionEngineOptions) {
@@ -73,23 +97,28 @@ export class DetectionEngine {
       fingerprint: canonical([rule.detector, rule.params, rule.episode]),
     }));
     this.maxSeries = Math.max(1, options.maxSeries ?? 100_000);
+    this.scores = options.scores ?? true;
   }
 
   /** Scores every metric of one reading with every rule that applies to it. */
   process(record: ReadingRecord): DetectionOutput {
     const out: DetectionOutput = { scores: [], events: [] };
-    for (const [metric, m] of Object.entries(record.metrics)) {
-      for (const rule of this.rulesFor(record.deviceId, metric)) {
-        const s = this.seriesFor(rule, record.deviceId, metric, out);
-        if (s.lastTime !== null && record.time < s.lastTime) {
+    const { deviceId, metrics, time } = record;
+    for (const metric of Object.keys(metrics)) {
+      const slot = this.slotFor(deviceId, metric);
+      if (slot === undefined) continue;
+      const m = metrics[metric] as (typeof metrics)[string];
+      for (let i = 0; i < slot.rules.length; i += 1) {
+        const s = this.seriesAt(slot, i, deviceId, metric, out);
+        if (s.lastTime !== null && time < s.lastTime) {
           this.counters.outOfOrder += 1;
           continue;
         }
-        s.lastTime = record.time;
+        s.lastTime = time;
         this.counters.scored += 1;
-        const r = s.detector.update(record.time, m.value);
-        out.scores.push(this.scoreOf(s, record.time, m.value, r.score, r.statistic));
-        this.emit(s, s.tracker.observe(record.time, r.score, m.value), out);
+        const r = s.detector.update(time, m.value);
+        if (this.scores) out.scores.push(this.scoreOf(s, time, m.value, r.score, r.statistic));
+        this.emit(s, s.tracker.observe(time, r.score, m.value), out);
       }
     }
     return out;
@@ -102,10 +131,10 @@ export class DetectionEngine {
    */
   tick(now: number): DetectionOutput {
     const out: DetectionOutput = { scores: [], events: [] };
-    for (const s of this.series.values()) {
+    for (let s = this.oldest; s !== undefined; s = s.newer) {
       if (s.detector.tick) {
         const r = s.detector.tick(now);
-        out.scores.push(this.scoreOf(s, now, null, r.score, r.statistic));
+        if (this.scores) out.scores.push(this.scoreOf(s, now, null, r.score, r.statistic));
         this.emit(s, s.tracker.observe(now, r.score, null), out);
       } else {
         this.emit(s, s.tracker.tick(now), out);
@@ -115,10 +144,9 @@ export class DetectionEngine {
   }
 
   snapshot(): DetectionSnapshot {
-    return {
-      v: 1,
-      counters: { ...this.counters },
-      series: [...this.series.values()].map((s) => ({
+    const series: DetectionSnapshot['series'] = [];
+    for (let s = this.oldest; s !== undefined; s = s.newer)
+      series.push({
         rule: s.rule.rule.id,
         fingerprint: s.rule.fingerprint,
         deviceId: s.deviceId,
@@ -126,15 +154,16 @@ export class DetectionEngine {
         lastTime: s.lastTime,
         detector: s.detector.snapshot(),
         episode: s.tracker.snapshot(),
-      })),
-    };
+      });
+    return { v: 1, counters: { ...this.counters }, series };
   }
 
   /** Restores a snapshot; series of rules that were removed or changed start afresh. */
   restore(snapshot: unknown): void {
     const snap = checkState(SnapshotSchema, snapshot, 'detection engine');
     const byId = new Map(this.rules.map((r) => [r.rule.id, r]));
-    const series = new Map<string, Series>();
+    const restored: Series[] = [];
+    const seen = new Map<string, number>();
     const counters = { ...this.counters, ...snap.counters } as DetectionCounters;
     for (const e of snap.series) {
       const rule = byId.get(e.rule);
@@ -146,9 +175,26 @@ export class DetectionEngine {
       s.lastTime = e.lastTime;
       s.detector.restore(e.detector);
       s.tracker.restore(e.episode);
-      series.set(seriesKey(rule, e.deviceId, e.metric), s);
+      // A key seen twice keeps its first place and the later state (as Map.set would).
+      const key = `${rule.rule.id}|${e.deviceId}|${e.metric}`;
+      const at = seen.get(key);
+      if (at === undefined) {
+        seen.set(key, restored.length);
+        restored.push(s);
+      } else restored[at] = s;
     }
-    this.series = series;
+    this.oldest = undefined;
+    this.newest = undefined;
+    this.count = 0;
+    this.slots = new Map();
+    for (const s of restored) {
+      this.append(s);
+      // A series whose rule no longer watches its metric (globs changed) stays in the recency
+      // list (ticks, eviction, snapshots), as before, but is not updated by readings.
+      const slot = this.slotFor(s.deviceId, s.metric);
+      const i = slot ? slot.rules.indexOf(s.rule) : -1;
+      if (slot && i >= 0) this.attach(slot, i, s);
+    }
     this.counters = counters;
   }
 
@@ -163,30 +209,107 @@ export class DetectionEngine {
     return found;
   }
 
-  private seriesFor(rule: CompiledRule, deviceId: string, metric: string, out: DetectionOutput) {
-    const key = seriesKey(rule, deviceId, metric);
-    let s = this.series.get(key);
-    if (s) {
-      this.series.delete(key); // re-insert: Map order is least recently updated first
-    } else {
-      if (this.series.size >= this.maxSeries) this.evictOldest(out);
-      s = this.newSeries(rule, deviceId, metric);
+  /** The rules (and series) of a device's metric; undefined when no rule watches it. */
+  private slotFor(deviceId: string, metric: string): Slot | undefined {
+    const found = this.slots.get(deviceId)?.get(metric);
+    if (found) return found;
+    const rules = this.rulesFor(deviceId, metric);
+    if (rules.length === 0) return undefined;
+    const slot: Slot = { rules, series: rules.map(() => undefined), live: 0 };
+    let byMetric = this.slots.get(deviceId);
+    if (!byMetric) {
+      byMetric = new Map();
+      this.slots.set(deviceId, byMetric);
     }
-    this.series.set(key, s);
+    byMetric.set(metric, slot);
+    return slot;
+  }
+
+  /** The slot's i-th series, now the most recently updated (made, evicting the oldest, if new). */
+  private seriesAt(
+    slot: Slot,
+    i: number,
+    deviceId: string,
+    metric: string,
+    out: DetectionOutput,
+  ): Series {
+    let s = slot.series[i];
+    if (s) {
+      if (s !== this.newest) {
+        this.unlink(s);
+        this.append(s);
+      }
+      return s;
+    }
+    if (this.count >= this.maxSeries) this.evictOldest(out);
+    s = this.newSeries(slot.rules[i] as CompiledRule, deviceId, metric);
+    this.append(s);
+    // The eviction may have emptied and dropped this very slot: put it back.
+    let byMetric = this.slots.get(deviceId);
+    if (!byMetric) {
+      byMetric = new Map();
+      this.slots.set(deviceId, byMetric);
+    }
+    if (byMetric.get(metric) !== slot) byMetric.set(metric, slot);
+    this.attach(slot, i, s);
     return s;
   }
 
+  private attach(slot: Slot, i: number, s: Series): void {
+    if (slot.series[i] === undefined) slot.live += 1;
+    slot.series[i] = s;
+  }
+
+  private append(s: Series): void {
+    s.older = this.newest;
+    s.newer = undefined;
+    if (this.newest) this.newest.newer = s;
+    else this.oldest = s;
+    this.newest = s;
+    this.count += 1;
+  }
+
+  private unlink(s: Series): void {
+    if (s.older) s.older.newer = s.newer;
+    else this.oldest = s.newer;
+    if (s.newer) s.newer.older = s.older;
+    else this.newest = s.older;
+    s.older = undefined;
+    s.newer = undefined;
+    this.count -= 1;
+  }
+
   private evictOldest(out: DetectionOutput): void {
-    const [key, old] = this.series.entries().next().value as [string, Series];
+    const old = this.oldest as Series;
     this.emit(old, old.tracker.forceClose(old.lastTime ?? 0), out);
-    this.series.delete(key);
+    this.unlink(old);
+    const byMetric = this.slots.get(old.deviceId);
+    const slot = byMetric?.get(old.metric);
+    const i = slot ? slot.series.indexOf(old) : -1;
+    if (slot && i >= 0) {
+      slot.series[i] = undefined;
+      slot.live -= 1;
+      if (slot.live === 0) {
+        byMetric?.delete(old.metric);
+        if (byMetric?.size === 0) this.slots.delete(old.deviceId);
+      }
+    }
     this.counters.evictedSeries += 1;
   }
 
   private newSeries(rule: CompiledRule, deviceId: string, metric: string): Series {
     const detector = DETECTORS[rule.rule.detector].create(rule.rule.params);
     const tracker = new EpisodeTracker(rule.rule.episode);
-    return { rule, deviceId, metric, lastTime: null, detector, tracker };
+    return {
+      rule,
+      deviceId,
+      metric,
+      lastTime: null,
+      detector,
+      tracker,
+      older: undefined,
+      newer: undefined,
+    };
   }
 
   private scoreOf(s: Series, time: number, value: number | null, score: number, stat: number) {
@@ -227,10 +350,6 @@ export class DetectionEngine {
     if (t.reason) event.reason = t.reason;
     out.events.push(event);
   }
-}
-
-function seriesKey(rule: CompiledRule, deviceId: string, metric: string): string {
-  return `${rule.rule.id}|${deviceId}|${metric}`;
 }
 
 /** JSON with object keys sorted, so equal settings give equal strings whatever their order. */

@@ -19,6 +19,11 @@ export interface KafkaSourceOptions {
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  /**
+   * A partition whose handler left offsets uncheckpointed (so uncommitted) gets a `flush`
+   * batch after this long without batches, and what it then covers is committed (default 1000).
+   */
+  flushAfterMs?: number;
 }
 
 export interface KafkaSourceCounters {
@@ -46,20 +51,29 @@ export interface SourceBatch {
   invalid: InvalidRecord[];
   /** Tick control records (see contracts' tickMessage), in offset order. */
   ticks?: { offset: string; time: number }[];
+  /** No records: checkpoint what earlier batches left uncheckpointed (see flushAfterMs). */
+  flush?: boolean;
 }
 
-/** Processes and writes a batch; resolves once everything it produced is acknowledged. */
-export type BatchHandler = (batch: SourceBatch) => Promise<void>;
+/**
+ * Processes and writes a batch; resolves once everything it produced is acknowledged, with the
+ * last offset of the partition whose effects are checkpointed (a string): only up to there is
+ * committed. Resolving with anything else means the whole batch.
+ */
+export type BatchHandler = (batch: SourceBatch) => Promise<unknown>;
 
 /** Told the partitions this member owns after each rebalance (a new generation). */
 export type AssignmentListener = (partitions: number[]) => void;
 
 /**
- * Consumes readings as a consumer group. A batch's offsets are resolved and committed only
- * after the handler's write succeeded (auto-resolve is off); a failed write is retried with
- * backoff and nothing is committed meanwhile, which is also the backpressure: a partition is
- * not fetched further while its batch waits for the writer. The handler dead-letters records
- * that fail validation.
+ * Consumes readings as a consumer group. A batch's offsets are resolved only after the
+ * handler's write succeeded (auto-resolve is off), and committed (auto-commit is off) only as
+ * far as the handler says its checkpoint covers; a failed write is retried with backoff and
+ * nothing is committed meanwhile, which is also the backpressure: a partition is not fetched
+ * further while its batch waits for the writer. The handler dead-letters records that fail
+ * validation. Offsets processed but not yet checkpointed are committed after a `flush` batch,
+ * sent when the partition had no batch for `flushAfterMs`; a rebalance cancels pending flushes
+ * (the next owner starts from the committed offset and the newest checkpoint).
  */
 export class KafkaReadingSource {
   readonly counters: KafkaSourceCounters = {
@@ -71,6 +85,13 @@ export class KafkaReadingSource {
   connected = false;
   private readonly consumer: Consumer;
   private onAssign: AssignmentListener = () => undefined;
+  private handle: BatchHandler = async () => undefined;
+  private running = false;
+  /** Bumped by every rebalance, crash and stop: flushes of an older one are dropped. */
+  private generation = 0;
+  /** Per partition, in this generation: the offset last committed (the next to read). */
+  private committed = new Map<number, bigint>();
+  private flushes = new Map<number, NodeJS.Timeout>();
 
   constructor(private readonly options: KafkaSourceOptions) {
     const kafka = new Kafka({
@@ -89,6 +110,7 @@ export class KafkaReadingSource {
       heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.newGeneration();
       this.connected = true;
       const assigned = e.payload.memberAssignment[options.topic] ?? [];
       this.onAssign([...assigned].sort((x, y) => x - y));
@@ -97,7 +119,10 @@ export class KafkaReadingSource {
         'joined consumer group',
       );
     });
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.newGeneration());
+    this.consumer.on(this.consumer.events.STOP, () => this.newGeneration());
     this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.newGeneration();
       this.connected = false;
       options.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
     });
@@ -105,11 +130,15 @@ export class KafkaReadingSource {
 
   async start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void> {
     this.onAssign = onAssign;
+    this.handle = handle;
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    this.running = true;
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      autoCommit: false, // commits are explicit: only what the handler's checkpoint covers
+      // All partitions of a fetch at once: one's CPU work overlaps another's InfluxDB wait.
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 8,
       eachBatch: async ({
         batch,
         resolveOffset,
@@ -130,7 +159,8 @@ export class KafkaReadingSource {
           const control = m.headers?.[CONTROL_HEADER]?.toString();
           const tick = control === 'tick' ? decodeTick(m.value) : undefined;
           if (tick !== undefined) {
-            (decoded.ticks ??= []).push({ offset: m.offset, time: tick });
+            decoded.ticks ??= [];
+            decoded.ticks.push({ offset: m.offset, time: tick });
             continue;
           }
           const d = decodeRecord(m.value);
@@ -144,10 +174,12 @@ export class KafkaReadingSource {
               reason: d.reason,
             });
         }
+        let covered: string;
         for (let attempt = 1; ; attempt += 1) {
           if (!isRunning() || isStale()) return; // uncommitted: another member will redo it
           try {
-            await handle(decoded);
+            const result = await handle(decoded);
+            covered = typeof result === 'string' ? result : decoded.lastOffset;
             break;
           } catch (err) {
             this.counters.writeFailures += 1;
@@ -163,15 +195,78 @@ export class KafkaReadingSource {
         this.counters.batches += 1;
         this.counters.records += batch.messages.length;
         this.counters.invalid += decoded.invalid.length;
-        resolveOffset(batch.lastOffset());
-        await commitOffsetsIfNecessary();
+        resolveOffset(batch.lastOffset()); // the fetch position moves on in any case
+        await this.commit(batch.partition, covered, (offsets) =>
+          commitOffsetsIfNecessary({
+            topics: [{ topic: this.options.topic, partitions: offsets }],
+          }),
+        );
+        this.scheduleFlush(batch.partition, covered, decoded);
         await heartbeat();
       },
     });
   }
 
   async stop(): Promise<void> {
+    this.running = false;
+    this.newGeneration();
     await this.consumer.disconnect();
+  }
+
+  private newGeneration(): void {
+    this.generation += 1;
+    this.committed.clear();
+    for (const timer of this.flushes.values()) clearTimeout(timer);
+    this.flushes.clear();
+  }
+
+  /** Commits `covered` + 1 unless already; a failure is logged (a later commit catches up). */
+  private async commit(
+    partition: number,
+    covered: string,
+    send: (offsets: { partition: number; offset: string }[]) => Promise<unknown>,
+  ): Promise<void> {
+    const next = BigInt(covered) + 1n;
+    if (next <= (this.committed.get(partition) ?? 0n)) return;
+    try {
+      await send([{ partition, offset: next.toString() }]);
+      this.committed.set(partition, next);
+    } catch (err) {
+      this.options.log.warn({ err, partition, offset: String(next) }, 'offset commit failed');
+    }
+  }
+
+  /** (Re)arms the partition's flush while it has processed offsets beyond its checkpoint. */
+  private scheduleFlush(partition: number, covered: string, last: SourceBatch): void {
+    clearTimeout(this.flushes.get(partition));
+    this.flushes.delete(partition);
+    if (BigInt(covered) >= BigInt(last.lastOffset)) return;
+    const generation = this.generation;
+    const timer = setTimeout(() => {
+      this.flushes.delete(partition);
+      void this.flush(partition, generation, last);
+    }, this.options.flushAfterMs ?? 1000);
+    timer.unref();
+    this.flushes.set(partition, timer);
+  }
+
+  private async flush(partition: number, generation: number, last: SourceBatch): Promise<void> {
+    if (!this.running || generation !== this.generation) return;
+    const batch: SourceBatch = { ...last, records: [], invalid: [], ticks: [], flush: true };
+    try {
+      const result = await this.handle(batch);
+      const covered = typeof result === 'string' ? result : last.lastOffset;
+      // Only within the generation that processed these offsets: after a rebalance the
+      // partition may be someone else's, and a commit would then move their position.
+      if (!this.running || generation !== this.generation) return;
+      await this.commit(partition, covered, (offsets) =>
+        this.consumer.commitOffsets(offsets.map((o) => ({ topic: this.options.topic, ...o }))),
+      );
+      if (generation === this.generation) this.scheduleFlush(partition, covered, last);
+    } catch (err) {
+      this.options.log.warn({ err, partition }, 'flush of uncheckpointed offsets failed');
+      if (this.running && generation === this.generation) this.scheduleFlush(partition, '-1', last);
+    }
   }
 
   private backoffMs(attempt: number): number {

@@ -16,6 +16,8 @@ export interface StreamCoreOptions {
   maxSeries?: number;
   /** tick() closes the windows of devices silent (by receivedAt) this long; default never. */
   idleCloseMs?: number;
+  /** Per-reading scores in the outputs (default true); see DetectionEngineOptions.scores. */
+  scores?: boolean;
 }
 
 /** What a tick produced: heartbeat scores, episode events, windows of silent devices. */
@@ -50,13 +52,24 @@ export class StreamCore {
   constructor(options: StreamCoreOptions) {
     this.idleCloseMs = options.idleCloseMs;
     this.windows = new TumblingWindows(options.windows);
-    this.detection = new DetectionEngine({ rules: options.rules, maxSeries: options.maxSeries });
+    this.detection = new DetectionEngine({
+      rules: options.rules,
+      maxSeries: options.maxSeries,
+      scores: options.scores,
+    });
   }
 
   process(record: ReadingRecord): CoreOutput {
-    const added = this.windows.add(record);
-    if (added.duplicate || added.tooLate) return { ...added, scores: [], events: [] };
-    return { ...added, ...this.detection.process(record) };
+    const added = this.windows.add(record) as CoreOutput;
+    if (added.duplicate || added.tooLate) {
+      added.scores = [];
+      added.events = [];
+      return added;
+    }
+    const detected = this.detection.process(record);
+    added.scores = detected.scores;
+    added.events = detected.events;
+    return added;
   }
 
   /**

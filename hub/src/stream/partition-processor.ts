@@ -52,7 +52,7 @@ export class PartitionProcessor {
   private readonly sites: SiteMap;
 
   constructor(private readonly options: PartitionProcessorOptions) {
-    this.core = new StreamCore(options.core);
+    this.core = new StreamCore({ ...options.core, scores: false }); // only events are used
     this.sites = new SiteMap(options.sites);
   }
 

@@ -7,6 +7,9 @@ import type { ReadingRecord } from '@iot-stream/contracts';
  */
 export class RecentIds {
   private readonly ids = new Set<string>();
+  /** The same ids in insertion order, as a ring (the oldest at `head`): no iterator per eviction. */
+  private readonly order: string[] = [];
+  private head = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -15,12 +18,21 @@ export class RecentIds {
   }
 
   add(id: string): void {
-    if (this.ids.has(id)) return;
-    this.ids.add(id);
-    while (this.ids.size > this.capacity) {
-      const oldest = this.ids.values().next().value as string;
-      this.ids.delete(oldest);
+    const size = this.ids.size;
+    this.ids.add(id); // one hash lookup instead of has() + add()
+    if (this.ids.size === size) return; // already there
+    if (this.capacity < 1) {
+      this.ids.delete(id);
+      return;
     }
+    if (this.order.length < this.capacity) {
+      this.order.push(id);
+      return;
+    }
+    // Full: the new id takes the oldest one's place in the ring.
+    this.ids.delete(this.order[this.head] as string);
+    this.order[this.head] = id;
+    this.head = (this.head + 1) % this.capacity;
   }
 
   get size(): number {
@@ -28,7 +40,9 @@ export class RecentIds {
   }
 
   snapshot(): string[] {
-    return [...this.ids];
+    return this.head === 0
+      ? [...this.order]
+      : [...this.order.slice(this.head), ...this.order.slice(0, this.head)];
   }
 
   static restore(capacity: number, ids: readonly string[]): RecentIds {

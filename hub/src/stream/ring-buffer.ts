@@ -19,14 +19,22 @@ export class RingBuffer {
     return this.length;
   }
 
-  push(value: number): void {
+  /** Appends; returns the value dropped to make room (the oldest), if the buffer was full. */
+  push(value: number): number | undefined {
     if (this.length < this.capacity) {
       this.data[(this.start + this.length) % this.capacity] = value;
       this.length += 1;
-    } else {
-      this.data[this.start] = value;
-      this.start = (this.start + 1) % this.capacity;
+      return undefined;
     }
+    const dropped = this.data[this.start];
+    this.data[this.start] = value;
+    this.start = (this.start + 1) % this.capacity;
+    return dropped;
+  }
+
+  /** The i-th value, oldest first (0 <= i < size). */
+  at(i: number): number {
+    return this.data[(this.start + i) % this.capacity] as number;
   }
 
   /** The values, oldest first (a copy). */

@@ -17,6 +17,12 @@ export interface DeviceWindows {
   sealed: Map<number, number>;
   /** Watermark at which some window must be finalised or forgotten (derived, not saved). */
   nextDeadline: number;
+  /**
+   * metric -> per window size (index into the sorted sizes), the window last used: found
+   * without building its key. Only windows still in `windows` (cleared when any is dropped);
+   * derived, not saved.
+   */
+  hot: Map<string, (WindowState | undefined)[]>;
 }
 
 const WindowStateSchema = Type.Object({
@@ -112,6 +118,7 @@ export function restoreWindows(
       windows,
       sealed: new Map(d.sealed),
       nextDeadline,
+      hot: new Map(),
     });
   }
   return { devices, counters: { ...s.counters } };

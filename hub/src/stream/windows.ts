@@ -55,7 +55,8 @@ export class TumblingWindows {
     const out: Aggregate[] = [];
     const device = this.device(record.deviceId, out);
     const ids = recordIds(record);
-    if (ids.some((id) => device.ids.has(id))) {
+    for (const id of ids) {
+      if (!device.ids.has(id)) continue;
       this.counters.duplicates += 1;
       return { duplicate: true, late: false, aggregates: out };
     }
@@ -74,9 +75,11 @@ export class TumblingWindows {
       };
     }
     if (lateness === 'late') this.counters.late += 1;
-    for (const [metric, m] of Object.entries(record.metrics)) {
-      for (const size of this.sizes) {
-        const w = this.windowFor(record.deviceId, device, metric, size, record.time, out);
+    const metrics = record.metrics;
+    for (const metric of Object.keys(metrics)) {
+      const m = metrics[metric] as (typeof metrics)[string];
+      for (let i = 0; i < this.sizes.length; i += 1) {
+        const w = this.windowFor(record.deviceId, device, metric, i, record.time, out);
         if (w === undefined) continue;
         addValue(w, m.value, m.unit, record.time, record.gatewaySeq);
         if (w.final) {
@@ -181,6 +184,7 @@ export class TumblingWindows {
       windows: new Map(),
       sealed: new Map(),
       nextDeadline: Number.POSITIVE_INFINITY,
+      hot: new Map(),
     };
     this.devices.set(id, created);
     return created;
@@ -190,21 +194,31 @@ export class TumblingWindows {
     deviceId: string,
     device: DeviceWindows,
     metric: string,
-    size: number,
+    sizeIndex: number,
     time: number,
     out: Aggregate[],
   ): WindowState | undefined {
+    const size = this.sizes[sizeIndex] as number;
     const start = alignStart(time, size);
+    const cached = device.hot.get(metric)?.[sizeIndex];
+    if (cached !== undefined && cached.start === start) return cached;
     const key = `${metric}|${size}|${start}`;
-    const found = device.windows.get(key);
-    if (found) return found;
-    if (start < (device.sealed.get(size) ?? Number.NEGATIVE_INFINITY)) {
-      this.counters.sealedSkips += 1;
-      return undefined;
+    let w = device.windows.get(key);
+    if (!w) {
+      if (start < (device.sealed.get(size) ?? Number.NEGATIVE_INFINITY)) {
+        this.counters.sealedSkips += 1;
+        return undefined;
+      }
+      if (device.windows.size >= this.maxWindows) this.evictOldestWindow(deviceId, device, out);
+      w = newWindow(metric, size, start);
+      device.windows.set(key, w);
     }
-    if (device.windows.size >= this.maxWindows) this.evictOldestWindow(deviceId, device, out);
-    const w = newWindow(metric, size, start);
-    device.windows.set(key, w);
+    let hot = device.hot.get(metric); // after any eviction above, which clears the cache
+    if (!hot) {
+      hot = [];
+      device.hot.set(metric, hot);
+    }
+    hot[sizeIndex] = w;
     return w;
   }
 
@@ -220,6 +234,7 @@ export class TumblingWindows {
     if (!oldest || oldestKey === undefined) return;
     if (!oldest.final) out.push(this.finalise(deviceId, oldest));
     device.windows.delete(oldestKey);
+    device.hot.clear();
     const until = oldest.start + oldest.windowMs;
     device.sealed.set(oldest.windowMs, Math.max(device.sealed.get(oldest.windowMs) ?? 0, until));
     this.counters.evictedWindows += 1;
@@ -234,8 +249,10 @@ export class TumblingWindows {
     for (const [key, w] of device.windows) {
       const end = w.start + w.windowMs;
       if (!w.final && end <= wm) closed.push(this.finalise(deviceId, w));
-      if (end + this.lateness <= wm) device.windows.delete(key);
-      else next = Math.min(next, this.deadline(w));
+      if (end + this.lateness <= wm) {
+        device.windows.delete(key);
+        device.hot.clear();
+      } else next = Math.min(next, this.deadline(w));
     }
     device.nextDeadline = next;
     closed.sort(byWindow);

@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfluxStore } from '../src/influx-store.ts';
+import { record } from './support/evaluate.ts';
+
+// The write path talks HTTP itself (not through the influx library): the same request the
+// library makes, and a failure that rejects with InfluxDB's reason.
+
+const requests: { url: string; auth: string | undefined; body: string }[] = [];
+let answer = { status: 204, body: '' };
+const server = createServer((req: IncomingMessage, res) => {
+  let body = '';
+  req.on('data', (c) => {
+    body += c;
+  });
+  req.on('end', () => {
+    requests.push({ url: req.url ?? '', auth: req.headers.authorization, body });
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(answer.body);
+  });
+});
+let url = '';
+
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => server.close());
+
+const T0 = Date.UTC(2026, 10, 22);
+
+describe('InfluxStore writes', () => {
+  it('POSTs line protocol to /write with db, precision, retention policy and basic auth', async () => {
+    const store = new InfluxStore({ url, database: 'iot', username: 'u', password: 'p w' });
+    requests.length = 0;
+    await store.writeBatch({
+      readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
+      aggregates: [],
+      events: [],
+    });
+    expect(requests).toEqual([
+      {
+        url: '/write?db=iot&precision=ms&rp=raw',
+        auth: `Basic ${Buffer.from('u:p w').toString('base64')}`,
+        body: `readings,device=dev-1,gateway=gw-1,metric=temperature,site=unassigned gateway_seq=2i,seq=1i,value=21.5 ${T0}`,
+      },
+    ]);
+  });
+
+  it('rejects with the reason InfluxDB gave', async () => {
+    const store = new InfluxStore({ url, database: 'iot' });
+    answer = { status: 400, body: '{"error":"field type conflict"}' };
+    try {
+      await expect(
+        store.writeBatch({
+          readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
+          aggregates: [],
+          events: [],
+        }),
+      ).rejects.toThrow(/HTTP 400: .*field type conflict/);
+    } finally {
+      answer = { status: 204, body: '' };
+    }
+  });
+
+  it('rejects when InfluxDB cannot be reached', async () => {
+    const store = new InfluxStore({ url: 'http://127.0.0.1:1', database: 'iot' });
+    await expect(
+      store.writeBatch({
+        readings: [record('dev-1', 1, T0, { temperature: 1 })],
+        aggregates: [],
+        events: [],
+      }),
+    ).rejects.toThrow();
+  });
+});
