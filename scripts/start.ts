@@ -1,6 +1,9 @@
-// `npm start`: the whole system on one machine. Uses KAFKA_BROKERS / INFLUX_URL when set,
-// otherwise starts Kafka and InfluxDB through the test harness; then a hub, a gateway and a
-// small simulated fleet. Prints where to look; Ctrl-C stops everything cleanly.
+// `npm start`: the whole system on one machine. Single-box mode (no services: the gateway
+// forwards to the hub over HTTP, the hub keeps everything in SQLite) unless KAFKA_BROKERS /
+// INFLUX_URL are set (then against those) or --services starts Kafka and InfluxDB through the
+// test harness; then a hub, a gateway and a simulated fleet with a few injected anomalies.
+// Prints where to look; Ctrl-C stops everything cleanly.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -13,11 +16,15 @@ const HELP = `npm start [-- options]: run hub, gateway and a simulated fleet on 
 Options:
   --devices N     simulated devices (default 5)
   --interval MS   milliseconds between readings of one device (default 1000)
-  --data DIR      where the gateway's outbox and the logs go (default ./.data)
+  --data DIR      where the outbox, the hub's data and the logs go (default ./.data)
+  --services      start Kafka and InfluxDB here (Kafka 3.9.1 from Maven Central jars, InfluxDB
+                  1.x from Debian's package) and run the scale-out path against them
   -h, --help      show this help
 
-Uses the Kafka and InfluxDB named by KAFKA_BROKERS and INFLUX_URL when both are set; otherwise
-starts them itself (Kafka 3.9.1 from Maven Central jars, InfluxDB 1.x from Debian's package).
+Without --services, single-box mode: nothing to install; the gateway forwards to the hub over
+HTTP and the hub stores readings, aggregates and anomalies in SQLite. KAFKA_BROKERS and
+INFLUX_URL, when set, are used instead (each on its own: Kafka with the SQLite store, or
+single-box ingest with InfluxDB).
 `;
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -49,6 +56,7 @@ async function main(): Promise<void> {
       devices: { type: 'string', default: '5' },
       interval: { type: 'string', default: '1000' },
       data: { type: 'string', default: join(REPO_ROOT, '.data') },
+      services: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -57,16 +65,19 @@ async function main(): Promise<void> {
   mkdirSync(logs, { recursive: true });
 
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
-  let brokers = process.env.KAFKA_BROKERS;
-  let influxUrl = process.env.INFLUX_URL;
-  if (brokers && influxUrl) {
-    say(`Using KAFKA_BROKERS=${brokers} and INFLUX_URL=${influxUrl}`);
-  } else {
+  let brokers = process.env.KAFKA_BROKERS || undefined;
+  let influxUrl = process.env.INFLUX_URL || undefined;
+  if (values.services && !(brokers && influxUrl)) {
     say('Starting Kafka and InfluxDB (first run fetches Kafka from Maven Central)...');
     services = await startServices({ log: (m) => say(`  ${m}`) });
     brokers = services.kafkaBrokers.join(',');
     influxUrl = services.influxUrl;
   }
+  say(
+    brokers || influxUrl
+      ? `Using ${brokers ? `Kafka ${brokers}` : 'HTTP ingest (no Kafka)'} and ${influxUrl ? `InfluxDB ${influxUrl}` : 'the SQLite store (no InfluxDB)'}`
+      : 'Single-box mode: no Kafka, no InfluxDB (the hub keeps everything in SQLite).',
+  );
 
   const apps: AppProcess[] = [];
   let stopping = false;
@@ -90,19 +101,28 @@ async function main(): Promise<void> {
     portOr0(8081),
     portOr0(1883),
   ]);
+  const token = randomBytes(16).toString('hex');
   const hub = spawnApp({
     name: 'hub',
     bin: BINS.hub,
-    env: { KAFKA_BROKERS: brokers, INFLUX_URL: influxUrl, HUB_HTTP_PORT: String(hubPort) },
+    env: {
+      ...(brokers ? { KAFKA_BROKERS: brokers } : {}),
+      ...(influxUrl ? { INFLUX_URL: influxUrl } : {}),
+      HUB_HTTP_PORT: String(hubPort),
+      HUB_DATA_DIR: join(values.data, 'hub'),
+      HUB_RULES_FILE: join(REPO_ROOT, 'hub', 'rules.example.yaml'),
+      HUB_API_TOKEN: token,
+    },
     logFile: join(logs, 'hub.log'),
     ...relay('hub'),
   });
   apps.push(hub);
+  const hubUrl = String((await hub.waitFor((l) => l.msg === 'REST API listening', 120_000)).url);
   const gateway = spawnApp({
     name: 'gateway',
     bin: BINS.gateway,
     env: {
-      KAFKA_BROKERS: brokers,
+      ...(brokers ? { KAFKA_BROKERS: brokers } : { HUB_URL: hubUrl, HUB_TOKEN: token }),
       MQTT_PORT: String(mqttPort),
       GATEWAY_HTTP_PORT: String(gatewayPort),
       OUTBOX_PATH: join(values.data, 'outbox.sqlite'),
@@ -111,7 +131,6 @@ async function main(): Promise<void> {
     ...relay('gateway'),
   });
   apps.push(gateway);
-  const hubUrl = String((await hub.waitFor((l) => l.msg === 'REST API listening', 120_000)).url);
   const mqtt = Number((await gateway.waitFor((l) => l.msg === 'MQTT broker listening')).port);
   const gatewayUrl = String(
     (await gateway.waitFor((l) => l.msg === 'health endpoint listening')).url,
@@ -127,6 +146,8 @@ async function main(): Promise<void> {
       values.devices,
       '--interval',
       values.interval,
+      '--anomalies',
+      'spike:metrics=temperature,every=20s,magnitude=8;stuck:every=3m,duration=1m',
       '--quiet',
     ],
     logFile: join(logs, 'simulator.log'),
@@ -135,15 +156,16 @@ async function main(): Promise<void> {
   apps.push(sim);
 
   const example = `${hubUrl}/api/devices/sim-001/readings`;
+  const auth = `-H 'Authorization: Bearer ${token}'`;
   say(`
 iot-stream is running.
-  Hub REST API      ${hubUrl}/api/health
-  Readings          curl '${example}'
-                    curl '${example}?from=${new Date(Date.now() - 600_000).toISOString()}&limit=5'
+  Dashboard         ${hubUrl}/dashboard/   (API token: ${token})
+  Hub REST API      ${hubUrl}/api/health   (OpenAPI: ${hubUrl}/docs)
+  Readings          curl ${auth} '${example}'
   Gateway health    ${gatewayUrl}
   MQTT (devices)    mqtt://127.0.0.1:${mqtt}   topic iot/v1/<deviceId>/data
-  Kafka             ${brokers}
-  InfluxDB          ${influxUrl}   database iot, measurement readings
+  Kafka             ${brokers ?? 'none (single-box: the gateway POSTs to the hub)'}
+  InfluxDB          ${influxUrl ? `${influxUrl}   database iot` : `none (SQLite in ${join(values.data, 'hub')})`}
   Logs              ${logs}
 Press Ctrl-C to stop.
 `);
@@ -151,7 +173,9 @@ Press Ctrl-C to stop.
   // Show that readings flow: poll the REST query above until it returns data.
   for (let i = 0; i < 60 && !stopping; i += 1) {
     await new Promise((r) => setTimeout(r, 1000));
-    const res = await fetch(example).catch(() => undefined);
+    const res = await fetch(example, { headers: { authorization: `Bearer ${token}` } }).catch(
+      () => undefined,
+    );
     const body = (await res?.json().catch(() => undefined)) as { count?: number } | undefined;
     if (body?.count) {
       say(

@@ -64,6 +64,11 @@ export function decodeRecord(value: Buffer | string | null): DecodeResult {
   } catch (err) {
     return { ok: false, code: 'RECORD_NOT_JSON', reason: (err as Error).message };
   }
+  return checkRecord(parsed);
+}
+
+/** Validates an already parsed record (the HTTP ingest path). Never throws. */
+export function checkRecord(parsed: unknown): DecodeResult {
   if (check.Check(parsed)) return { ok: true, record: parsed };
   const v = (parsed as { v?: unknown } | null)?.v;
   if (typeof v === 'number' && v !== RECORD_SCHEMA_VERSION) {

@@ -99,10 +99,12 @@ export const GatewayConfigSchema = Type.Object({
   ),
   kafka: Type.Object(
     {
-      brokers: Type.Array(Type.String({ minLength: 1 }), {
-        minItems: 1,
-        default: ['127.0.0.1:9092'],
-      }),
+      brokers: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          description: 'Unset: single-box mode, readings go to the hub over HTTP (hub.url)',
+        }),
+      ),
       topic: Type.String({ minLength: 1, default: 'iot.readings' }),
       statusTopic: Type.String({ minLength: 1, default: 'iot.gateway-status' }),
       statusIntervalMs: Type.Integer({ minimum: 1000, default: 10_000 }),
@@ -114,6 +116,17 @@ export const GatewayConfigSchema = Type.Object({
       security: KafkaSecuritySchema,
     },
     { default: {} },
+  ),
+  hub: Type.Object(
+    {
+      url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8080' }),
+      token: Type.Optional(Type.String({ minLength: 1 })),
+      timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    },
+    {
+      default: {},
+      description: 'Single-box mode (no kafka.brokers): the hub that takes the readings',
+    },
   ),
   http: Type.Object(
     {
@@ -140,6 +153,8 @@ export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 export const GATEWAY_ENV_KEYS: Record<string, string> = {
   GATEWAY_ID: 'gatewayId',
   GATEWAY_SITE: 'site',
+  HUB_URL: 'hub.url',
+  HUB_TOKEN: 'hub.token',
   KAFKA_BROKERS: 'kafka.brokers',
   KAFKA_TOPIC: 'kafka.topic',
   KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',

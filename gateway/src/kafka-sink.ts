@@ -16,6 +16,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OutboxRow, Sink } from './ports.ts';
+import { recordOf } from './uplink-record.ts';
 
 export interface KafkaSinkOptions {
   brokers: readonly string[];
@@ -101,18 +102,7 @@ export class KafkaSink implements Sink {
         this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
       messages: rows.map((row) => ({
         key: row.deviceId,
-        value: encodeRecord({
-          v: RECORD_SCHEMA_VERSION,
-          gatewayId: this.options.gatewayId,
-          gatewaySeq: row.id,
-          deviceId: row.deviceId,
-          ...(this.options.site === undefined ? {} : { site: this.options.site }),
-          ...(row.session === undefined ? {} : { session: row.session }),
-          ...(row.seq === undefined ? {} : { seq: row.seq }),
-          time: row.time,
-          receivedAt: row.receivedAt,
-          metrics: row.metrics,
-        }),
+        value: encodeRecord(recordOf(row, this.options.gatewayId, this.options.site)),
         headers: { [RECORD_VERSION_HEADER]: String(RECORD_SCHEMA_VERSION) },
       })),
     });

@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
 import { buildGatewayHttp } from './http.ts';
+import { HttpSink } from './http-sink.ts';
 import { KafkaSink } from './kafka-sink.ts';
 import { buildMetrics } from './metrics.ts';
 import type { GatewaySnapshot } from './snapshot.ts';
@@ -29,12 +30,24 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     );
   }
   logger.info({ path: config.outbox.path, backlog: outbox.stats().backlogRows }, 'outbox open');
-  const sink = new KafkaSink({
-    ...config.kafka,
-    gatewayId: config.gatewayId,
-    site: config.site,
-    log: logger.child({ module: 'kafka-sink' }),
-  });
+  const brokers = config.kafka.brokers;
+  const uplink = brokers
+    ? { name: 'Kafka', where: { brokers, topic: config.kafka.topic } }
+    : { name: 'hub', where: { url: config.hub.url } };
+  const sink = brokers
+    ? new KafkaSink({
+        ...config.kafka,
+        brokers,
+        gatewayId: config.gatewayId,
+        site: config.site,
+        log: logger.child({ module: 'kafka-sink' }),
+      })
+    : new HttpSink({
+        ...config.hub,
+        gatewayId: config.gatewayId,
+        site: config.site,
+        log: logger.child({ module: 'http-sink' }),
+      });
   const forwarder = new Forwarder({
     outbox,
     sink,
@@ -52,15 +65,15 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       try {
         await sink.connect();
         kafkaConnected = true;
-        logger.info(
-          { brokers: config.kafka.brokers, topic: config.kafka.topic },
-          'Kafka connected',
-        );
+        logger.info(uplink.where, `${uplink.name} connected`);
         forwarder.start();
       } catch (err) {
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
         if (attempt === 1 || attempt % 10 === 0) {
-          logger.warn({ err, attempt, retryInMs: delay }, 'Kafka unreachable; buffering');
+          logger.warn(
+            { err, attempt, retryInMs: delay, ...uplink.where },
+            `${uplink.name} unreachable; buffering`,
+          );
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);

@@ -6,10 +6,12 @@ const DURATION = '^(INF|[1-9][0-9]*(h|d|w))$';
 export const HubConfigSchema = Type.Object({
   kafka: Type.Object(
     {
-      brokers: Type.Array(Type.String({ minLength: 1 }), {
-        minItems: 1,
-        default: ['127.0.0.1:9092'],
-      }),
+      brokers: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          description: 'Unset: single-box mode (gateways POST to /api/ingest)',
+        }),
+      ),
       topic: Type.String({ minLength: 1, default: 'iot.readings' }),
       deadLetterTopic: Type.String({ minLength: 1, default: 'iot.readings.dlq' }),
       groupId: Type.String({ minLength: 1, default: 'iot-hub' }),
@@ -25,12 +27,24 @@ export const HubConfigSchema = Type.Object({
   ),
   influx: Type.Object(
     {
-      url: Type.String({ default: 'http://127.0.0.1:8086' }),
+      url: Type.Optional(
+        Type.String({ description: 'Unset: readings, aggregates and anomalies in SQLite' }),
+      ),
       database: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'iot' }),
       username: Type.Optional(Type.String()),
       password: Type.Optional(Type.String()),
       rawRetention: Type.String({ pattern: DURATION, default: '30d' }),
       aggregateRetention: Type.String({ pattern: DURATION, default: 'INF' }),
+    },
+    { default: {} },
+  ),
+  storage: Type.Object(
+    {
+      dir: Type.String({
+        minLength: 1,
+        default: 'hub-data',
+        description: 'Single-box mode: the local log and, without InfluxDB, the SQLite store',
+      }),
     },
     { default: {} },
   ),
@@ -48,6 +62,17 @@ export const HubConfigSchema = Type.Object({
       idleTicks: Type.Boolean({
         default: true,
         description: 'Append tick records to readings partitions quiet for tickIntervalMs',
+      }),
+      checkpointIntervalMs: Type.Integer({
+        minimum: 0,
+        default: 1000,
+        description:
+          'Checkpoint a partition (and commit its offsets) at most this often; 0: after every batch',
+      }),
+      checkpointMaxRecords: Type.Integer({
+        minimum: 1,
+        default: 20_000,
+        description: 'and at the latest after this many records',
       }),
       rulesFile: Type.Optional(Type.String({ minLength: 1 })),
     },
@@ -127,6 +152,7 @@ export const HUB_ENV_KEYS: Record<string, string> = {
   INFLUX_USERNAME: 'influx.username',
   INFLUX_PASSWORD: 'influx.password',
   HUB_HTTP_PORT: 'http.port',
+  HUB_DATA_DIR: 'storage.dir',
   HUB_API_TOKEN: 'http.token',
   HUB_RULES_FILE: 'stream.rulesFile',
   HUB_WEBHOOK_URL: 'webhook.url',

@@ -8,4 +8,5 @@ export * from './kafka/publisher.ts';
 export * from './main.ts';
 export * from './pipeline.ts';
 export type * from './ports.ts';
+export * from './sqlite/index.ts';
 export * from './stream/index.ts';

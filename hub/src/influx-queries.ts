@@ -9,6 +9,7 @@ import type {
   SeriesQuery,
   StoredAnomaly,
 } from './ports.ts';
+import { anomalyOf, gatewayStatusOf } from './store-rows.ts';
 
 /** Runs InfluxQL; the InfluxStore provides it. */
 export interface InfluxQueryRunner {
@@ -80,22 +81,7 @@ export class InfluxQueries implements HubQueries {
       `SELECT * FROM "${LONG_RP}"."${ANOMALIES}" WHERE ${where.join(' AND ')} ` +
         `ORDER BY time DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      deviceId: String(r.device),
-      metric: String(r.metric),
-      rule: String(r.rule),
-      detector: String(r.detector),
-      severity: String(r.severity),
-      start: ms(r.time),
-      end: typeof r.end === 'number' ? r.end : null,
-      state: String(r.state),
-      peakScore: Number(r.peak_score),
-      peakTime: Number(r.peak_time),
-      peakValue: typeof r.peak_value === 'number' ? r.peak_value : null,
-      title: String(r.title),
-      text: String(r.text),
-    }));
+    return rows.map((r) => anomalyOf(r, ms(r.time)));
   }
 
   async gateways(since: number): Promise<GatewayStatus[]> {
@@ -104,17 +90,8 @@ export class InfluxQueries implements HubQueries {
         `"oldest_received_at" FROM "${RAW_RP}"."${GATEWAY_STATUS}" ` +
         `WHERE time >= ${Math.trunc(since)}ms GROUP BY "gateway"`,
     );
-    const num = (v: unknown) => (typeof v === 'number' ? v : null);
     return rows
-      .map((r) => ({
-        gatewayId: String(r.gateway),
-        time: ms(r.time),
-        version: typeof r.version === 'string' ? r.version : null,
-        kafkaConnected: typeof r.kafka_connected === 'boolean' ? r.kafka_connected : null,
-        backlogRows: num(r.backlog_rows),
-        oldestReceivedAt: num(r.oldest_received_at),
-        forwarded: num(r.forwarded),
-      }))
+      .map((r) => gatewayStatusOf(String(r.gateway), ms(r.time), r))
       .sort((a, b) => (a.gatewayId < b.gatewayId ? -1 : 1));
   }
 }

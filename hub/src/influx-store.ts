@@ -25,6 +25,7 @@ import {
 import type { GatewayStatusRecord } from './kafka/status-source.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from './ports.ts';
 import { UNASSIGNED_SITE } from './sites.ts';
+import { addReadingPoint } from './store-rows.ts';
 import type { Aggregate } from './stream/window-state.ts';
 
 export interface InfluxStoreOptions {
@@ -298,24 +299,16 @@ export class InfluxStore implements ReadingStore {
       gateway: string;
     }>(sql, { precision: 'ms' });
     const byReading = new Map<string, StoredReading>();
-    for (const row of rows) {
-      const time = row.time.getTime();
-      const id = `${time}/${row.gateway}`;
-      let reading = byReading.get(id);
-      if (!reading) {
-        reading = {
-          time,
-          gatewayId: row.gateway,
-          gatewaySeq: row.gateway_seq,
-          seq: row.seq,
-          metrics: {},
-        };
-        byReading.set(id, reading);
-      }
-      reading.metrics[row.metric] = row.unit
-        ? { value: row.value, unit: row.unit }
-        : { value: row.value };
-    }
+    for (const row of rows)
+      addReadingPoint(byReading, {
+        time: row.time.getTime(),
+        gateway: row.gateway,
+        gatewaySeq: row.gateway_seq,
+        seq: row.seq,
+        metric: row.metric,
+        unit: row.unit,
+        value: row.value,
+      });
     return [...byReading.values()].sort((a, b) => a.time - b.time).slice(0, query.limit);
   }
 }

@@ -1,23 +1,17 @@
 import { hostname } from 'node:os';
-import { ensureTopic, pinoLogCreator } from '@iot-stream/contracts';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api.ts';
-import { checkpointTopicOf, type HubConfig } from './config.ts';
+import type { HubConfig } from './config.ts';
 import { LiveFeed } from './dashboard/live-feed.ts';
 import { PipelineFeed } from './dashboard/pipeline-feed.ts';
 import { readRulesFile } from './detect/rules-file.ts';
 import { HealthReporter } from './health-reporter.ts';
-import { InfluxQueries } from './influx-queries.ts';
-import { InfluxStore } from './influx-store.ts';
-import { KafkaCheckpointStore } from './kafka/checkpoint-store.ts';
+import { kafkaInput, localInput } from './inputs.ts';
 import { IdleTicker } from './kafka/idle-ticker.ts';
-import { KafkaReadingSource } from './kafka/kafka-source.ts';
-import { KafkaPublisher } from './kafka/publisher.ts';
-import { KafkaStatusSource } from './kafka/status-source.ts';
 import { hubMetrics } from './metrics.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
 import { Pipeline, type PipelineOptions } from './pipeline.ts';
+import { openStore } from './stores.ts';
 
 export interface RunningHub {
   url: string;
@@ -33,53 +27,15 @@ export async function startHub(
   const logger = log ?? pino({ level: config.log.level, base: { app: 'iot-hub' } });
   const rules = config.stream.rulesFile ? readRulesFile(config.stream.rulesFile) : [];
   logger.info({ rules: rules.length, file: config.stream.rulesFile }, 'detection rules loaded');
-  const store = new InfluxStore(config.influx);
-  await retry(() => store.init(), 'InfluxDB', logger);
-  logger.info({ url: config.influx.url, database: config.influx.database }, 'InfluxDB ready');
+  const retrying = (fn: () => Promise<void>, what: string) => retry(fn, what, logger);
+  const opened = await openStore(config, logger, retrying);
+  const { store } = opened;
 
   const k = config.kafka;
-  let partitions = k.partitions;
-  await retry(
-    async () => {
-      const admin = new Kafka({ brokers: [...k.brokers], logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      try {
-        await ensureTopic(admin, k.topic, k.partitions, logger);
-        await ensureTopic(admin, k.deadLetterTopic, 1, logger);
-        await ensureTopic(admin, k.anomalyTopic, k.partitions, logger);
-        await ensureTopic(admin, k.statusTopic, 1, logger);
-        partitions = (await admin.fetchTopicOffsets(k.topic)).length;
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    'Kafka',
-    logger,
-  );
-
-  const kafka = new Kafka({
-    clientId: k.clientId,
-    brokers: [...k.brokers],
-    logLevel: logLevel.WARN,
-    logCreator: pinoLogCreator(logger.child({ module: 'kafka' })),
-  });
-  const publisher = new KafkaPublisher(
-    kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    }),
-  );
-  await publisher.connect();
-  const checkpoints = new KafkaCheckpointStore({
-    kafka,
-    publisher,
-    topic: checkpointTopicOf(k),
-    sourceTopic: k.topic,
-    groupId: k.groupId,
-    log: logger.child({ module: 'checkpoints' }),
-  });
-  await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic', logger);
+  const input = k.brokers
+    ? await kafkaInput(config, k.brokers, logger, retrying)
+    : localInput(config, logger);
+  const { source, publisher, checkpoints } = input;
   const s = config.stream;
   // Dashboard (hub/docs/dashboard.md): written batches -> live events for GET /api/stream.
   const live = new LiveFeed();
@@ -103,6 +59,11 @@ export async function startHub(
     checkpoints,
     topics: { source: k.topic, deadLetter: k.deadLetterTopic, anomalies: k.anomalyTopic },
     log: logger.child({ module: 'pipeline' }),
+    // Both sources move their committed / pruned position only to what a checkpoint covers.
+    checkpointEvery:
+      s.checkpointIntervalMs > 0
+        ? { ms: s.checkpointIntervalMs, records: s.checkpointMaxRecords }
+        : undefined,
     notifyOn: config.webhook.events,
     resendAttempted: config.webhook.afterCrash === 'resend',
     ...observe,
@@ -125,25 +86,16 @@ export async function startHub(
       ? 'anomaly notifications on (host shown; the URL may hold a secret)'
       : 'anomaly notifications off (webhook.url unset)',
   );
-  const source = new KafkaReadingSource({ ...k, log: logger.child({ module: 'kafka-source' }) });
   await source.start(
     (batch) => pipeline.handle(batch),
     (assigned) => pipeline.assign(assigned),
   );
-  logger.info({ topic: config.kafka.topic, groupId: config.kafka.groupId }, 'consuming');
+  logger.info({ mode: input.mode, ...input.describe }, 'consuming');
 
-  const status = new KafkaStatusSource({
-    brokers: k.brokers,
-    clientId: k.clientId,
-    groupId: `${k.groupId}.gateway-status`,
-    topic: k.statusTopic,
-    log: logger.child({ module: 'status-source' }),
-    write: async (records) => {
-      await store.writeGatewayStatus(records);
-      pipeline.counters.gatewayStatus += records.length;
-    },
+  await input.startStatus(async (records) => {
+    await store.writeGatewayStatus(records);
+    pipeline.counters.gatewayStatus += records.length;
   });
-  await status.start();
   const health = new HealthReporter({
     instance:
       config.health.instance ??
@@ -164,7 +116,7 @@ export async function startHub(
         topic: k.topic,
         quietMs: s.tickIntervalMs,
         quiet: (now, quietMs) => pipeline.quietPartitions(now, quietMs),
-        send: (topic, messages) => publisher.send(topic, messages),
+        send: input.tick,
         log: logger.child({ module: 'idle-ticker' }),
       })
     : undefined;
@@ -178,23 +130,25 @@ export async function startHub(
   const metrics = hubMetrics(() => ({ source: source.counters, pipeline: pipeline.counters }));
   const api = buildApi({
     store,
-    queries: new InfluxQueries(store),
+    queries: opened.queries,
     rules,
     token: config.http.token,
     rateLimitPerMinute: config.http.rateLimitPerMinute,
     metrics: metrics.text,
     log: logger,
     live,
+    ingest: input.ingest,
     health: async () => {
       const influxOk = await store.ping().catch(() => false);
       return {
         status: influxOk && source.connected ? 'ok' : 'degraded',
-        kafka: {
-          connected: source.connected,
-          topic: config.kafka.topic,
-          groupId: config.kafka.groupId,
-        },
-        influx: { ok: influxOk },
+        mode: input.mode,
+        kafka:
+          input.mode === 'kafka'
+            ? { connected: source.connected, topic: k.topic, groupId: k.groupId }
+            : null,
+        store: { kind: opened.kind, ok: influxOk },
+        ...(opened.kind === 'influx' ? { influx: { ok: influxOk } } : {}),
         pipeline: { ...source.counters, ...pipeline.counters },
       };
     },
@@ -209,10 +163,8 @@ export async function startHub(
       liveBatches.close();
       health.stop();
       ticker?.stop();
-      await source.stop();
-      await status.stop();
-      await checkpoints.close();
-      await publisher.disconnect();
+      await input.stop();
+      opened.close();
       logger.info('stopped');
     },
   };

@@ -30,6 +30,13 @@ export interface PipelineOptions {
   resendAttempted?: boolean;
   /** Told when a batch's outputs were acknowledged by InfluxDB (benchmarks, tests). */
   onWritten?: (out: PartitionOutput, ackedAt: number) => void;
+  /**
+   * Checkpoint a partition only once this much wall time passed or this many records were
+   * processed since its last checkpoint (or when a batch has notifications, or the source asks
+   * for a `flush`); undefined: after every batch. `handle` resolves with the offset the
+   * checkpoint covers, and only that may be committed (kafka-source.ts does).
+   */
+  checkpointEvery?: { ms: number; records: number };
 }
 
 export interface PipelineCounters {
@@ -61,6 +68,22 @@ interface Owned {
   offset: string;
   /** Checkpointed notifications not yet delivered. */
   pending: Notification[];
+  /** Wall clock of the last checkpoint (or of opening), and records processed since. */
+  checkpointedAt: number;
+  sinceCheckpoint: number;
+}
+
+/**
+ * What a partition processed after its checkpoint (`saved`), all of it written and sent: the
+ * inputs in order and the last offset they cover. After a failed batch the processor is
+ * rebuilt from the checkpoint plus these, since the source does not deliver them again.
+ */
+interface Uncheckpointed {
+  inputs: (ReadingRecord | PartitionTick)[][];
+  offset: string;
+  /** Records of those batches, and when the checkpoint they follow was written. */
+  records: number;
+  since: number;
 }
 
 /**
@@ -91,12 +114,15 @@ export class Pipeline {
   };
   private owned = new Map<number, Owned>();
   private saved = new Map<number, Checkpoint>();
+  private uncheckpointed = new Map<number, Uncheckpointed>();
   private assigned: number[] = [];
   private loading: Promise<Map<number, Checkpoint>> | undefined;
   /** Per partition: batches and checkpoint rewrites, one at a time. */
   private chains = new Map<number, Promise<unknown>>();
   /** Notification keys this process delivered or is delivering (bounded). */
   private sent = new Set<string>();
+  /** Per partition: the chain of notifications being delivered, one at a time. */
+  private delivering = new Map<number, Promise<void>>();
   /** Per owned partition: when (wall clock) it was assigned or last processed a batch. */
   private activity = new Map<number, number>();
   private delivered = new Set<string>();
@@ -107,6 +133,7 @@ export class Pipeline {
   assign(partitions: number[]): void {
     this.owned.clear();
     this.saved.clear();
+    this.uncheckpointed.clear();
     this.loading = undefined;
     this.assigned = partitions;
     this.counters.lag = {};
@@ -122,10 +149,11 @@ export class Pipeline {
     return [...this.activity].filter(([, at]) => now - at >= quietMs).map(([p]) => p);
   }
 
-  handle(batch: SourceBatch): Promise<void> {
+  /** Resolves with the last offset of the partition its checkpoint covers ('-1': none). */
+  handle(batch: SourceBatch): Promise<string> {
     return this.serially(batch.partition, async () => {
       try {
-        await this.apply(batch);
+        return await this.apply(batch);
       } catch (err) {
         this.owned.delete(batch.partition);
         throw err;
@@ -143,60 +171,70 @@ export class Pipeline {
   }
 
   /**
-   * Sends the checkpointed notifications, at most once across crashes: first the checkpoint is
-   * rewritten with them marked `attempted`, then they are sent, then rewritten without them. A
-   * hub that finds `attempted` ones in a checkpoint it opens does not send them again (they are
-   * logged as possibly undelivered), so a crash never repeats a message; it can lose the ones
-   * it was sending at that moment (see hub/docs/architecture.md). Rebalances lose nothing: the
-   * hub that began sending goes on.
+   * Sends the checkpointed notifications, one at a time per partition and at most once across
+   * crashes: before each, the checkpoint is rewritten with it marked `attempted`; after it, the
+   * checkpoint is rewritten without it. A hub that finds an `attempted` one in a checkpoint it
+   * opens does not send it again (it is logged as possibly undelivered), so a crash never
+   * repeats a message; what a crash can cost is the one message in flight per partition (see
+   * hub/docs/architecture.md). Rebalances lose nothing: the hub that began sending goes on.
+   * One at a time also keeps the order and suits webhooks that rate-limit (Slack: 1/s).
    */
   private deliver(partition: number, owned: Owned): void {
     const notifier = this.options.notifier;
-    const saved = this.saved.get(partition);
-    if (!notifier || !saved) return;
+    if (!notifier) return;
     const fresh = owned.pending.filter((n) => !this.sent.has(n.key));
     if (fresh.length === 0) return;
     for (const n of fresh) this.sent.add(n.key);
-    const keys = new Set(fresh.map((n) => n.key));
-    const mark = (list: Notification[]) =>
-      list.map((n) => (keys.has(n.key) ? { ...n, attempted: true } : n));
-    owned.pending = mark(owned.pending);
-    this.enqueueCheckpoint(partition, { ...saved, pending: mark(saved.pending ?? []) }).then(
-      () => {
-        for (const n of fresh) this.send(notifier, partition, owned, n);
-      },
-      (err: unknown) => {
-        // Not marked, so not sent: the next batch's checkpoint carries them and tries again.
-        for (const n of fresh) this.sent.delete(n.key);
-        owned.pending = owned.pending.map((n) =>
-          keys.has(n.key) ? { ...n, attempted: false } : n,
-        );
-        this.options.log.warn({ err, partition }, 'checkpoint before notifications failed');
-      },
-    );
+    let queue = this.delivering.get(partition) ?? Promise.resolve();
+    for (const n of fresh) queue = queue.then(() => this.deliverOne(notifier, partition, owned, n));
+    this.delivering.set(partition, queue);
   }
 
-  private send(notifier: Notifier, partition: number, owned: Owned, n: Notification): void {
-    const done = (ok: boolean) => {
-      if (ok) this.counters.notifications += 1;
-      else this.counters.notificationFailures += 1;
-      this.delivered.add(n.key);
-      if (this.delivered.size > 10_000)
-        this.delivered.delete(this.delivered.values().next().value as string);
-      const current = this.owned.get(partition) ?? owned;
-      current.pending = current.pending.filter((p) => p.key !== n.key);
-      const saved = this.saved.get(partition);
-      if (!saved?.pending?.some((p) => p.key === n.key)) return;
-      this.enqueueCheckpoint(partition, {
-        ...saved,
-        pending: saved.pending.filter((p) => !this.delivered.has(p.key)),
-      }).catch((err: unknown) =>
-        this.options.log.warn({ err, partition }, 'checkpoint after notification failed'),
+  private async deliverOne(
+    notifier: Notifier,
+    partition: number,
+    owned: Owned,
+    n: Notification,
+  ): Promise<void> {
+    const saved = this.saved.get(partition);
+    if (!saved) {
+      this.sent.delete(n.key); // the partition moved (rebalance): its next owner sends it
+      return;
+    }
+    // Marked in memory first, so no later checkpoint of this partition can drop the mark.
+    const mark = (list: Notification[]) =>
+      list.map((p) => (p.key === n.key ? { ...p, attempted: true } : p));
+    const current = this.owned.get(partition) ?? owned;
+    current.pending = mark(current.pending);
+    try {
+      await this.enqueueCheckpoint(partition, { ...saved, pending: mark(saved.pending ?? []) });
+    } catch (err) {
+      // Not marked durably, so not sent: the next checkpoint carries it and delivery retries.
+      this.sent.delete(n.key);
+      current.pending = current.pending.map((p) =>
+        p.key === n.key ? { ...p, attempted: false } : p,
       );
-    };
-    notifier.notify({ key: n.key, text: n.text }).then(
-      () => done(true),
-      () => done(false),
+      this.options.log.warn({ err, partition }, 'checkpoint before a notification failed');
+      return;
+    }
+    const ok = await notifier.notify({ key: n.key, text: n.text }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) this.counters.notifications += 1;
+    else this.counters.notificationFailures += 1;
+    this.delivered.add(n.key);
+    if (this.delivered.size > 10_000)
+      this.delivered.delete(this.delivered.values().next().value as string);
+    const now = this.owned.get(partition) ?? owned;
+    now.pending = now.pending.filter((p) => p.key !== n.key);
+    const latest = this.saved.get(partition);
+    if (!latest?.pending?.some((p) => p.key === n.key)) return;
+    await this.enqueueCheckpoint(partition, {
+      ...latest,
+      pending: latest.pending.filter((p) => !this.delivered.has(p.key)),
+    }).catch((err: unknown) =>
+      this.options.log.warn({ err, partition }, 'checkpoint after a notification failed'),
     );
   }
 
@@ -231,15 +269,17 @@ export class Pipeline {
     return this.options.checkpoints.save(partition, checkpoint);
   }
 
-  private async apply(batch: SourceBatch): Promise<void> {
+  private async apply(batch: SourceBatch): Promise<string> {
     const { partition } = batch;
     const owned = this.owned.get(partition) ?? (await this.open(partition));
+    if (batch.flush) return this.flush(partition, owned);
     if (this.activity.has(partition)) this.activity.set(partition, Date.now());
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
-    if (BigInt(batch.lastOffset) <= covered) return; // already in the checkpoint
-    const out = owned.processor.process(inLogOrder(records, batch.ticks ?? [], covered));
+    if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
+    const inputs = inLogOrder(records, batch.ticks ?? [], covered);
+    const out = owned.processor.process(inputs);
     const writeStart = performance.now();
     await this.options.store.writeBatch(out);
     const writeMs = performance.now() - writeStart;
@@ -273,17 +313,31 @@ export class Pipeline {
     const fresh = this.options.notifier
       ? notificationsOf(out.events, this.options.notifyOn ?? ['opened', 'renotify', 'closed'])
       : [];
-    const pending = [...owned.pending, ...fresh].filter((n) => !this.delivered.has(n.key));
-    const checkpoint: Checkpoint = {
-      v: 1,
-      offset: batch.lastOffset,
-      state: owned.processor.snapshot(),
-      pending,
-    };
-    await this.enqueueCheckpoint(partition, checkpoint);
-    owned.offset = batch.lastOffset;
-    owned.pending = pending;
-    this.deliver(partition, owned);
+    const every = this.options.checkpointEvery;
+    owned.sinceCheckpoint += batch.records.length + batch.invalid.length;
+    const due =
+      every === undefined ||
+      fresh.length > 0 ||
+      owned.sinceCheckpoint >= every.records ||
+      Date.now() - owned.checkpointedAt >= every.ms;
+    if (due) {
+      const pending = [...owned.pending, ...fresh].filter((n) => !this.delivered.has(n.key));
+      await this.checkpoint(partition, owned, batch.lastOffset, pending);
+      this.deliver(partition, owned);
+    } else {
+      // Written and sent, not checkpointed: kept to rebuild the processor after a failure.
+      const log = this.uncheckpointed.get(partition) ?? {
+        inputs: [],
+        offset: owned.offset,
+        records: 0,
+        since: owned.checkpointedAt,
+      };
+      log.inputs.push(inputs);
+      log.offset = batch.lastOffset;
+      log.records = owned.sinceCheckpoint;
+      this.uncheckpointed.set(partition, log);
+      owned.offset = batch.lastOffset;
+    }
     const c = this.counters;
     c.readings += out.readings.length;
     c.duplicates += out.duplicates;
@@ -291,8 +345,36 @@ export class Pipeline {
     c.invalid += invalid.length;
     c.aggregates += out.aggregates.length;
     c.episodeEvents += out.events.length;
-    c.checkpoints += 1;
     c.lag[partition] = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
+    return this.checkpointed(partition);
+  }
+
+  /** Checkpoints what the processor holds beyond the last checkpoint (the source's timer). */
+  private async flush(partition: number, owned: Owned): Promise<string> {
+    if (owned.offset !== this.checkpointed(partition))
+      await this.checkpoint(partition, owned, owned.offset, owned.pending);
+    return this.checkpointed(partition);
+  }
+
+  private async checkpoint(
+    partition: number,
+    owned: Owned,
+    offset: string,
+    pending: Notification[],
+  ): Promise<void> {
+    const state = owned.processor.snapshot();
+    await this.enqueueCheckpoint(partition, { v: 1, offset, state, pending });
+    this.uncheckpointed.delete(partition);
+    owned.offset = offset;
+    owned.pending = pending;
+    owned.checkpointedAt = Date.now();
+    owned.sinceCheckpoint = 0;
+    this.counters.checkpoints += 1;
+  }
+
+  /** The last offset the partition's newest checkpoint covers; '-1' for none. */
+  private checkpointed(partition: number): string {
+    return this.saved.get(partition)?.offset ?? '-1';
   }
 
   private async open(partition: number): Promise<Owned> {
@@ -311,10 +393,16 @@ export class Pipeline {
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);
+    // Batches after the checkpoint that were written but not checkpointed when a later one
+    // failed: replayed into the processor (their outputs are already written and sent).
+    const log = this.uncheckpointed.get(partition);
+    for (const inputs of log?.inputs ?? []) processor.process(inputs);
     const owned: Owned = {
       processor,
-      offset: checkpoint?.offset ?? '-1',
+      offset: log?.offset ?? checkpoint?.offset ?? '-1',
       pending: this.unsent(partition, checkpoint?.pending ?? []),
+      checkpointedAt: log?.since ?? Date.now(),
+      sinceCheckpoint: log?.records ?? 0,
     };
     this.owned.set(partition, owned);
     this.deliver(partition, owned);

@@ -2,13 +2,11 @@ import type { ReadingRecord } from '@iot-stream/contracts';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseRules } from '../src/detect/rules.ts';
-import { aggregatePoints, episodePoints, readingPoints } from '../src/influx-points.ts';
-import type { BatchOutput } from '../src/influx-store.ts';
 import type { SourceBatch } from '../src/kafka/kafka-source.ts';
 import type { Notifier } from '../src/notify/webhook.ts';
 import { Pipeline } from '../src/pipeline.ts';
-import type { Checkpoint, CheckpointStore } from '../src/ports.ts';
 import { record } from './support/evaluate.ts';
+import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
 import { mulberry32 } from './support/synthetic.ts';
 
 const T0 = Date.UTC(2026, 10, 22);
@@ -33,44 +31,6 @@ function stream(n: number, seed = 7): ReadingRecord[] {
     if (i % 211 === 0 && i > 0) out.push(record(d, i + 100_000, t - 3_600_000, { temperature: 1 }));
   }
   return out.map((r, i) => ({ ...r, receivedAt: T0 + i * 1000 }));
-}
-
-class MemoryCheckpoints implements CheckpointStore {
-  readonly data = new Map<number, string>();
-  async save(p: number, c: Checkpoint) {
-    this.data.set(p, JSON.stringify(c));
-  }
-  async load(ps: readonly number[]) {
-    const m = new Map<number, Checkpoint>();
-    for (const p of ps) {
-      const c = this.data.get(p);
-      if (c) m.set(p, JSON.parse(c));
-    }
-    return m;
-  }
-}
-
-/** InfluxDB semantics: one point per (measurement, tags, time); later writes overwrite fields. */
-class MemoryInflux {
-  readonly points = new Map<string, Record<string, unknown>>();
-  failNext = 0;
-  async writeBatch(b: BatchOutput) {
-    if (this.failNext > 0) {
-      this.failNext -= 1;
-      throw new Error('influx down');
-    }
-    for (const p of [
-      ...readingPoints(b.readings),
-      ...aggregatePoints(b.aggregates),
-      ...episodePoints(b.events),
-    ]) {
-      const key = `${p.measurement}|${JSON.stringify(p.tags)}|${p.timestamp}`;
-      this.points.set(key, { ...this.points.get(key), ...p.fields });
-    }
-  }
-  sorted() {
-    return [...this.points.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  }
 }
 
 function setup(

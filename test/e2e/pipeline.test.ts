@@ -6,8 +6,10 @@ import { runMqttFleet } from '@iot-stream/simulators';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 
-// The walking skeleton through real servers: simulated devices -> gateway (aedes + SQLite
-// outbox) -> Kafka -> hub -> InfluxDB -> REST. Every acknowledged reading must come back once.
+// The whole path with real components: simulated devices -> gateway (aedes + SQLite outbox) ->
+// Kafka -> hub -> InfluxDB -> REST, and the same scenario in single-box mode: gateway -> HTTP
+// ingest -> hub (local log) -> SQLite store -> REST. Every acknowledged reading must come back
+// exactly once on both paths.
 
 const brokers = inject('kafkaBrokers').join(',');
 const influxUrl = inject('influxUrl');
@@ -28,34 +30,58 @@ interface ApiReading {
   metrics: Record<string, { value: number; unit?: string }>;
 }
 
-describe('end to end through real Kafka and InfluxDB', () => {
+const PATHS = [
+  {
+    path: 'Kafka + InfluxDB',
+    hubArgs: (topic: string) => ['--brokers', brokers, '--topic', topic, '--group', `e2e-${run}`],
+    hubEnv: { INFLUX_URL: influxUrl, INFLUX_DATABASE: `e2e_${run}` } as Record<string, string>,
+    gatewayArgs: (topic: string) => ['--brokers', brokers, '--topic', topic],
+    gatewayEnv: (_hubUrl: string) => ({}) as Record<string, string>,
+    uplink: 'Kafka connected',
+    consuming: 'joined consumer group',
+  },
+  {
+    path: 'single-box (HTTP ingest + SQLite)',
+    hubArgs: () => [],
+    hubEnv: { KAFKA_BROKERS: '', INFLUX_URL: '', HUB_DATA_DIR: join(dir, 'hub') } as Record<
+      string,
+      string
+    >,
+    gatewayArgs: () => [],
+    gatewayEnv: (hubUrl: string) => ({ KAFKA_BROKERS: '', HUB_URL: hubUrl }),
+    uplink: 'hub connected',
+    consuming: 'consuming',
+  },
+];
+
+describe.each(PATHS)('end to end: $path', (p) => {
   it('returns every acknowledged reading from the REST API exactly once', async () => {
-    const topic = `e2e-readings-${run}`;
+    const topic = `e2e-readings-${run}-${p.uplink.length}`;
     const hub = spawnApp({
       name: 'hub',
       bin: BINS.hub,
-      args: ['--brokers', brokers, '--topic', topic, '--group', `e2e-${run}`],
-      env: {
-        INFLUX_URL: influxUrl,
-        INFLUX_DATABASE: `e2e_${run}`,
-        HUB_HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-      },
-      logFile: join(dir, 'hub.log'),
+      args: p.hubArgs(topic),
+      env: { ...p.hubEnv, HUB_HTTP_PORT: '0', LOG_LEVEL: 'info' },
+      logFile: join(dir, `hub-${p.uplink.length}.log`),
     });
     apps.push(hub);
+    const hubUrl = String((await hub.waitFor((l) => l.msg === 'REST API listening')).url);
     const gateway = spawnApp({
       name: 'gateway',
       bin: BINS.gateway,
-      args: ['--brokers', brokers, '--topic', topic, '--gateway-id', `gw-${run}`],
-      env: { MQTT_PORT: '0', GATEWAY_HTTP_PORT: '0', OUTBOX_PATH: join(dir, 'outbox.sqlite') },
-      logFile: join(dir, 'gateway.log'),
+      args: [...p.gatewayArgs(topic), '--gateway-id', `gw-${run}`],
+      env: {
+        ...p.gatewayEnv(hubUrl),
+        MQTT_PORT: '0',
+        GATEWAY_HTTP_PORT: '0',
+        OUTBOX_PATH: join(dir, `outbox-${p.uplink.length}.sqlite`),
+      },
+      logFile: join(dir, `gateway-${p.uplink.length}.log`),
     });
     apps.push(gateway);
-    const hubUrl = String((await hub.waitFor((l) => l.msg === 'REST API listening')).url);
     const mqttPort = Number((await gateway.waitFor((l) => l.msg === 'MQTT broker listening')).port);
-    await gateway.waitFor((l) => l.msg === 'Kafka connected');
-    await hub.waitFor((l) => l.msg === 'joined consumer group');
+    await gateway.waitFor((l) => l.msg === p.uplink);
+    await hub.waitFor((l) => l.msg === p.consuming);
 
     const acked = new Map<string, Set<number>>();
     const start = Date.now();
@@ -99,7 +125,7 @@ describe('end to end through real Kafka and InfluxDB', () => {
     }
 
     const health = (await (await fetch(`${hubUrl}/api/health`)).json()) as Record<string, unknown>;
-    expect(health).toMatchObject({ status: 'ok', influx: { ok: true } });
+    expect(health).toMatchObject({ status: 'ok' });
 
     // Clean shutdown on SIGTERM.
     expect(await gateway.stop('SIGTERM')).toBe(0);

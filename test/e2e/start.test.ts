@@ -6,9 +6,22 @@ import { createInterface } from 'node:readline';
 import { describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/app-process.ts';
 
-// `npm start` (scripts/start.ts) against the suite's Kafka and InfluxDB: it must say where to
-// look, the query it prints must return readings, and Ctrl-C must stop everything cleanly.
-describe('npm start', () => {
+// `npm start` (scripts/start.ts), in single-box mode (nothing installed: no Kafka, no InfluxDB)
+// and against the suite's Kafka and InfluxDB: it must say where to look, the query it prints
+// must return readings, the dashboard must answer, and Ctrl-C must stop everything cleanly.
+const MODES = [
+  { mode: 'single-box', env: () => ({}) },
+  {
+    mode: 'Kafka + InfluxDB',
+    env: () => ({
+      KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+      INFLUX_URL: inject('influxUrl'),
+      INFLUX_DATABASE: `start_${Date.now()}`,
+    }),
+  },
+];
+
+describe.each(MODES)('npm start ($mode)', ({ env }) => {
   it('shows readings flowing and stops cleanly on Ctrl-C', async () => {
     const data = mkdtempSync(join(tmpdir(), 'iot-start-'));
     const child = spawn(
@@ -16,12 +29,7 @@ describe('npm start', () => {
       ['--import', 'tsx', 'scripts/start.ts', '--data', data, '--interval', '200'],
       {
         cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          KAFKA_BROKERS: inject('kafkaBrokers').join(','),
-          INFLUX_URL: inject('influxUrl'),
-          INFLUX_DATABASE: `start_${Date.now()}`,
-        },
+        env: { ...withoutServices(process.env), ...env() },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -45,11 +53,18 @@ describe('npm start', () => {
         });
       });
       await flowing;
-      const printed = output.join('\n').match(/curl '(http:\/\/[^']+\/readings)'/);
+      const printed = output
+        .join('\n')
+        .match(/curl -H 'Authorization: Bearer ([0-9a-f]+)' '(http:\/\/[^']+\/readings)'/);
       expect(printed, output.join('\n')).not.toBeNull();
-      const body = (await (await fetch(printed?.[1] as string)).json()) as { count: number };
+      const headers = { authorization: `Bearer ${printed?.[1]}` };
+      const body = (await (await fetch(printed?.[2] as string, { headers })).json()) as {
+        count: number;
+      };
       expect(body.count).toBeGreaterThan(0);
       expect(output.join('\n')).toContain('/api/health');
+      const dashboard = output.join('\n').match(/Dashboard\s+(http:\/\/\S+)/)?.[1];
+      expect((await fetch(dashboard as string)).status).toBe(200);
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
@@ -63,3 +78,9 @@ describe('npm start', () => {
     }
   });
 });
+
+/** The dev shell may point at running services; each mode sets what it wants. */
+function withoutServices(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { KAFKA_BROKERS: _k, INFLUX_URL: _i, ...rest } = env;
+  return rest;
+}

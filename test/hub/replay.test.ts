@@ -128,16 +128,19 @@ describe('hub: deterministic output', () => {
     const killedMidStream = c.killedMidStream;
     expect(await dumpInflux(influxUrl, `hub_c_${run}`)).toEqual(first);
     // No notification repeats after the SIGKILL. Those the killed hub had begun sending are not
-    // sent again but logged as possibly undelivered (webhook.afterCrash: skip); with them, the
-    // webhook got exactly the uninterrupted run's notifications.
+    // sent again but logged as possibly undelivered (webhook.afterCrash: skip).
     expect(new Set(c.notified).size).toBe(c.notified.length);
     const uncertain = readFileSync(join(dir, `c-${run}.log`), 'utf8')
       .split('\n')
       .filter((l) => l.includes('notification possibly undelivered'))
       .map((l) => (JSON.parse(l) as { text: string }).text);
-    expect([...c.notified, ...uncertain].sort()).toEqual(a.notified);
+    // "Possibly undelivered" ones may have reached the webhook just before the kill: every
+    // notification of the uninterrupted run was delivered or is among them, and nothing else.
+    const missing = a.notified.filter((n) => !c.notified.includes(n));
+    expect(c.notified.filter((n) => !a.notified.includes(n))).toEqual([]);
+    expect(missing.filter((n) => !uncertain.includes(n))).toEqual([]);
     console.log(
-      `hub replay: notifications ${a.notified.length}, after SIGKILL: delivered ${c.notified.length}, possibly undelivered (logged) ${uncertain.length}, repeated 0`,
+      `hub replay: notifications ${a.notified.length}, after SIGKILL: delivered ${c.notified.length}, lost ${missing.length} (all logged as possibly undelivered: ${uncertain.length}), repeated 0`,
     );
     expect(killedMidStream).toBe(true);
     console.log(`hub replay: killed mid-stream: ${killedMidStream}; records ${records.length}`);

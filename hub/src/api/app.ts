@@ -10,6 +10,7 @@ import type { HubQueries, ReadingStore } from '../ports.ts';
 import { bearerAuth } from './auth.ts';
 import { error } from './http-errors.ts';
 import { deviceRoutes } from './routes-devices.ts';
+import { type IngestTarget, ingestRoutes } from './routes-ingest.ts';
 import { miscRoutes } from './routes-misc.ts';
 
 export interface ApiOptions {
@@ -24,6 +25,8 @@ export interface ApiOptions {
   rateLimitPerMinute?: number;
   log: Logger;
   now?: () => number;
+  /** Single-box mode: POST /api/ingest (and /api/ingest/status) store here. */
+  ingest?: IngestTarget | undefined;
   /** The dashboard's live events; given: the dashboard at / and GET /api/stream. */
   live?: LiveFeed;
 }
@@ -83,6 +86,7 @@ export function buildApi(options: ApiOptions) {
     const queries = options.queries ?? NO_QUERIES;
     await deviceRoutes(api, { store: options.store, queries, now });
     await miscRoutes(api, { queries, rules: options.rules ?? [], now });
+    if (options.ingest) await ingestRoutes(api, options.ingest);
   });
 
   // The built-in dashboard (hub/docs/dashboard.md): its own auth for the stream (?token=).

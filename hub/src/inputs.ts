@@ -1,0 +1,163 @@
+import { join } from 'node:path';
+import { ensureTopic, pinoLogCreator } from '@iot-stream/contracts';
+import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { IngestTarget } from './api/routes-ingest.ts';
+import { checkpointTopicOf, type HubConfig } from './config.ts';
+import { KafkaCheckpointStore } from './kafka/checkpoint-store.ts';
+import {
+  type AssignmentListener,
+  type BatchHandler,
+  KafkaReadingSource,
+  type KafkaSourceCounters,
+} from './kafka/kafka-source.ts';
+import { deadLetter } from './kafka/messages.ts';
+import { KafkaPublisher } from './kafka/publisher.ts';
+import { type GatewayStatusRecord, KafkaStatusSource } from './kafka/status-source.ts';
+import { LocalLog } from './local/log.ts';
+import { LocalSource } from './local/source.ts';
+import type { CheckpointStore } from './ports.ts';
+
+/** Where readings come from and the pipeline's Kafka-shaped outputs go. */
+export interface Input {
+  mode: 'kafka' | 'single-box';
+  source: {
+    readonly counters: KafkaSourceCounters;
+    readonly connected: boolean;
+    start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void>;
+    stop(): Promise<void>;
+  };
+  publisher: { send(topic: string, messages: Message[]): Promise<void> };
+  checkpoints: CheckpointStore;
+  /** Appends tick control records to quiet partitions (see kafka/idle-ticker.ts). */
+  tick: (topic: string, messages: Message[]) => Promise<void>;
+  /** Single-box mode: what POST /api/ingest stores into. */
+  ingest?: IngestTarget;
+  /** Starts reading gateway status records (Kafka mode; single-box gets them over HTTP). */
+  startStatus(write: (records: GatewayStatusRecord[]) => Promise<void>): Promise<void>;
+  describe: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+type Retry = (fn: () => Promise<void>, what: string) => Promise<void>;
+
+/** Kafka mode: the consumer group, checkpoints in a compacted topic, outputs to topics. */
+export async function kafkaInput(
+  config: HubConfig,
+  brokers: readonly string[],
+  logger: Logger,
+  retry: Retry,
+): Promise<Input> {
+  const k = config.kafka;
+  let partitions = k.partitions;
+  await retry(async () => {
+    const admin = new Kafka({ brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await ensureTopic(admin, k.topic, k.partitions, logger);
+      await ensureTopic(admin, k.deadLetterTopic, 1, logger);
+      await ensureTopic(admin, k.anomalyTopic, k.partitions, logger);
+      await ensureTopic(admin, k.statusTopic, 1, logger);
+      partitions = (await admin.fetchTopicOffsets(k.topic)).length;
+    } finally {
+      await admin.disconnect();
+    }
+  }, 'Kafka');
+  const kafka = new Kafka({
+    clientId: k.clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(logger.child({ module: 'kafka' })),
+  });
+  const publisher = new KafkaPublisher(
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    }),
+  );
+  await publisher.connect();
+  const checkpoints = new KafkaCheckpointStore({
+    kafka,
+    publisher,
+    topic: checkpointTopicOf(k),
+    sourceTopic: k.topic,
+    groupId: k.groupId,
+    log: logger.child({ module: 'checkpoints' }),
+  });
+  await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic');
+  const s = config.stream;
+  const source = new KafkaReadingSource({
+    ...k,
+    brokers,
+    flushAfterMs: s.checkpointIntervalMs || 1000,
+    log: logger.child({ module: 'kafka-source' }),
+  });
+  let status: KafkaStatusSource | undefined;
+  return {
+    mode: 'kafka',
+    source,
+    publisher,
+    checkpoints,
+    tick: (topic, messages) => publisher.send(topic, messages),
+    async startStatus(write) {
+      status = new KafkaStatusSource({
+        brokers,
+        clientId: k.clientId,
+        groupId: `${k.groupId}.gateway-status`,
+        topic: k.statusTopic,
+        log: logger.child({ module: 'status-source' }),
+        write,
+      });
+      await status.start();
+    },
+    describe: { topic: k.topic, groupId: k.groupId },
+    async stop() {
+      await source.stop();
+      await status?.stop();
+      await checkpoints.close();
+      await publisher.disconnect();
+    },
+  };
+}
+
+/**
+ * Single-box mode (no `kafka.brokers`): gateways POST to /api/ingest, which appends to a local
+ * SQLite log (`storage.dir`/log.db); the pipeline reads it as one partition and checkpoints
+ * there; dead letters and anomaly events are kept there too.
+ */
+export function localInput(config: HubConfig, logger: Logger): Input {
+  const log = new LocalLog(join(config.storage.dir, 'log.db'));
+  const source = new LocalSource({ log, logger: logger.child({ module: 'local-source' }) });
+  let writeStatus: ((records: GatewayStatusRecord[]) => Promise<void>) | undefined;
+  return {
+    mode: 'single-box',
+    source,
+    publisher: log,
+    checkpoints: log,
+    tick: async (_topic, messages) => {
+      for (const m of messages) log.appendTick(Number(JSON.parse(String(m.value)).time));
+    },
+    ingest: {
+      append: (records) => log.append(records),
+      deadLetter: (items) =>
+        log.send(
+          config.kafka.deadLetterTopic,
+          items.map((i) =>
+            deadLetter(null, JSON.stringify(i.value), i.code, i.reason, 'http-ingest', 0),
+          ),
+        ),
+      writeStatus: async (record) => {
+        await writeStatus?.([record]);
+      },
+    },
+    async startStatus(write) {
+      writeStatus = write;
+    },
+    describe: { log: join(config.storage.dir, 'log.db') },
+    async stop() {
+      await source.stop();
+      log.close();
+    },
+  };
+}

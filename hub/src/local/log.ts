@@ -1,0 +1,189 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ReadingRecord } from '@iot-stream/contracts';
+import Database from 'better-sqlite3';
+import type { Message } from 'kafkajs';
+import type { Checkpoint, CheckpointStore } from '../ports.ts';
+
+export interface AppendResult {
+  accepted: number;
+  duplicates: number;
+}
+
+export interface LogEntry {
+  offset: string;
+  record?: ReadingRecord;
+  tick?: number;
+}
+
+/**
+ * Single-box mode's stand-in for the Kafka readings topic, checkpoint topic and output topics,
+ * in one SQLite file (WAL, synchronous=FULL): the HTTP ingest endpoint appends records and
+ * answers only after the commit, as Kafka answers after acks=all; the pipeline reads them in
+ * offset order as one partition, checkpoints here, and what it covered is pruned. A record is
+ * accepted once per (gatewayId, gatewaySeq): a gateway resending after a lost answer gets
+ * "duplicate" back. Dead letters and anomaly events are kept in `outputs`.
+ */
+export class LocalLog implements CheckpointStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+  private readonly appendTx: (records: readonly ReadingRecord[], now: number) => AppendResult;
+  private listeners = new Set<() => void>();
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS log (
+        offset INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS seen (
+        gateway_id TEXT NOT NULL,
+        gateway_seq INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, gateway_seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS seen_received_at ON seen (received_at);
+      CREATE TABLE IF NOT EXISTS checkpoints (partition INTEGER PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS outputs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        key TEXT,
+        value TEXT,
+        headers TEXT,
+        written_at INTEGER NOT NULL
+      );
+    `);
+    this.stmt = {
+      insert: this.db.prepare<[string, string]>('INSERT INTO log (kind, value) VALUES (?, ?)'),
+      seen: this.db.prepare<[string, number, number]>(
+        'INSERT OR IGNORE INTO seen (gateway_id, gateway_seq, received_at) VALUES (?, ?, ?)',
+      ),
+      read: this.db.prepare<[number, number], { offset: number; kind: string; value: string }>(
+        'SELECT offset, kind, value FROM log WHERE offset > ? ORDER BY offset LIMIT ?',
+      ),
+      end: this.db.prepare<[], { n: number | null }>('SELECT max(offset) AS n FROM log'),
+      prune: this.db.prepare<[number]>('DELETE FROM log WHERE offset <= ?'),
+      pruneSeen: this.db.prepare<[number]>('DELETE FROM seen WHERE received_at < ?'),
+      saveCheckpoint: this.db.prepare<[number, string]>(
+        'INSERT INTO checkpoints (partition, value) VALUES (?, ?) ON CONFLICT (partition) DO UPDATE SET value = excluded.value',
+      ),
+      loadCheckpoint: this.db.prepare<[number], { value: string }>(
+        'SELECT value FROM checkpoints WHERE partition = ?',
+      ),
+      output: this.db.prepare<[string, string | null, string | null, string | null, number]>(
+        'INSERT INTO outputs (topic, key, value, headers, written_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      outputs: this.db.prepare<
+        [string],
+        { key: string | null; value: string | null; headers: string | null }
+      >('SELECT key, value, headers FROM outputs WHERE topic = ? ORDER BY id'),
+    };
+    this.appendTx = this.db.transaction((records: readonly ReadingRecord[], now: number) => {
+      let accepted = 0;
+      for (const r of records) {
+        if (this.stmt.seen.run(r.gatewayId, r.gatewaySeq, now).changes === 0) continue;
+        this.stmt.insert.run('reading', JSON.stringify(r));
+        accepted += 1;
+      }
+      return { accepted, duplicates: records.length - accepted };
+    });
+  }
+
+  /** Appends the records not seen before, durably, in one transaction. */
+  append(records: readonly ReadingRecord[], now = Date.now()): AppendResult {
+    const result = this.appendTx(records, now);
+    if (result.accepted > 0) this.wake();
+    return result;
+  }
+
+  /** A tick control entry (see kafka/idle-ticker.ts). */
+  appendTick(time: number): void {
+    this.stmt.insert.run('tick', JSON.stringify({ time }));
+    this.wake();
+  }
+
+  /** Up to `limit` entries after `offset`, in order. */
+  read(after: string, limit: number): LogEntry[] {
+    return this.stmt.read
+      .all(Number(after), limit)
+      .map((row) =>
+        row.kind === 'tick'
+          ? { offset: String(row.offset), tick: (JSON.parse(row.value) as { time: number }).time }
+          : { offset: String(row.offset), record: JSON.parse(row.value) as ReadingRecord },
+      );
+  }
+
+  /** The newest offset ('-1' when empty). */
+  end(): string {
+    return String(this.stmt.end.get()?.n ?? -1);
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Entries a checkpoint covers are no longer needed; dedup keys are kept `seenMs`. */
+  prune(coveredOffset: string, seenBefore: number): void {
+    this.stmt.prune.run(Number(coveredOffset));
+    this.stmt.pruneSeen.run(seenBefore);
+  }
+
+  async save(partition: number, checkpoint: Checkpoint): Promise<void> {
+    this.stmt.saveCheckpoint.run(partition, JSON.stringify(checkpoint));
+  }
+
+  async load(partitions: readonly number[]): Promise<Map<number, Checkpoint>> {
+    const out = new Map<number, Checkpoint>();
+    for (const p of partitions) {
+      const row = this.stmt.loadCheckpoint.get(p);
+      if (row) out.set(p, JSON.parse(row.value) as Checkpoint);
+    }
+    return out;
+  }
+
+  /** The pipeline's publisher: dead letters and anomaly events, kept in `outputs`. */
+  async send(topic: string, messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    const now = Date.now();
+    const text = (v: unknown) =>
+      v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString() : String(v);
+    this.db.transaction(() => {
+      for (const m of messages)
+        this.stmt.output.run(
+          topic,
+          text(m.key),
+          text(m.value),
+          m.headers
+            ? JSON.stringify(m.headers, (_k, v) => (Buffer.isBuffer(v) ? v.toString() : v))
+            : null,
+          now,
+        );
+    })();
+  }
+
+  /** What was sent to `topic` (tests, and `iot-hub` tooling). */
+  outputs(
+    topic: string,
+  ): { key: string | null; value: string | null; headers: Record<string, string> }[] {
+    return this.stmt.outputs.all(topic).map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: r.headers ? (JSON.parse(r.headers) as Record<string, string>) : {},
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private wake(): void {
+    for (const l of this.listeners) l();
+  }
+}

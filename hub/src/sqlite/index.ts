@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './queries.ts';
+export * from './retention.ts';
+export * from './store.ts';

@@ -1,0 +1,165 @@
+import type { ReadingRecord } from '@iot-stream/contracts';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseRules } from '../src/detect/rules.ts';
+import type { SourceBatch } from '../src/kafka/kafka-source.ts';
+import { Pipeline } from '../src/pipeline.ts';
+import { record } from './support/evaluate.ts';
+import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
+import { mulberry32 } from './support/synthetic.ts';
+
+// Checkpoints every N records or ms instead of every batch (PipelineOptions.checkpointEvery):
+// `handle` then resolves with the offset the checkpoint covers, and only that is committed.
+// Whatever the cadence, a crash and a resume from the committed offset, or a failed batch
+// retried, must leave InfluxDB exactly as an uninterrupted run, and notify each event once.
+
+const T0 = Date.UTC(2026, 10, 22);
+const RULES = parseRules({
+  rules: [
+    { id: 'limits', metric: 'temperature', detector: 'range', params: { min: 0, max: 40 } },
+    { id: 'silent', metric: 'temperature', detector: 'heartbeat', params: { expectedMs: 1000 } },
+  ],
+});
+
+function stream(n: number, seed = 11): ReadingRecord[] {
+  const rnd = mulberry32(seed);
+  const out: ReadingRecord[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const d = `dev-${i % 3}`;
+    if (d === 'dev-2' && i > 300 && i < 600) continue;
+    const t = T0 + i * 1000 + Math.floor(rnd() * 20_000);
+    out.push(record(d, i, t, { temperature: i % 97 === 0 ? 80 : 20 + rnd(), humidity: 40 }));
+    if (i % 50 === 0) out.push({ ...(out.at(-1) as ReadingRecord) });
+    if (i % 211 === 0 && i > 0) out.push(record(d, i + 100_000, t - 3_600_000, { temperature: 1 }));
+  }
+  return out.map((r, i) => ({ ...r, receivedAt: T0 + i * 1000 }));
+}
+
+function setup(
+  every: { ms: number; records: number } | undefined,
+  influx = new MemoryInflux(),
+  checkpoints = new MemoryCheckpoints(),
+  notified?: string[],
+) {
+  const pipeline = new Pipeline({
+    processor: {
+      tickIntervalMs: 1000,
+      core: {
+        rules: RULES,
+        idleCloseMs: 60_000,
+        windows: { sizesMs: [60_000], maxOutOfOrdernessMs: 30_000, allowedLatenessMs: 600_000 },
+      },
+    },
+    store: influx,
+    publisher: { send: async () => undefined },
+    checkpoints,
+    topics: { source: 'r', deadLetter: 'dlq', anomalies: 'a' },
+    log: pino({ level: 'silent' }),
+    notifier: notified && { notify: async (n) => void notified.push(n.key) },
+    checkpointEvery: every,
+  });
+  pipeline.assign([0]);
+  return { pipeline, influx, checkpoints };
+}
+
+function batches(records: ReadingRecord[], size: number, from = 0): SourceBatch[] {
+  const out: SourceBatch[] = [];
+  for (let i = from; i < records.length; i += size) {
+    const slice = records.slice(i, i + size);
+    out.push({
+      partition: 0,
+      lastOffset: String(i + slice.length - 1),
+      highWatermark: String(records.length),
+      records: slice.map((record, j) => ({ offset: String(i + j), record })),
+      invalid: [],
+    });
+  }
+  return out;
+}
+
+const flush = (lastOffset: string): SourceBatch => ({
+  partition: 0,
+  lastOffset,
+  highWatermark: lastOffset,
+  records: [],
+  invalid: [],
+  flush: true,
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+const records = stream(1500);
+const last = String(records.length - 1);
+const EVERY = { ms: 3_600_000, records: 250 };
+
+describe('pipeline: checkpoints every N records', () => {
+  it('writes what per-batch checkpoints write, with fewer checkpoints; commits only what they cover', async () => {
+    const reference = setup(undefined);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+
+    const a = setup(EVERY);
+    let committed = -1;
+    for (const b of batches(records, 40)) {
+      const covered = Number(await a.pipeline.handle(b));
+      expect(covered).toBeGreaterThanOrEqual(committed);
+      expect(covered).toBeLessThanOrEqual(Number(b.lastOffset));
+      committed = covered;
+    }
+    expect(committed).toBeLessThan(records.length - 1);
+    expect(await a.pipeline.handle(flush(last))).toBe(last);
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+    expect(a.checkpoints.saves).toBeLessThan(reference.checkpoints.saves / 3);
+    expect(a.pipeline.counters.checkpoints).toBe(a.checkpoints.saves);
+  });
+
+  it('after a crash, resumes from the committed offset and the checkpoint: same InfluxDB, each notification once', async () => {
+    const referenceNotified: string[] = [];
+    const reference = setup(undefined, undefined, undefined, referenceNotified);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+    await settle();
+
+    for (const crashAfter of [3, 11, 26]) {
+      const influx = new MemoryInflux();
+      const checkpoints = new MemoryCheckpoints();
+      const notified: string[] = [];
+      const first = setup(EVERY, influx, checkpoints, notified);
+      let committed = -1;
+      for (const b of batches(records, 40).slice(0, crashAfter))
+        committed = Number(await first.pipeline.handle(b));
+      await settle();
+      // SIGKILL: the uncommitted rest is consumed again, in other boundaries, by a new hub.
+      const second = setup(EVERY, influx, checkpoints, notified);
+      for (const b of batches(records, 33, committed + 1)) await second.pipeline.handle(b);
+      expect(await second.pipeline.handle(flush(last))).toBe(last);
+      await settle();
+      expect(influx.sorted()).toEqual(reference.influx.sorted());
+      expect([...notified].sort()).toEqual([...referenceNotified].sort());
+    }
+  });
+
+  it('a failed batch after uncheckpointed ones is retried on the rebuilt processor', async () => {
+    const reference = setup(undefined);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+
+    const a = setup(EVERY);
+    for (const [i, b] of batches(records, 40).entries()) {
+      if (i % 4 === 3) {
+        a.influx.failNext = 1;
+        await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
+        if (i % 8 === 7) await a.pipeline.handle(flush(String(Number(b.records[0]?.offset) - 1)));
+      }
+      await a.pipeline.handle(b);
+    }
+    await a.pipeline.handle(flush(last));
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+    // The final checkpoint restores to the same state as the uninterrupted run's.
+    const next = setup(EVERY, new MemoryInflux(), a.checkpoints);
+    const tail = stream(1600).slice(records.length);
+    const ref = setup(EVERY, new MemoryInflux(), reference.checkpoints);
+    const more = batches([...records, ...tail], 40, records.length);
+    for (const b of more) {
+      await next.pipeline.handle(b);
+      await ref.pipeline.handle(b);
+    }
+    expect(next.influx.sorted()).toEqual(ref.influx.sorted());
+  });
+});

@@ -1,0 +1,44 @@
+import { aggregatePoints, episodePoints, readingPoints } from '../../src/influx-points.ts';
+import type { BatchOutput } from '../../src/influx-store.ts';
+import type { Checkpoint, CheckpointStore } from '../../src/ports.ts';
+
+/** Checkpoints kept as JSON text, as a real store would serialise them. */
+export class MemoryCheckpoints implements CheckpointStore {
+  readonly data = new Map<number, string>();
+  saves = 0;
+  async save(p: number, c: Checkpoint) {
+    this.saves += 1;
+    this.data.set(p, JSON.stringify(c));
+  }
+  async load(ps: readonly number[]) {
+    const m = new Map<number, Checkpoint>();
+    for (const p of ps) {
+      const c = this.data.get(p);
+      if (c) m.set(p, JSON.parse(c));
+    }
+    return m;
+  }
+}
+
+/** InfluxDB semantics: one point per (measurement, tags, time); later writes overwrite fields. */
+export class MemoryInflux {
+  readonly points = new Map<string, Record<string, unknown>>();
+  failNext = 0;
+  async writeBatch(b: BatchOutput) {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('influx down');
+    }
+    for (const p of [
+      ...readingPoints(b.readings),
+      ...aggregatePoints(b.aggregates),
+      ...episodePoints(b.events),
+    ]) {
+      const key = `${p.measurement}|${JSON.stringify(p.tags)}|${p.timestamp}`;
+      this.points.set(key, { ...this.points.get(key), ...p.fields });
+    }
+  }
+  sorted() {
+    return [...this.points.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+}
