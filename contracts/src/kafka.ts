@@ -35,3 +35,19 @@ export async function ensureTopic(
   });
   if (created) log.info({ topic, partitions }, 'created Kafka topic');
 }
+
+/**
+ * Errors after which an idempotent kafkajs producer never sends again: the broker lost or
+ * disowned its producer state (a broker restart, kafkajs #598). The cure is a new producer
+ * (a new producer id); resending the same records with it may duplicate some in Kafka, which
+ * consumers drop by their ids, but loses none.
+ */
+export function isProducerStateError(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  return (
+    type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' ||
+    type === 'UNKNOWN_PRODUCER_ID' ||
+    type === 'INVALID_PRODUCER_EPOCH' ||
+    /out of order sequence number|unknown producer id/i.test(String((err as Error)?.message))
+  );
+}

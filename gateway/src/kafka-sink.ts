@@ -1,6 +1,7 @@
 import {
   encodeRecord,
   ensureTopic,
+  isProducerStateError,
   type KafkaSecurity,
   kafkaSecurityOptions,
   pinoLogCreator,
@@ -40,7 +41,9 @@ export interface KafkaSinkOptions {
  */
 export class KafkaSink implements Sink {
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Set once the current producer connected (see replaceProducer). */
+  private producerConnected: Promise<void> | undefined;
   /** Status records go through their own producer: one send in flight per idempotent producer. */
   private readonly statusProducer: Producer;
 
@@ -53,18 +56,31 @@ export class KafkaSink implements Sink {
       ...kafkaSecurityOptions(options.security),
       retry: { retries: 5 },
     });
-    this.producer = this.kafka.producer({
+    this.producer = this.newProducer();
+    this.statusProducer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 2 },
+    });
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5 },
     });
-    this.statusProducer = this.kafka.producer({
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 2 },
-    });
+  }
+
+  /** See isProducerStateError: the old producer would fail every send from now on. */
+  private async replaceProducer(err: unknown): Promise<void> {
+    this.options.log.warn({ err }, "Kafka lost this producer's state; starting a new producer");
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.producerConnected = undefined; // connected by the next send
+    await old.disconnect().catch(() => undefined);
   }
 
   async sendStatus(gatewayId: string, record: object): Promise<void> {
@@ -90,11 +106,31 @@ export class KafkaSink implements Sink {
         await admin.disconnect();
       }
     }
-    await this.producer.connect();
+    await this.producerReady();
     await this.statusProducer.connect();
   }
 
+  /** Connects the current producer once (again after replaceProducer or a failed attempt). */
+  private producerReady(): Promise<void> {
+    this.producerConnected ??= this.producer.connect().catch((err: unknown) => {
+      this.producerConnected = undefined;
+      throw err;
+    });
+    return this.producerConnected;
+  }
+
   async send(rows: readonly OutboxRow[]): Promise<void> {
+    try {
+      await this.sendRows(rows);
+    } catch (err) {
+      // The forwarder resends the same rows; with a new producer they can get through.
+      if (isProducerStateError(err)) await this.replaceProducer(err);
+      throw err;
+    }
+  }
+
+  private async sendRows(rows: readonly OutboxRow[]): Promise<void> {
+    await this.producerReady();
     await this.producer.send({
       topic: this.options.topic,
       acks: -1,

@@ -69,7 +69,7 @@ export async function kafkaInput(
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ module: 'kafka' })),
   });
-  const publisher = new KafkaPublisher(
+  const publisher = new KafkaPublisher(() =>
     kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../scripts/lib/app-process.ts';
 // and against the suite's Kafka and InfluxDB: it must say where to look, the query it prints
 // must return readings, the dashboard must answer, and Ctrl-C must stop everything cleanly.
 const MODES = [
-  { mode: 'single-box', env: () => ({}) },
+  { mode: 'single-box', env: () => ({}), anomalies: true },
   {
     mode: 'Kafka + InfluxDB',
     env: () => ({
@@ -18,11 +18,12 @@ const MODES = [
       INFLUX_URL: inject('influxUrl'),
       INFLUX_DATABASE: `start_${Date.now()}`,
     }),
+    anomalies: false,
   },
 ];
 
-describe.each(MODES)('npm start ($mode)', ({ env }) => {
-  it('shows readings flowing and stops cleanly on Ctrl-C', async () => {
+describe.each(MODES)('npm start ($mode)', ({ env, anomalies }) => {
+  it('shows readings flowing and stops cleanly on Ctrl-C', { timeout: 180_000 }, async () => {
     const data = mkdtempSync(join(tmpdir(), 'iot-start-'));
     const child = spawn(
       process.execPath,
@@ -65,6 +66,16 @@ describe.each(MODES)('npm start ($mode)', ({ env }) => {
       expect(output.join('\n')).toContain('/api/health');
       const dashboard = output.join('\n').match(/Dashboard\s+(http:\/\/\S+)/)?.[1];
       expect((await fetch(dashboard as string)).status).toBe(200);
+      if (anomalies) {
+        // The first-run promise: injected anomalies show up within about a minute.
+        const url = `${new URL(dashboard as string).origin}/api/anomalies`;
+        let count = 0;
+        for (let i = 0; i < 90 && count === 0; i += 1) {
+          await new Promise((r) => setTimeout(r, 1000));
+          count = ((await (await fetch(url, { headers })).json()) as { count: number }).count;
+        }
+        expect(count, 'anomaly episodes within 90 s of start').toBeGreaterThan(0);
+      }
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);

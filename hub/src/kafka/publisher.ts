@@ -1,17 +1,30 @@
+import { isProducerStateError } from '@iot-stream/contracts';
 import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 
 /**
  * One idempotent producer with one send in flight at a time (kafkajs #1005: concurrent
  * idempotent sends can lose messages without an error). Every caller's messages go through
- * this queue; each send carries many messages, with acks from all in-sync replicas.
+ * this queue; each send carries many messages, with acks from all in-sync replicas. When the
+ * broker loses the producer's state (kafkajs #598: every later send would fail), the failing
+ * send is rejected and the next one goes through a new producer.
  */
 export class KafkaPublisher {
   private tail: Promise<unknown> = Promise.resolve();
+  private producer: Producer;
+  private connected: Promise<void> | undefined;
+  /** Producers replaced after a producer-state error. */
+  replacements = 0;
 
-  constructor(private readonly producer: Producer) {}
+  constructor(private readonly newProducer: () => Producer) {
+    this.producer = newProducer();
+  }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined;
+      throw err;
+    });
+    return this.connected;
   }
 
   disconnect(): Promise<void> {
@@ -21,12 +34,24 @@ export class KafkaPublisher {
   send(topic: string, messages: Message[], options: { gzip?: boolean } = {}): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     const run = this.tail.then(async () => {
-      await this.producer.send({
-        topic,
-        acks: -1,
-        messages,
-        ...(options.gzip ? { compression: CompressionTypes.GZIP } : {}),
-      });
+      await this.connect();
+      try {
+        await this.producer.send({
+          topic,
+          acks: -1,
+          messages,
+          ...(options.gzip ? { compression: CompressionTypes.GZIP } : {}),
+        });
+      } catch (err) {
+        if (isProducerStateError(err)) {
+          const old = this.producer;
+          this.producer = this.newProducer();
+          this.connected = undefined;
+          this.replacements += 1;
+          await old.disconnect().catch(() => undefined);
+        }
+        throw err;
+      }
     });
     this.tail = run.catch(() => undefined);
     return run;
