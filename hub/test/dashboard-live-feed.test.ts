@@ -239,6 +239,22 @@ describe('health events', () => {
     pipeline: { readings, records: readings + 2, lag: { '0': 3, '1': 4 } },
   });
 
+  it('tells single-box mode and its store apart from the Kafka path', () => {
+    const stream = { clients: 1, dropped: 0 };
+    const h = liveHealth(
+      { status: 'ok', mode: 'single-box', kafka: null, store: { kind: 'sqlite', ok: true } },
+      [],
+      undefined,
+      1,
+      stream,
+    );
+    expect(h).toMatchObject({
+      mode: 'single-box',
+      store: { kind: 'sqlite', ok: true },
+      kafkaConnected: null,
+    });
+  });
+
   it('derives throughput from two samples, sums lag and backlog', () => {
     const stream = { clients: 1, dropped: 0 };
     const first = liveHealth(raw(100), gateways, undefined, 20_000, stream);

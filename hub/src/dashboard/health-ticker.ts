@@ -6,6 +6,10 @@ import type { LiveFeed } from './live-feed.ts';
 export interface LiveHealth {
   time: number;
   status: string;
+  /** `kafka` or `single-box` (HTTP ingest, no Kafka). */
+  mode: string | null;
+  /** `influx` or `sqlite`, and whether it answers. */
+  store: { kind: string | null; ok: boolean | null };
   kafkaConnected: boolean | null;
   influxOk: boolean | null;
   readingsPerSec: number | null;
@@ -56,6 +60,7 @@ export function liveHealth(
     seconds > 0 && before !== undefined ? Math.max(0, (n - before) / seconds) : null;
   const kafka = obj(raw.kafka);
   const influx = obj(raw.influx);
+  const store = obj(raw.store);
   const gws = gateways.map((g) => ({
     gatewayId: g.gatewayId,
     time: g.time,
@@ -66,6 +71,11 @@ export function liveHealth(
   return {
     time: now,
     status: typeof raw.status === 'string' ? raw.status : 'unknown',
+    mode: typeof raw.mode === 'string' ? raw.mode : null,
+    store: {
+      kind: typeof store.kind === 'string' ? store.kind : null,
+      ok: typeof store.ok === 'boolean' ? store.ok : null,
+    },
     kafkaConnected: typeof kafka.connected === 'boolean' ? kafka.connected : null,
     influxOk: typeof influx.ok === 'boolean' ? influx.ok : null,
     readingsPerSec: rate(readings, prev?.readings),

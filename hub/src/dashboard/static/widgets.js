@@ -72,6 +72,15 @@ function tile(label, value, ...extra) {
 }
 
 /** Pipeline status, throughput, consumer lag, gateway backlog, fleet counts. */
+/** Where readings come from and go: Kafka + InfluxDB, or single-box (HTTP ingest, SQLite). */
+function pipelineText(hl, kafka, influx) {
+  const storeName = hl.store?.kind === 'sqlite' ? 'SQLite' : 'InfluxDB';
+  const storeOk = hl.store?.ok ?? influx;
+  const stored = `${storeName} ${storeOk ? 'ok' : 'down'}`;
+  if (hl.mode === 'single-box') return `single-box: HTTP ingest · ${stored}`;
+  return `Kafka ${kafka ? 'connected' : 'down'} · ${stored}`;
+}
+
 export function renderHealth(el, store) {
   const hl = store.health ?? {};
   const devices = [...store.devices.values()];
@@ -88,11 +97,7 @@ export function renderHealth(el, store) {
     tile(
       'Pipeline',
       badge(hl.status ?? '…', hl.status === 'ok' ? 'ok' : 'degraded'),
-      h(
-        'div',
-        { class: 'tile-sub' },
-        `Kafka ${kafka ? 'connected' : 'down'} · InfluxDB ${influx ? 'ok' : 'down'}`,
-      ),
+      h('div', { class: 'tile-sub' }, pipelineText(hl, kafka, influx)),
     ),
     tile(
       'Throughput',
