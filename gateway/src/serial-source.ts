@@ -34,7 +34,6 @@ export type SerialCounters = IngestCounters & {
 export class SerialSource {
   readonly counters: SerialCounters;
   private port: SerialPort | undefined;
-  private session: SerialSession | undefined;
   private running = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private failuresInARow = 0;
@@ -115,7 +114,6 @@ export class SerialSource {
         },
         log: this.options.log,
       });
-      this.session = session;
       this.counters.device = session.state;
       this.counters.frames = session.decoder.counters as unknown as Record<string, unknown>;
       port.on('data', (chunk: Buffer) => session.onBytes(chunk));

@@ -255,7 +255,7 @@ describe('SerialSource over a pseudo-terminal pair', () => {
       () => dev.received.filter((f) => f.type === 'hello').length >= 2,
       "the restarted gateway's hello",
     );
-    const again = await dev.send(hello);
+    await dev.send(hello);
     await dev.send(describeSensors);
     await new Promise((r) => setTimeout(r, 300)); // time for the gateway to (wrongly) acknowledge
     for (const p of pending)
