@@ -1,39 +1,14 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseRules } from '../src/detect/rules.ts';
 import type { SourceBatch } from '../src/kafka/kafka-source.ts';
 import { Pipeline } from '../src/pipeline.ts';
-import { record } from './support/evaluate.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { mulberry32 } from './support/synthetic.ts';
+import { batches, RULES, stream } from './support/pipeline-fixture.ts';
 
 // Checkpoints every N records or ms instead of every batch (PipelineOptions.checkpointEvery):
 // `handle` then resolves with the offset the checkpoint covers, and only that is committed.
 // Whatever the cadence, a crash and a resume from the committed offset, or a failed batch
 // retried, must leave InfluxDB exactly as an uninterrupted run, and notify each event once.
-
-const T0 = Date.UTC(2026, 10, 22);
-const RULES = parseRules({
-  rules: [
-    { id: 'limits', metric: 'temperature', detector: 'range', params: { min: 0, max: 40 } },
-    { id: 'silent', metric: 'temperature', detector: 'heartbeat', params: { expectedMs: 1000 } },
-  ],
-});
-
-function stream(n: number, seed = 11): ReadingRecord[] {
-  const rnd = mulberry32(seed);
-  const out: ReadingRecord[] = [];
-  for (let i = 0; i < n; i += 1) {
-    const d = `dev-${i % 3}`;
-    if (d === 'dev-2' && i > 300 && i < 600) continue;
-    const t = T0 + i * 1000 + Math.floor(rnd() * 20_000);
-    out.push(record(d, i, t, { temperature: i % 97 === 0 ? 80 : 20 + rnd(), humidity: 40 }));
-    if (i % 50 === 0) out.push({ ...(out.at(-1) as ReadingRecord) });
-    if (i % 211 === 0 && i > 0) out.push(record(d, i + 100_000, t - 3_600_000, { temperature: 1 }));
-  }
-  return out.map((r, i) => ({ ...r, receivedAt: T0 + i * 1000 }));
-}
 
 function setup(
   every: { ms: number; records: number } | undefined,
@@ -62,21 +37,6 @@ function setup(
   return { pipeline, influx, checkpoints };
 }
 
-function batches(records: ReadingRecord[], size: number, from = 0): SourceBatch[] {
-  const out: SourceBatch[] = [];
-  for (let i = from; i < records.length; i += size) {
-    const slice = records.slice(i, i + size);
-    out.push({
-      partition: 0,
-      lastOffset: String(i + slice.length - 1),
-      highWatermark: String(records.length),
-      records: slice.map((record, j) => ({ offset: String(i + j), record })),
-      invalid: [],
-    });
-  }
-  return out;
-}
-
 const flush = (lastOffset: string): SourceBatch => ({
   partition: 0,
   lastOffset,
@@ -87,7 +47,7 @@ const flush = (lastOffset: string): SourceBatch => ({
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
-const records = stream(1500);
+const records = stream(1500, 11);
 const last = String(records.length - 1);
 const EVERY = { ms: 3_600_000, records: 250 };
 

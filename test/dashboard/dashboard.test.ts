@@ -4,17 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppProcess, REPO_ROOT } from '../../scripts/lib/app-process.ts';
 import { startHub, waitUntil } from '../hub/support.ts';
+import { CHROMIUM, launchChromium } from '../support/browser.ts';
 
 // The built-in dashboard in a real browser (Debian's chromium driven by playwright-core; never
 // a downloaded browser) against a real hub, Kafka and InfluxDB: the fleet, a device's charts
 // with an anomaly marked, the anomaly list, and readings and anomalies arriving live over
 // server-sent events without a reload. Screenshots go to test-results/screenshots/.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const brokers = inject('kafkaBrokers');
 const influxUrl = inject('influxUrl');
 const run = randomBytes(4).toString('hex');
@@ -201,16 +201,7 @@ describe('the dashboard in a real browser', () => {
       60_000,
     );
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
     // A steady trickle from two devices (boiler-room still overheating), so throughput shows.
     let beat = 0;
     trickle = setInterval(() => {

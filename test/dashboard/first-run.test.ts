@@ -3,15 +3,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/app-process.ts';
+import { CHROMIUM, launchChromium } from '../support/browser.ts';
 
 // Issue 6's first-run promise, literally: `npm start` with nothing installed (single-box mode,
 // no Kafka, no InfluxDB), then the printed dashboard URL and token in a real browser (Debian's
 // chromium via playwright-core) show the simulated fleet with anomalies within a minute.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const data = mkdtempSync(join(tmpdir(), 'iot-first-run-'));
 const shots = join(REPO_ROOT, 'test-results', 'screenshots');
 let browser: Browser | undefined;
@@ -54,16 +54,7 @@ describe('first run: npm start, then the dashboard', () => {
       });
     });
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1360, height: 640 } });
     await page.goto(printed.url);
     await page.locator('#token-dialog input').fill(printed.token);

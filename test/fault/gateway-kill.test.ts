@@ -9,7 +9,7 @@ import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.t
 import { freePorts } from '../harness/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
-import { Publisher } from '../support/publisher.ts';
+import { publisherFleet } from '../support/publisher.ts';
 
 // SIGKILL the gateway at random moments while devices publish at QoS 1: every reading a device
 // got a PUBACK for must reach Kafka, and the outbox must stay intact.
@@ -50,16 +50,11 @@ describe('gateway under SIGKILL', () => {
     };
 
     const acked = new Set<string>();
-    const devices = Array.from({ length: 4 }, (_, i) => {
-      const deviceId = `kill-${run}-${i}`;
-      const session = 1000 + i;
-      return new Publisher({
-        url: `mqtt://127.0.0.1:${mqttPort}`,
-        deviceId,
-        session,
-        window: 100,
-        onAck: (seq) => acked.add(readingKey(deviceId, session, seq)),
-      });
+    const devices = publisherFleet({
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      prefix: `kill-${run}-`,
+      sessionBase: 1000,
+      acked,
     });
 
     await startGateway();

@@ -8,7 +8,7 @@ import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.t
 import { freePorts } from '../harness/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey } from '../support/kafka-read.ts';
-import { Publisher } from '../support/publisher.ts';
+import { publisherFleet } from '../support/publisher.ts';
 
 // Single-box mode (no Kafka, no InfluxDB): devices -> gateway -> HTTP ingest -> hub (local log,
 // SQLite store). SIGKILL the hub and the gateway at random moments while devices publish at
@@ -73,16 +73,11 @@ describe('single-box mode under SIGKILL', () => {
     };
 
     const acked = new Set<string>();
-    const devices = Array.from({ length: 4 }, (_, i) => {
-      const deviceId = `sb-${run}-${i}`;
-      const session = 2000 + i;
-      return new Publisher({
-        url: `mqtt://127.0.0.1:${mqttPort}`,
-        deviceId,
-        session,
-        window: 100,
-        onAck: (seq) => acked.add(readingKey(deviceId, session, seq)),
-      });
+    const devices = publisherFleet({
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      prefix: `sb-${run}-`,
+      sessionBase: 2000,
+      acked,
     });
     await startHub();
     await startGateway();

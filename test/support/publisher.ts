@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { readingKey } from './kafka-read.ts';
 
 export interface PublisherOptions {
   url: string;
@@ -82,4 +83,29 @@ export class Publisher {
       if (seq % 50 === 0) await new Promise((r) => setImmediate(r));
     }
   }
+}
+
+/**
+ * `count` devices `<prefix><i>` with sessions `sessionBase + i`, publishing through `url`; every
+ * PUBACK adds the reading's key (readingKey) to `acked`. Not started.
+ */
+export function publisherFleet(options: {
+  url: string;
+  prefix: string;
+  sessionBase: number;
+  acked: Set<string>;
+  count?: number;
+  window?: number;
+}): Publisher[] {
+  return Array.from({ length: options.count ?? 4 }, (_, i) => {
+    const deviceId = `${options.prefix}${i}`;
+    const session = options.sessionBase + i;
+    return new Publisher({
+      url: options.url,
+      deviceId,
+      session,
+      window: options.window ?? 100,
+      onAck: (seq) => options.acked.add(readingKey(deviceId, session, seq)),
+    });
+  });
 }

@@ -1,0 +1,46 @@
+import type { ReadingRecord } from '@iot-stream/contracts';
+import { parseRules } from '../../src/detect/rules.ts';
+import type { SourceBatch } from '../../src/kafka/kafka-source.ts';
+import { record } from './evaluate.ts';
+import { mulberry32 } from './synthetic.ts';
+
+/** Shared by the pipeline tests: rules, a messy stream of readings, and its Kafka-like batches. */
+export const T0 = Date.UTC(2026, 10, 22);
+
+export const RULES = parseRules({
+  rules: [
+    { id: 'limits', metric: 'temperature', detector: 'range', params: { min: 0, max: 40 } },
+    { id: 'silent', metric: 'temperature', detector: 'heartbeat', params: { expectedMs: 1000 } },
+  ],
+});
+
+export /** Readings of 3 devices every second, with spikes, shuffles, duplicates, a silence and too-late ones. */
+function stream(n: number, seed = 7): ReadingRecord[] {
+  const rnd = mulberry32(seed);
+  const out: ReadingRecord[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const d = `dev-${i % 3}`;
+    if (d === 'dev-2' && i > 300 && i < 600) continue; // silence: heartbeat episode
+    const t = T0 + i * 1000 + Math.floor(rnd() * 20_000); // out of order within 20 s
+    const v = i % 97 === 0 ? 80 : 20 + rnd();
+    out.push(record(d, i, t, { temperature: v, humidity: 40 + rnd() }));
+    if (i % 50 === 0) out.push({ ...(out.at(-1) as ReadingRecord) }); // duplicate
+    if (i % 211 === 0 && i > 0) out.push(record(d, i + 100_000, t - 3_600_000, { temperature: 1 }));
+  }
+  return out.map((r, i) => ({ ...r, receivedAt: T0 + i * 1000 }));
+}
+
+export function batches(records: ReadingRecord[], size: number, from = 0): SourceBatch[] {
+  const out: SourceBatch[] = [];
+  for (let i = from; i < records.length; i += size) {
+    const slice = records.slice(i, i + size);
+    out.push({
+      partition: 0,
+      lastOffset: String(i + slice.length - 1),
+      highWatermark: String(records.length),
+      records: slice.map((record, j) => ({ offset: String(i + j), record })),
+      invalid: [],
+    });
+  }
+  return out;
+}
