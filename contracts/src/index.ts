@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './kafka.ts';
 export * from './kafka-security.ts';
 export * from './record.ts';
+export * from './status.ts';

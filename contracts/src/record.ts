@@ -13,6 +13,21 @@ export const RECORD_VERSION_HEADER = 'iot-record-version';
 export const ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 const Id = Type.String({ pattern: ID_PATTERN });
 
+/**
+ * The range of times a record may carry, epoch ms: 2000-01-01T00:00:00Z up to (not including)
+ * 2100-01-01T00:00:00Z. Anything outside is a clock fault (a device that booted at epoch 0, a
+ * garbage stamp) and is refused where it enters, so it can never reach a store or a watermark
+ * (InfluxDB takes 1677-2262 only; JavaScript dates end in 275760).
+ */
+export const TIME_MIN = 946_684_800_000;
+export const TIME_MAX = 4_102_444_800_000;
+/** An epoch-ms time inside [TIME_MIN, TIME_MAX). */
+export const TimeSchema = Type.Integer({ minimum: TIME_MIN, exclusiveMaximum: TIME_MAX });
+
+export function isSaneTime(time: number): boolean {
+  return Number.isInteger(time) && time >= TIME_MIN && time < TIME_MAX;
+}
+
 export const MetricSchema = Type.Object(
   {
     value: Type.Number(),
@@ -33,10 +48,15 @@ export const ReadingRecordSchema = Type.Object({
   session: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
   /** The device's per-session sequence number (wraps at 65536), when it sends one. */
   seq: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffff })),
-  /** Event time: when the device measured, epoch milliseconds (UTC). */
-  time: Type.Integer({ minimum: 0 }),
+  /** Event time: when the device measured, epoch milliseconds (UTC), within the TIME range. */
+  time: TimeSchema,
   /** When the gateway received and stored the reading, epoch milliseconds (UTC). */
-  receivedAt: Type.Integer({ minimum: 0 }),
+  receivedAt: TimeSchema,
+  /**
+   * The device's own stamp when the gateway replaced it (`clock.policy: restamp`): `time` is
+   * then the gateway's receive time. Added in v1 (optional); any number, kept as evidence.
+   */
+  deviceTime: Type.Optional(Type.Number()),
   metrics: Type.Record(Type.String({ pattern: ID_PATTERN }), MetricSchema, {
     minProperties: 1,
     maxProperties: 64,

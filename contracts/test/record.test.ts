@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord, type ReadingRecord } from '../src/index.ts';
+import {
+  checkStatusRecord,
+  decodeRecord,
+  encodeRecord,
+  isSaneTime,
+  type ReadingRecord,
+  TIME_MAX,
+  TIME_MIN,
+} from '../src/index.ts';
 
 const record: ReadingRecord = {
   v: 1,
@@ -44,5 +52,45 @@ describe('reading record', () => {
 
   it('treats null (a tombstone) as invalid', () => {
     expect(decodeRecord(null).ok).toBe(false);
+  });
+});
+
+describe('record times', () => {
+  it('refuses times outside 2000-01-01 .. 2100-01-01, in time and receivedAt', () => {
+    for (const time of [
+      0,
+      1000,
+      TIME_MIN - 1,
+      TIME_MAX,
+      9_007_199_254_740_991,
+      1e300,
+      1.5e12 + 0.5,
+    ]) {
+      expect(decodeRecord(JSON.stringify({ ...record, time })).ok, String(time)).toBe(false);
+      expect(decodeRecord(JSON.stringify({ ...record, receivedAt: time })).ok).toBe(false);
+    }
+    expect(decodeRecord(JSON.stringify({ ...record, time: TIME_MIN })).ok).toBe(true);
+    expect(decodeRecord(JSON.stringify({ ...record, time: TIME_MAX - 1 })).ok).toBe(true);
+    expect(isSaneTime(TIME_MAX - 1) && !isSaneTime(TIME_MAX) && !isSaneTime(Number.NaN)).toBe(true);
+  });
+
+  it('keeps a restamped reading’s device time', () => {
+    const restamped = { ...record, deviceTime: 0 };
+    expect(decodeRecord(JSON.stringify(restamped))).toEqual({ ok: true, record: restamped });
+  });
+});
+
+describe('gateway status record', () => {
+  const status = { kind: 'gateway-status', gatewayId: 'gw-1', time: record.time, extra: { a: 1 } };
+  it('accepts a status with fields the hub does not read', () => {
+    expect(checkStatusRecord(status).ok).toBe(true);
+  });
+  it('refuses a status time out of range, null, or a bad gateway id', () => {
+    expect(checkStatusRecord({ ...status, time: 9e15 }).ok).toBe(false);
+    expect(checkStatusRecord({ ...status, time: null }).ok).toBe(false);
+    expect(checkStatusRecord({ ...status, gatewayId: 'a b' })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('/gatewayId'),
+    });
   });
 });

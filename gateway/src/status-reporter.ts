@@ -1,3 +1,4 @@
+import type { GatewayStatusRecord as ContractStatusRecord } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type { GatewaySnapshot } from './snapshot.ts';
 
@@ -9,12 +10,12 @@ export interface StatusReporterOptions {
   log: Logger;
 }
 
-/** What the hub learns about a gateway, every `intervalMs`, keyed by gateway id. */
-export interface GatewayStatusRecord extends GatewaySnapshot {
-  v: 1;
-  kind: 'gateway-status';
-  version: string;
-}
+/**
+ * What the hub learns about a gateway, every `intervalMs`, keyed by gateway id: the snapshot,
+ * which carries more than the contract (contracts' GatewayStatusRecordSchema) checks.
+ */
+export type GatewayStatusRecord = GatewaySnapshot &
+  ContractStatusRecord & { v: 1; kind: 'gateway-status'; version: string };
 
 export const GATEWAY_VERSION = '0.1.0';
 

@@ -1,7 +1,6 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
+import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
 import type { EpisodeEvent } from './detect/engine-types.ts';
-import type { GatewayStatusRecord } from './kafka/status-source.ts';
 import { UNASSIGNED_SITE } from './sites.ts';
 import type { Aggregate } from './stream/window-state.ts';
 

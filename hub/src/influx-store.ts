@@ -1,6 +1,6 @@
 import http, { type Agent as HttpAgent } from 'node:http';
 import https from 'node:https';
-import type { ReadingRecord } from '@iot-stream/contracts';
+import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import {
   FieldType,
   InfluxDB,
@@ -22,7 +22,6 @@ import {
   readingPoints,
   type SiteOf,
 } from './influx-points.ts';
-import type { GatewayStatusRecord } from './kafka/status-source.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from './ports.ts';
 import { UNASSIGNED_SITE } from './sites.ts';
 import { addReadingPoint } from './store-rows.ts';

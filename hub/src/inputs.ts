@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import { ensureTopic, pinoLogCreator } from '@iot-stream/contracts';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -13,7 +14,7 @@ import {
 } from './kafka/kafka-source.ts';
 import { deadLetter } from './kafka/messages.ts';
 import { KafkaPublisher } from './kafka/publisher.ts';
-import { type GatewayStatusRecord, KafkaStatusSource } from './kafka/status-source.ts';
+import { KafkaStatusSource } from './kafka/status-source.ts';
 import { LocalLog } from './local/log.ts';
 import { LocalSource } from './local/source.ts';
 import type { CheckpointStore } from './ports.ts';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
+import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { HubConfig } from './config.ts';
 import { InfluxQueries } from './influx-queries.ts';
 import { type BatchOutput, InfluxStore } from './influx-store.ts';
-import type { GatewayStatusRecord } from './kafka/status-source.ts';
 import type { HubQueries, ReadingStore } from './ports.ts';
 import { SqliteQueries } from './sqlite/queries.ts';
 import { SqliteStore } from './sqlite/store.ts';

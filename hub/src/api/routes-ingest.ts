@@ -1,7 +1,11 @@
-import { checkRecord, type ReadingRecord } from '@iot-stream/contracts';
+import {
+  checkRecord,
+  type GatewayStatusRecord,
+  GatewayStatusRecordSchema,
+  type ReadingRecord,
+} from '@iot-stream/contracts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { GatewayStatusRecord } from '../kafka/status-source.ts';
 import type { AppendResult } from '../local/log.ts';
 
 /** Where ingested readings go: durably stored before the answer (see local/log.ts). */
@@ -59,14 +63,7 @@ export async function ingestRoutes(app: FastifyInstance, target: IngestTarget) {
       config: { rateLimit: false },
       schema: {
         summary: 'A gateway status record (single-box mode)',
-        body: Type.Object(
-          {
-            kind: Type.Literal('gateway-status'),
-            gatewayId: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
-            time: Type.Integer({ minimum: 0 }),
-          },
-          { additionalProperties: true },
-        ),
+        body: GatewayStatusRecordSchema,
       },
     },
     async (req, reply) => {

@@ -1,23 +1,6 @@
-import { pinoLogCreator } from '@iot-stream/contracts';
+import { checkStatusRecord, type GatewayStatusRecord, pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-
-/** A gateway status record as the hub needs it (see gateway/src/status-reporter.ts). */
-export interface GatewayStatusRecord {
-  kind: 'gateway-status';
-  gatewayId: string;
-  time: number;
-  version?: string;
-  kafka?: { connected?: boolean };
-  outbox?: {
-    backlogRows?: number;
-    oldestReceivedAt?: number | null;
-    oldestAgeMs?: number | null;
-    quarantined?: number;
-    quarantinedByCode?: Record<string, number>;
-  };
-  forwarder?: { forwarded?: number; failures?: number };
-}
 
 export interface StatusSourceOptions {
   brokers: readonly string[];
@@ -32,18 +15,11 @@ export interface StatusSourceOptions {
 
 function parse(value: Buffer | null): GatewayStatusRecord | undefined {
   try {
-    const r = JSON.parse(value?.toString() ?? '') as Partial<GatewayStatusRecord> | null;
-    if (
-      r?.kind === 'gateway-status' &&
-      typeof r.gatewayId === 'string' &&
-      /^[A-Za-z0-9._-]{1,64}$/.test(r.gatewayId) &&
-      Number.isInteger(r.time)
-    )
-      return r as GatewayStatusRecord;
+    const r = checkStatusRecord(JSON.parse(value?.toString() ?? ''));
+    return r.ok ? r.record : undefined;
   } catch {
-    // counted below
+    return undefined; // not JSON: counted as skipped
   }
-  return undefined;
 }
 
 /**

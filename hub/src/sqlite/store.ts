@@ -1,4 +1,4 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
+import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type Database from 'better-sqlite3';
 import type { IPoint } from 'influx';
 import {
@@ -11,7 +11,6 @@ import {
   readingPoints,
 } from '../influx-points.ts';
 import type { BatchOutput } from '../influx-store.ts';
-import type { GatewayStatusRecord } from '../kafka/status-source.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
 import { addReadingPoint } from '../store-rows.ts';
 import { StoreError, storeWriteFailed } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
+import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EpisodeEvent } from '../../src/detect/engine-types.ts';
@@ -17,7 +17,6 @@ import {
   readingPoints,
 } from '../../src/influx-points.ts';
 import type { BatchOutput } from '../../src/influx-store.ts';
-import type { GatewayStatusRecord } from '../../src/kafka/status-source.ts';
 import type { AggregateFn, HubQueries, ReadingStore, SeriesPoint } from '../../src/ports.ts';
 import type { Aggregate } from '../../src/stream/window-state.ts';
 
