@@ -8,14 +8,15 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['*/test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'test/**'],
+          include: ['*/test/**/*.test.ts', 'test/cli/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/!(cli)/**'],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/cli/**'],
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -15,3 +15,31 @@ export function objectKeys(value: unknown, prefix = ''): string[] {
     objectKeys(child, prefix ? `${prefix}.${key}` : key),
   );
 }
+
+/** The schema of a dotted key of an object schema (`kafka.brokers`), or undefined. */
+export function schemaAt(schema: TSchema, dotted: string): TSchema | undefined {
+  let node: TSchema | undefined = schema;
+  for (const key of dotted.split('.')) {
+    if (node?.[Kind] !== 'Object') return undefined;
+    node = (node.properties as Record<string, TSchema>)[key];
+  }
+  return node;
+}
+
+/** The properties of an object schema, the item schema of an array, the value of a record. */
+export function childSchemas(schema: TSchema): {
+  properties?: Record<string, TSchema>;
+  items?: TSchema;
+  values?: TSchema;
+} {
+  switch (schema[Kind]) {
+    case 'Object':
+      return { properties: schema.properties as Record<string, TSchema> };
+    case 'Array':
+      return { items: schema.items as TSchema };
+    case 'Record':
+      return { values: Object.values(schema.patternProperties as Record<string, TSchema>)[0] };
+    default:
+      return {};
+  }
+}

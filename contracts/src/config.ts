@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { objectKeys, schemaAt } from './config-keys.ts';
+import { type UnknownKey, unknownKeys } from './config-strict.ts';
 import { ConfigError } from './errors.ts';
 
 export interface LoadConfigOptions {
@@ -9,7 +11,11 @@ export interface LoadConfigOptions {
   file?: string | undefined;
   /** The process environment (passed in; modules never read process.env themselves). */
   env?: Record<string, string | undefined>;
-  /** Environment variable name -> dotted config key, e.g. { KAFKA_BROKERS: 'kafka.brokers' }. */
+  /**
+   * Environment variable name -> dotted config key, e.g. { KAFKA_BROKERS: 'kafka.brokers' }.
+   * Each may also be given as `NAME_FILE`: the path of a file holding the value (systemd
+   * credentials, Docker secrets); one trailing newline is dropped.
+   */
   envKeys?: Record<string, string>;
   /** Values that win over file and environment (command-line flags), as dotted keys. */
   overrides?: Record<string, unknown>;
@@ -18,19 +24,31 @@ export interface LoadConfigOptions {
 /**
  * Loads one app's configuration: defaults from the schema, then the YAML file, then the
  * environment, then overrides; converts strings to the schema's types, validates once and
- * freezes. Errors name the key, the value and what was expected.
+ * freezes. A key the schema does not know is refused (with the nearest known key), never
+ * ignored. Errors name the key, where its value came from, the value and what was expected.
  */
 export function loadConfig<T extends TSchema>(
   schema: T,
   options: LoadConfigOptions = {},
 ): Static<T> {
+  const from = new Map<string, string>(); // dotted key -> where its value came from
   const raw: Record<string, unknown> = options.file ? readYaml(options.file) : {};
+  if (options.file) {
+    const unknown = unknownKeys(schema, raw);
+    if (unknown.length > 0) throw new ConfigError(unknownKeysMessage(unknown, options.file));
+    for (const key of objectKeys(raw)) from.set(key, `config file ${options.file}`);
+  }
   for (const [name, key] of Object.entries(options.envKeys ?? {})) {
-    const value = options.env?.[name];
-    if (value !== undefined && value !== '') setPath(raw, key, fromEnv(value));
+    const found = fromEnv(name, options.env ?? {});
+    if (found === undefined) continue;
+    const list = schemaAt(schema, key)?.[Kind] === 'Array';
+    setPath(raw, key, list ? found.value.split(',').map((s) => s.trim()) : found.value);
+    from.set(key, found.where);
   }
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) setPath(raw, key, value);
+    if (value === undefined) continue;
+    setPath(raw, key, value);
+    from.set(key, 'a command-line option');
   }
   const withDefaults = Value.Default(schema, Value.Clone(raw));
   const converted = Value.Convert(schema, withDefaults);
@@ -38,12 +56,58 @@ export function loadConfig<T extends TSchema>(
   if (errors.length > 0) {
     const lines = errors.slice(0, 10).map((e) => {
       const key = e.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-      return `  ${key}: ${e.message} (got ${JSON.stringify(e.value)})`;
+      const secret = schemaAt(schema, key)?.secret === true;
+      const got = secret ? 'a secret, not shown' : `got ${JSON.stringify(e.value)}`;
+      return `  ${key}: ${e.message} (${got}; from ${sourceOf(from, key)})`;
     });
-    const where = options.file ? ` in ${options.file} (or the environment)` : '';
-    throw new ConfigError(`invalid configuration${where}:\n${lines.join('\n')}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return deepFreeze(converted as Static<T>);
+}
+
+function unknownKeysMessage(unknown: readonly UnknownKey[], file: string): string {
+  const lines = unknown.slice(0, 10).map(({ key, suggestion }) => {
+    const hint = suggestion === undefined ? '' : `: did you mean \`${suggestion}\`?`;
+    return `  \`${key}\`${hint}`;
+  });
+  const more = unknown.length > 10 ? `\n  ... and ${unknown.length - 10} more` : '';
+  return `unknown configuration key${unknown.length > 1 ? 's' : ''} in ${file} (a misspelt key would be ignored, so it is refused):\n${lines.join('\n')}${more}`;
+}
+
+/** The value of NAME, or of the file NAME_FILE names; both set is an error. */
+function fromEnv(
+  name: string,
+  env: Record<string, string | undefined>,
+): { value: string; where: string } | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  const hasDirect = direct !== undefined && direct !== '';
+  const hasFile = file !== undefined && file !== '';
+  if (hasDirect && hasFile)
+    throw new ConfigError(`${name} and ${name}_FILE are both set: set one of them`);
+  if (hasDirect) return { value: direct, where: `environment variable ${name}` };
+  if (!hasFile) return undefined;
+  try {
+    return {
+      value: readFileSync(file, 'utf8').replace(/\r?\n$/, ''),
+      where: `environment variable ${name}_FILE (${file})`,
+    };
+  } catch (cause) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/** Where the value of a key (or of the object or list holding it) came from. */
+function sourceOf(from: ReadonlyMap<string, string>, key: string): string {
+  const parts = key.split('.');
+  for (let n = parts.length; n > 0; n -= 1) {
+    const found = from.get(parts.slice(0, n).join('.'));
+    if (found) return found;
+  }
+  for (const [k, where] of from) if (k.startsWith(`${key}.`)) return where;
+  return 'the defaults';
 }
 
 function readYaml(file: string): Record<string, unknown> {
@@ -68,11 +132,6 @@ function readYaml(file: string): Record<string, unknown> {
     throw new ConfigError(`config file ${file} must hold a mapping of keys at the top level`);
   }
   return doc as Record<string, unknown>;
-}
-
-/** Comma-separated environment values become lists; the schema conversion does the rest. */
-function fromEnv(value: string): unknown {
-  return value.includes(',') ? value.split(',').map((s) => s.trim()) : value;
 }
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {

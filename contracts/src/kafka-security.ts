@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import { SECRET } from './config-redact.ts';
 import { ConfigError } from './errors.ts';
 
 /** Kafka TLS and SASL settings, shared by every app's config schema. */
@@ -31,7 +32,7 @@ export const KafkaSecuritySchema = Type.Object(
           { default: 'none' },
         ),
         username: Type.String({ default: '' }),
-        password: Type.String({ default: '' }),
+        password: Type.String({ default: '', ...SECRET }),
       },
       { default: {} },
     ),

@@ -4,8 +4,10 @@ import {
   KafkaSecuritySchema,
   type LoadConfigOptions,
   loadConfig,
+  SECRET,
 } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
+import { GATEWAY_ENV_KEYS } from './env-keys.ts';
 import type { DeviceEntry } from './mqtt-auth.ts';
 
 export const GatewayConfigSchema = Type.Object({
@@ -54,7 +56,7 @@ export const GatewayConfigSchema = Type.Object({
           url: Type.String({ default: '' }),
           clientId: Type.String({ default: '' }),
           username: Type.String({ default: '' }),
-          password: Type.String({ default: '' }),
+          password: Type.String({ default: '', ...SECRET }),
           caFile: Type.String({ default: '' }),
           topics: Type.Array(Type.String({ minLength: 1 }), {
             minItems: 1,
@@ -120,7 +122,7 @@ export const GatewayConfigSchema = Type.Object({
   hub: Type.Object(
     {
       url: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8080' }),
-      token: Type.Optional(Type.String({ minLength: 1 })),
+      token: Type.Optional(Type.String({ minLength: 1, ...SECRET })),
       timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
     },
     {
@@ -149,26 +151,7 @@ export const GatewayConfigSchema = Type.Object({
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;
 
-/** Environment variables that override connection settings (documented in README.md). */
-export const GATEWAY_ENV_KEYS: Record<string, string> = {
-  GATEWAY_ID: 'gatewayId',
-  GATEWAY_SITE: 'site',
-  HUB_URL: 'hub.url',
-  HUB_TOKEN: 'hub.token',
-  KAFKA_BROKERS: 'kafka.brokers',
-  KAFKA_TOPIC: 'kafka.topic',
-  KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',
-  KAFKA_SASL_PASSWORD: 'kafka.security.sasl.password',
-  MQTT_PORT: 'mqtt.port',
-  MQTT_AUTH: 'mqtt.auth',
-  MQTT_DEVICES_FILE: 'mqtt.devicesFile',
-  MQTT_EXTERNAL_URL: 'mqtt.external.url',
-  MQTT_EXTERNAL_USERNAME: 'mqtt.external.username',
-  MQTT_EXTERNAL_PASSWORD: 'mqtt.external.password',
-  OUTBOX_PATH: 'outbox.path',
-  GATEWAY_HTTP_PORT: 'http.port',
-  LOG_LEVEL: 'log.level',
-};
+export { GATEWAY_ENV_KEYS };
 
 export function loadGatewayConfig(options: Omit<LoadConfigOptions, 'envKeys'>): GatewayConfig {
   const config = loadConfig(GatewayConfigSchema, { ...options, envKeys: GATEWAY_ENV_KEYS });

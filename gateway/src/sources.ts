@@ -7,7 +7,7 @@ import { MqttSource } from './mqtt-source.ts';
 import type { Outbox } from './ports.ts';
 import { SerialSource } from './serial-source.ts';
 import type { GatewaySnapshot } from './snapshot.ts';
-import { GATEWAY_VERSION } from './status-reporter.ts';
+import { GATEWAY_VERSION } from './version.ts';
 
 export interface Sources {
   embedded: MqttSource | undefined;

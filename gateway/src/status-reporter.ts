@@ -1,6 +1,7 @@
 import type { GatewayStatusRecord as ContractStatusRecord } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type { GatewaySnapshot } from './snapshot.ts';
+import { GATEWAY_VERSION } from './version.ts';
 
 export interface StatusReporterOptions {
   intervalMs: number;
@@ -16,8 +17,6 @@ export interface StatusReporterOptions {
  */
 export type GatewayStatusRecord = GatewaySnapshot &
   ContractStatusRecord & { v: 1; kind: 'gateway-status'; version: string };
-
-export const GATEWAY_VERSION = '0.1.0';
 
 /** Publishes the gateway's snapshot periodically. A failed send is logged and skipped. */
 export class StatusReporter {

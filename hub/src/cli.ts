@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { IotError } from '@iot-stream/contracts';
-import { HUB_ENV_KEYS, loadHubConfig } from './config.ts';
-import { startHub } from './main.ts';
+// Only light imports up here: --help and --version answer without loading the app.
+import { runCli, type Stoppable } from '@iot-stream/contracts/cli';
+import { HUB_ENV_KEYS } from './env-keys.ts';
+import { HUB_VERSION } from './version.ts';
 
 const HELP = `iot-hub: consumes readings from Kafka, writes them to InfluxDB, answers REST queries.
 
@@ -10,22 +11,26 @@ Usage: iot-hub [--config FILE] [options]
                         score a recorded series with the live detectors (see --help there)
 
 Options:
-  -c, --config FILE     YAML configuration file (see README.md, "Hub configuration")
+  -c, --config FILE     YAML configuration file (see README.md, "Hub configuration");
+                        an unknown key in it is refused (exit 2), never ignored
       --brokers LIST    Kafka brokers, comma-separated          (kafka.brokers)
       --topic NAME      Kafka topic with readings               (kafka.topic)
       --group ID        Kafka consumer group                    (kafka.groupId)
       --influx URL      InfluxDB 1.x URL                        (influx.url)
       --database NAME   InfluxDB database                       (influx.database)
       --http-port N     REST API port, 0 = any free port        (http.port)
-      --print-config    print the effective configuration and exit
+      --print-config    print the effective configuration (secrets redacted) and exit
   -h, --help            show this help
   -v, --version         show the version
 
 Environment overrides: ${Object.keys(HUB_ENV_KEYS).join(', ')}.
+Each may also be given as NAME_FILE, the path of a file holding the value (for secrets:
+systemd credentials, Docker secrets). Lists (KAFKA_BROKERS) are comma-separated.
 Precedence: flags > environment > config file > defaults. Stops cleanly on SIGINT/SIGTERM.
+Exit codes: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
 `;
 
-async function main(argv: string[]): Promise<void> {
+async function run(argv: string[]): Promise<Stoppable | undefined> {
   if (argv[0] === 'backtest') {
     const { backtestCommand } = await import('./backtest/command.ts');
     process.exitCode = await backtestCommand(argv.slice(1), process);
@@ -47,7 +52,9 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(HELP);
-  if (values.version) return void process.stdout.write('iot-hub 0.1.0\n');
+  if (values.version) return void process.stdout.write(`iot-hub ${HUB_VERSION}\n`);
+  const { printableConfig } = await import('@iot-stream/contracts');
+  const { HubConfigSchema, loadHubConfig } = await import('./config.ts');
   const config = loadHubConfig({
     file: values.config,
     env: process.env,
@@ -60,30 +67,11 @@ async function main(argv: string[]): Promise<void> {
       'http.port': values['http-port'],
     },
   });
-  if (values['print-config']) {
-    const shown = {
-      ...config,
-      influx: { ...config.influx, password: config.influx.password ? '***' : undefined },
-    };
-    return void process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
-  }
-  const hub = await startHub(config);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`iot-hub: ${signal}, shutting down\n`);
-    hub.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (values['print-config'])
+    return void process.stdout.write(printableConfig(HubConfigSchema, config));
+  // Loaded only now: --print-config never loads the app.
+  const { startHub } = await import('./main.ts');
+  return startHub(config);
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  const code = err instanceof IotError ? ` [${err.code}]` : '';
-  process.stderr.write(`iot-hub: ${(err as Error).message}${code}\n`);
-  process.exit(err instanceof IotError && err.code === 'CONFIG_INVALID' ? 2 : 1);
-});
+runCli({ name: 'iot-hub', run });

@@ -1,5 +1,6 @@
-import { type LoadConfigOptions, loadConfig } from '@iot-stream/contracts';
+import { type LoadConfigOptions, loadConfig, SECRET } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
+import { HUB_ENV_KEYS } from './env-keys.ts';
 
 const DURATION = '^(INF|[1-9][0-9]*(h|d|w))$';
 
@@ -32,7 +33,7 @@ export const HubConfigSchema = Type.Object({
       ),
       database: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'iot' }),
       username: Type.Optional(Type.String()),
-      password: Type.Optional(Type.String()),
+      password: Type.Optional(Type.String(SECRET)),
       rawRetention: Type.String({ pattern: DURATION, default: '30d' }),
       aggregateRetention: Type.String({ pattern: DURATION, default: 'INF' }),
     },
@@ -101,7 +102,13 @@ export const HubConfigSchema = Type.Object({
   ),
   webhook: Type.Object(
     {
-      url: Type.Optional(Type.String({ pattern: '^https?://' })),
+      url: Type.Optional(
+        Type.String({
+          pattern: '^https?://',
+          ...SECRET,
+          description: 'Slack-style incoming webhook; its path is a secret',
+        }),
+      ),
       events: Type.Array(
         Type.Union([
           Type.Literal('opened'),
@@ -125,7 +132,7 @@ export const HubConfigSchema = Type.Object({
     {
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-      token: Type.Optional(Type.String({ minLength: 16 })),
+      token: Type.Optional(Type.String({ minLength: 16, ...SECRET })),
       rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
     },
     { default: {} },
@@ -143,22 +150,7 @@ export const HubConfigSchema = Type.Object({
 
 export type HubConfig = Static<typeof HubConfigSchema>;
 
-export const HUB_ENV_KEYS: Record<string, string> = {
-  KAFKA_BROKERS: 'kafka.brokers',
-  KAFKA_TOPIC: 'kafka.topic',
-  KAFKA_GROUP_ID: 'kafka.groupId',
-  INFLUX_URL: 'influx.url',
-  INFLUX_DATABASE: 'influx.database',
-  INFLUX_USERNAME: 'influx.username',
-  INFLUX_PASSWORD: 'influx.password',
-  HUB_HTTP_PORT: 'http.port',
-  HUB_DATA_DIR: 'storage.dir',
-  HUB_API_TOKEN: 'http.token',
-  HUB_RULES_FILE: 'stream.rulesFile',
-  HUB_WEBHOOK_URL: 'webhook.url',
-  HUB_INSTANCE: 'health.instance',
-  LOG_LEVEL: 'log.level',
-};
+export { HUB_ENV_KEYS };
 
 export function loadHubConfig(options: Omit<LoadConfigOptions, 'envKeys'>): HubConfig {
   return loadConfig(HubConfigSchema, { ...options, envKeys: HUB_ENV_KEYS });

@@ -1,0 +1,20 @@
+/** Environment variables that override settings (README "Gateway configuration"). */
+export const GATEWAY_ENV_KEYS: Record<string, string> = {
+  GATEWAY_ID: 'gatewayId',
+  GATEWAY_SITE: 'site',
+  HUB_URL: 'hub.url',
+  HUB_TOKEN: 'hub.token',
+  KAFKA_BROKERS: 'kafka.brokers',
+  KAFKA_TOPIC: 'kafka.topic',
+  KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',
+  KAFKA_SASL_PASSWORD: 'kafka.security.sasl.password',
+  MQTT_PORT: 'mqtt.port',
+  MQTT_AUTH: 'mqtt.auth',
+  MQTT_DEVICES_FILE: 'mqtt.devicesFile',
+  MQTT_EXTERNAL_URL: 'mqtt.external.url',
+  MQTT_EXTERNAL_USERNAME: 'mqtt.external.username',
+  MQTT_EXTERNAL_PASSWORD: 'mqtt.external.password',
+  OUTBOX_PATH: 'outbox.path',
+  GATEWAY_HTTP_PORT: 'http.port',
+  LOG_LEVEL: 'log.level',
+};
