@@ -4,7 +4,7 @@
 #   pairs for serial tests), mosquitto + mosquitto-clients (a second MQTT broker and clients),
 #   docker-compose (checks docker-compose.yml without an engine), gcc-arm-none-eabi (firmware
 #   code size), chromium (the dashboard's browser test, driven by playwright-core; never a
-#   downloaded browser). Java 17 and Maven are expected to be there already (Kafka comes from
+#   downloaded browser), faketime (a hub whose wall clock is off by an hour). Java 17 and Maven are expected to be there already (Kafka comes from
 #   Maven Central).
 set -euo pipefail
 
@@ -17,6 +17,7 @@ declare -A NEED=(
   [docker-compose]=docker-compose
   [arm-none-eabi-gcc]=gcc-arm-none-eabi
   [chromium]=chromium
+  [faketime]=faketime
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
