@@ -100,27 +100,7 @@ export function checkRecord(parsed: unknown): DecodeResult {
 }
 
 /**
- * Control records share the readings topic, told apart by this header. `tick`: the hub appends
- * `{"kind":"tick","time":<epoch ms>}` to a partition that has been quiet, so event time moves on
- * (heartbeats fire, windows close) and a replay sees the same tick at the same place.
+ * Hubs before 0.2 appended `tick` control records with this header to the readings topic;
+ * readers skip such records. Nothing writes them any more: the topic holds only readings.
  */
 export const CONTROL_HEADER = 'iot-control';
-
-export function tickMessage(time: number): { value: string; headers: Record<string, string> } {
-  return { value: JSON.stringify({ kind: 'tick', time }), headers: { [CONTROL_HEADER]: 'tick' } };
-}
-
-/** The time of a tick control record, or undefined when the value is not a valid tick. */
-export function decodeTick(value: Buffer | string | null): number | undefined {
-  try {
-    const v = JSON.parse(value === null ? '' : value.toString()) as {
-      kind?: unknown;
-      time?: unknown;
-    };
-    return v.kind === 'tick' && Number.isSafeInteger(v.time) && (v.time as number) >= 0
-      ? (v.time as number)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}

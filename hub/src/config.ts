@@ -1,4 +1,9 @@
-import { type LoadConfigOptions, loadConfig, SECRET } from '@iot-stream/contracts';
+import {
+  KafkaSecuritySchema,
+  type LoadConfigOptions,
+  loadConfig,
+  SECRET,
+} from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import { HUB_ENV_KEYS } from './env-keys.ts';
 
@@ -23,6 +28,7 @@ export const HubConfigSchema = Type.Object({
       partitions: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
       maxBytesPerPartition: Type.Integer({ minimum: 1024, default: 1_048_576 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
+      security: KafkaSecuritySchema,
     },
     { default: {} },
   ),
@@ -59,10 +65,17 @@ export const HubConfigSchema = Type.Object({
       maxOutOfOrdernessMs: Type.Integer({ minimum: 0, default: 30_000 }),
       allowedLatenessMs: Type.Integer({ minimum: 0, default: 600_000 }),
       idleCloseMs: Type.Integer({ minimum: 0, default: 300_000 }),
+      maxAheadMs: Type.Integer({
+        minimum: 0,
+        default: 300_000,
+        description:
+          "A reading stamped further ahead of its gateway's receive time is a clock fault: dead-lettered (TIME_AHEAD), never windowed",
+      }),
       tickIntervalMs: Type.Integer({ minimum: 100, default: 10_000 }),
       idleTicks: Type.Boolean({
         default: true,
-        description: 'Append tick records to readings partitions quiet for tickIntervalMs',
+        description:
+          'Move the time of partitions quiet for tickIntervalMs on (punctuation, in the checkpoint)',
       }),
       checkpointIntervalMs: Type.Integer({
         minimum: 0,

@@ -3,6 +3,8 @@ export const HUB_ENV_KEYS: Record<string, string> = {
   KAFKA_BROKERS: 'kafka.brokers',
   KAFKA_TOPIC: 'kafka.topic',
   KAFKA_GROUP_ID: 'kafka.groupId',
+  KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',
+  KAFKA_SASL_PASSWORD: 'kafka.security.sasl.password',
   INFLUX_URL: 'influx.url',
   INFLUX_DATABASE: 'influx.database',
   INFLUX_USERNAME: 'influx.username',

@@ -14,6 +14,8 @@ export interface HealthCounters {
   writeFailures: number;
   invalid: number;
   tooLate: number;
+  rejected: number;
+  writeRejected: number;
   duplicates: number;
   episodeEvents: number;
   notifications: number;
@@ -79,7 +81,7 @@ export class HealthReporter {
         write_latency_ms: writes > 0 ? (c.writeMs - prev.c.writeMs) / writes : 0,
         write_latency_max_ms: c.writeMsMax,
         write_errors: c.writeFailures,
-        dead_letters: c.invalid + c.tooLate,
+        dead_letters: c.invalid + c.rejected + c.writeRejected,
         duplicates: c.duplicates,
         too_late: c.tooLate,
         episode_events: c.episodeEvents,

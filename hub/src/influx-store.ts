@@ -1,6 +1,6 @@
 import http, { type Agent as HttpAgent } from 'node:http';
 import https from 'node:https';
-import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
+import { type GatewayStatusRecord, IotError, type ReadingRecord } from '@iot-stream/contracts';
 import {
   FieldType,
   InfluxDB,
@@ -248,7 +248,14 @@ export class InfluxStore implements ReadingStore {
             const status = res.statusCode ?? 0;
             const text = status >= 200 && status < 300 ? '' : Buffer.concat(chunks).toString();
             if (text === '') return resolve();
-            const err = new Error(`InfluxDB write failed: HTTP ${status}: ${text.trim()}`);
+            // 400 (unparsable, a field type conflict) and 413 (too large) refuse the content:
+            // no retry helps (batch-writer.ts isolates the culprit); anything else may pass.
+            const refused = status === 400 || status === 413;
+            const err = new IotError(
+              refused ? 'INFLUX_WRITE_REJECTED' : 'INFLUX_WRITE_FAILED',
+              `InfluxDB write failed: HTTP ${status}: ${text.trim().slice(0, 500)}`,
+              { retriable: !refused },
+            );
             try {
               this.partial(text, retentionPolicy, err);
               resolve();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
-import { ensureTopic, pinoLogCreator } from '@iot-stream/contracts';
+import { ensureTopic, kafkaSecurityOptions, pinoLogCreator } from '@iot-stream/contracts';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { IngestTarget } from './api/routes-ingest.ts';
@@ -30,8 +30,8 @@ export interface Input {
   };
   publisher: { send(topic: string, messages: Message[]): Promise<void> };
   checkpoints: CheckpointStore;
-  /** Appends tick control records to quiet partitions (see kafka/idle-ticker.ts). */
-  tick: (topic: string, messages: Message[]) => Promise<void>;
+  /** Whether the source is fetching now: quiet partitions are punctuated only then. */
+  live: () => boolean;
   /** Single-box mode: what POST /api/ingest stores into. */
   ingest?: IngestTarget;
   /** Starts reading gateway status records (Kafka mode; single-box gets them over HTTP). */
@@ -50,9 +50,14 @@ export async function kafkaInput(
   retry: Retry,
 ): Promise<Input> {
   const k = config.kafka;
+  const connection = kafkaSecurityOptions(k.security);
   let partitions = k.partitions;
   await retry(async () => {
-    const admin = new Kafka({ brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      brokers: [...brokers],
+      ...connection,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     try {
       await ensureTopic(admin, k.topic, k.partitions, logger);
@@ -67,6 +72,7 @@ export async function kafkaInput(
   const kafka = new Kafka({
     clientId: k.clientId,
     brokers: [...brokers],
+    ...connection,
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ module: 'kafka' })),
   });
@@ -91,6 +97,7 @@ export async function kafkaInput(
   const source = new KafkaReadingSource({
     ...k,
     brokers,
+    connection,
     flushAfterMs: s.checkpointIntervalMs || 1000,
     log: logger.child({ module: 'kafka-source' }),
   });
@@ -100,10 +107,11 @@ export async function kafkaInput(
     source,
     publisher,
     checkpoints,
-    tick: (topic, messages) => publisher.send(topic, messages),
+    live: () => source.fetching(Math.max(5000, 2 * k.sessionTimeoutMs)),
     async startStatus(write) {
       status = new KafkaStatusSource({
         brokers,
+        connection,
         clientId: k.clientId,
         groupId: `${k.groupId}.gateway-status`,
         topic: k.statusTopic,
@@ -136,9 +144,7 @@ export function localInput(config: HubConfig, logger: Logger): Input {
     source,
     publisher: log,
     checkpoints: log,
-    tick: async (_topic, messages) => {
-      for (const m of messages) log.appendTick(Number(JSON.parse(String(m.value)).time));
-    },
+    live: () => true, // the log is local: no records is quiet
     ingest: {
       append: (records) => log.append(records),
       deadLetter: (items) =>

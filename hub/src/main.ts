@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { IotError } from '@iot-stream/contracts';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api.ts';
 import type { HubConfig } from './config.ts';
@@ -6,8 +7,8 @@ import { LiveFeed } from './dashboard/live-feed.ts';
 import { PipelineFeed } from './dashboard/pipeline-feed.ts';
 import { readRulesFile } from './detect/rules-file.ts';
 import { HealthReporter } from './health-reporter.ts';
+import { IdleTicker } from './idle-ticker.ts';
 import { kafkaInput, localInput } from './inputs.ts';
-import { IdleTicker } from './kafka/idle-ticker.ts';
 import { hubMetrics } from './metrics.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
 import { Pipeline, type PipelineOptions } from './pipeline.ts';
@@ -44,6 +45,7 @@ export async function startHub(
     processor: {
       tickIntervalMs: s.tickIntervalMs,
       sites: config.sites,
+      maxAheadMs: s.maxAheadMs,
       core: {
         rules,
         idleCloseMs: s.idleCloseMs > 0 ? s.idleCloseMs : undefined,
@@ -57,6 +59,7 @@ export async function startHub(
     store,
     publisher,
     checkpoints,
+    live: input.live,
     topics: { source: k.topic, deadLetter: k.deadLetterTopic, anomalies: k.anomalyTopic },
     log: logger.child({ module: 'pipeline' }),
     // Both sources move their committed / pruned position only to what a checkpoint covers.
@@ -113,10 +116,8 @@ export async function startHub(
   health.start();
   const ticker = s.idleTicks
     ? new IdleTicker({
-        topic: k.topic,
         quietMs: s.tickIntervalMs,
-        quiet: (now, quietMs) => pipeline.quietPartitions(now, quietMs),
-        send: input.tick,
+        punctuate: (quietMs) => pipeline.punctuateQuiet(quietMs),
         log: logger.child({ module: 'idle-ticker' }),
       })
     : undefined;
@@ -140,8 +141,19 @@ export async function startHub(
     ingest: input.ingest,
     health: async () => {
       const influxOk = await store.ping().catch(() => false);
+      // A partition whose writes keep failing is stuck (retried, nothing committed): degraded,
+      // even while the store answers pings.
+      const failing = pipeline.failingPartitions();
       return {
-        status: influxOk && source.connected ? 'ok' : 'degraded',
+        status: influxOk && source.connected && failing.length === 0 ? 'ok' : 'degraded',
+        writes: {
+          ok: failing.length === 0,
+          failing: failing.map((f) => ({
+            partition: f.partition,
+            since: new Date(f.since).toISOString(),
+            code: f.code,
+          })),
+        },
         mode: input.mode,
         kafka:
           input.mode === 'kafka'
@@ -162,7 +174,7 @@ export async function startHub(
       await api.close();
       liveBatches.close();
       health.stop();
-      ticker?.stop();
+      await ticker?.stop();
       await input.stop();
       opened.close();
       logger.info('stopped');
@@ -170,7 +182,10 @@ export async function startHub(
   };
 }
 
-/** Start-up waits for a dependency that is still coming up, saying so, rather than dying. */
+/**
+ * Start-up waits for a dependency that is still coming up, saying so, rather than dying; an
+ * error no wait can mend (refused credentials, a setting the server refuses) stops it at once.
+ */
 async function retry(
   fn: () => Promise<void>,
   what: string,
@@ -181,10 +196,16 @@ async function retry(
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= attempts) throw err;
+      if (attempt >= attempts || isFatal(err)) throw err;
       if (attempt === 1 || attempt % 5 === 0)
         log.warn({ err, attempt }, `${what} not reachable yet; retrying`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
     }
   }
+}
+
+/** Our own errors marked not retriable, and Kafka's refusal of the credentials. */
+function isFatal(err: unknown): boolean {
+  if (err instanceof IotError) return !err.retriable;
+  return (err as { name?: unknown } | null)?.name === 'KafkaJSSASLAuthenticationError';
 }

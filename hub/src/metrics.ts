@@ -36,8 +36,23 @@ export function hubMetrics(
   counter('iot_hub_duplicates_total', 'duplicate readings ignored', (c) => c.pipeline.duplicates);
   counter(
     'iot_hub_too_late_total',
-    'readings beyond the allowed lateness (dead-lettered)',
+    'readings beyond the allowed lateness (stored raw, not aggregated)',
     (c) => c.pipeline.tooLate,
+  );
+  counter(
+    'iot_hub_time_ahead_total',
+    "readings stamped beyond stream.maxAheadMs ahead of their gateway's receive time (dead-lettered)",
+    (c) => c.pipeline.rejected,
+  );
+  counter(
+    'iot_hub_store_rejected_total',
+    'readings the store refused for their content (isolated, dead-lettered)',
+    (c) => c.pipeline.writeRejected,
+  );
+  counter(
+    'iot_hub_punctuations_total',
+    'quiet partitions whose time was moved on without records',
+    (c) => c.pipeline.punctuations,
   );
   counter(
     'iot_hub_aggregates_total',

@@ -1,6 +1,7 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
+import { IotError, type ReadingRecord } from '@iot-stream/contracts';
 import type { Message } from 'kafkajs';
 import type { Logger } from 'pino';
+import { writeIsolating } from './batch-writer.ts';
 import type { TransitionType } from './detect/episodes.ts';
 import type { BatchOutput } from './influx-store.ts';
 import type { SourceBatch } from './kafka/kafka-source.ts';
@@ -31,6 +32,17 @@ export interface PipelineOptions {
   /** Told when a batch's outputs were acknowledged by InfluxDB (benchmarks, tests). */
   onWritten?: (out: PartitionOutput, ackedAt: number) => void;
   /**
+   * A clock for elapsed time only (checkpoint cadence, quiet partitions, punctuation): never
+   * compared with the records' times, so the hub's wall clock may be off by any amount.
+   * Default: performance.now() (monotonic).
+   */
+  elapsed?: () => number;
+  /**
+   * Whether the source is fetching (it answered recently). A partition is punctuated only then:
+   * a hub cut off from Kafka must not take the silence for quiet devices.
+   */
+  live?: () => boolean;
+  /**
    * Checkpoint a partition only once this much wall time passed or this many records were
    * processed since its last checkpoint (or when a batch has notifications, or the source asks
    * for a `flush`); undefined: after every batch. `handle` resolves with the offset the
@@ -42,7 +54,10 @@ export interface PipelineOptions {
 export interface PipelineCounters {
   readings: number;
   duplicates: number;
+  /** Readings too late for their windows: stored raw, not aggregated. */
   tooLate: number;
+  /** Readings refused by the processor (clock faults, TIME_AHEAD): dead-lettered. */
+  rejected: number;
   invalid: number;
   aggregates: number;
   episodeEvents: number;
@@ -60,6 +75,23 @@ export interface PipelineCounters {
   writes: number;
   writeMs: number;
   writeMsMax: number;
+  /** Readings dead-lettered because the store refused them (isolated from their batch). */
+  writeRejected: number;
+  /** Aggregates and episode events the store refused (logged). */
+  writeRejectedDerived: number;
+  /** Batch writes that failed and are being retried (outages). */
+  writeFailures: number;
+  /** Punctuations applied to quiet partitions (their time moved on without records). */
+  punctuations: number;
+}
+
+/** A partition whose last write failed, and since when (the source retries it). */
+export interface FailingPartition {
+  partition: number;
+  /** Wall clock of the first failure in a row, epoch ms. */
+  since: number;
+  /** The error's stable code (the message, which may name internal hosts, is only logged). */
+  code: string;
 }
 
 interface Owned {
@@ -68,9 +100,18 @@ interface Owned {
   offset: string;
   /** Checkpointed notifications not yet delivered. */
   pending: Notification[];
-  /** Wall clock of the last checkpoint (or of opening), and records processed since. */
+  /**
+   * Punctuations recorded in the opened checkpoint but not in its state (a hub stopped while
+   * applying them): applied first, before anything else reaches the processor.
+   */
+  carry: number[];
+  /** Elapsed clock of the last checkpoint (or of opening), and records processed since. */
   checkpointedAt: number;
   sinceCheckpoint: number;
+  /** Elapsed clock when records last reached the processor (or it was opened). */
+  lastInputAt: number;
+  /** Records behind the high watermark after the last batch. */
+  lag: number;
 }
 
 /**
@@ -98,6 +139,7 @@ export class Pipeline {
     readings: 0,
     duplicates: 0,
     tooLate: 0,
+    rejected: 0,
     invalid: 0,
     aggregates: 0,
     episodeEvents: 0,
@@ -111,6 +153,10 @@ export class Pipeline {
     writes: 0,
     writeMs: 0,
     writeMsMax: 0,
+    writeRejected: 0,
+    writeRejectedDerived: 0,
+    writeFailures: 0,
+    punctuations: 0,
   };
   private owned = new Map<number, Owned>();
   private saved = new Map<number, Checkpoint>();
@@ -119,15 +165,34 @@ export class Pipeline {
   private loading: Promise<Map<number, Checkpoint>> | undefined;
   /** Per partition: batches and checkpoint rewrites, one at a time. */
   private chains = new Map<number, Promise<unknown>>();
-  /** Notification keys this process delivered or is delivering (bounded). */
+  /**
+   * Notification keys being delivered by this process: queued or in flight, removed once
+   * delivered (then `delivered` has them), so bounded by what is queued.
+   */
   private sent = new Set<string>();
   /** Per partition: the chain of notifications being delivered, one at a time. */
   private delivering = new Map<number, Promise<void>>();
-  /** Per owned partition: when (wall clock) it was assigned or last processed a batch. */
-  private activity = new Map<number, number>();
+  /** Keys of notifications delivered (or given up) by this process: the newest 10,000. */
   private delivered = new Set<string>();
+  /** Partitions whose last write failed (retried by the source). */
+  private failing = new Map<number, FailingPartition>();
+  /** Bumped by every assignment: work of an older one must not write checkpoints. */
+  private generation = 0;
+  private readonly elapsed: () => number;
 
-  constructor(private readonly options: PipelineOptions) {}
+  constructor(private readonly options: PipelineOptions) {
+    this.elapsed = options.elapsed ?? (() => performance.now());
+  }
+
+  /** Notifications queued or being sent now (bounded by the queue; see `sent`). */
+  get notificationsInFlight(): number {
+    return this.sent.size;
+  }
+
+  /** Partitions whose writes are failing now (empty when all is well): for /api/health. */
+  failingPartitions(): FailingPartition[] {
+    return [...this.failing.values()];
+  }
 
   /** A rebalance: whatever we held may have moved on elsewhere; start again from checkpoints. */
   assign(partitions: number[]): void {
@@ -138,27 +203,87 @@ export class Pipeline {
     this.assigned = partitions;
     this.counters.lag = {};
     this.counters.partitions = partitions.length;
-    this.activity = new Map(partitions.map((p) => [p, Date.now()]));
+    this.failing.clear();
+    this.generation += 1;
     this.chains.clear();
     // `sent` and `delivered` survive a rebalance: a partition that stays here must not
     // re-send what this process already sent.
-  }
-
-  /** Owned partitions that processed no batch for `quietMs` (see kafka/idle-ticker.ts). */
-  quietPartitions(now: number, quietMs: number): number[] {
-    return [...this.activity].filter(([, at]) => now - at >= quietMs).map(([p]) => p);
   }
 
   /** Resolves with the last offset of the partition its checkpoint covers ('-1': none). */
   handle(batch: SourceBatch): Promise<string> {
     return this.serially(batch.partition, async () => {
       try {
-        return await this.apply(batch);
+        const covered = await this.apply(batch);
+        this.failing.delete(batch.partition);
+        return covered;
       } catch (err) {
         this.owned.delete(batch.partition);
+        this.counters.writeFailures += 1;
+        const was = this.failing.get(batch.partition);
+        this.failing.set(batch.partition, {
+          partition: batch.partition,
+          since: was?.since ?? Date.now(),
+          code: err instanceof IotError ? err.code : 'WRITE_FAILED',
+        });
         throw err;
       }
     });
+  }
+
+  /**
+   * Moves the time of every assigned partition that has been quiet for `quietMs` on (see
+   * kafka/idle-ticker.ts), so a device silent alone in its partition is still reported and its
+   * windows close. Resolves with how many partitions were punctuated.
+   */
+  async punctuateQuiet(quietMs: number): Promise<number> {
+    if (this.options.live && !this.options.live()) return 0;
+    let n = 0;
+    for (const partition of this.assigned) {
+      const done = await this.punctuate(partition, quietMs).catch((err: unknown) => {
+        this.options.log.warn({ err, partition }, 'punctuation of a quiet partition failed');
+        return false;
+      });
+      if (done) n += 1;
+    }
+    return n;
+  }
+
+  /**
+   * One quiet partition's time moves on, in its own time: the newest receivedAt it processed
+   * plus the time elapsed since (measured here, never the hub's wall clock, so a hub clock off
+   * by hours changes nothing). The decision goes into a checkpoint before it is applied, and
+   * the state after it into the next one, so a hub that stops in between applies the same
+   * punctuation again at the same place: outputs stay a function of the log and the
+   * checkpoints. Not while the partition is behind or its writes fail: it is not quiet then.
+   */
+  private punctuate(partition: number, quietMs: number): Promise<boolean> {
+    const generation = this.generation;
+    return this.serially(partition, async () => {
+      if (generation !== this.generation || !this.assigned.includes(partition)) return false;
+      if (this.failing.has(partition)) return false;
+      const owned = this.owned.get(partition) ?? (await this.open(partition));
+      const quietFor = this.elapsed() - owned.lastInputAt;
+      const newest = owned.processor.newestReceivedAt;
+      if (owned.lag > 0 || quietFor < quietMs || newest === null) return false;
+      const time = newest + Math.floor(quietFor);
+      if (!owned.processor.wouldTick(time) && owned.carry.length === 0) return false;
+      owned.carry.push(time);
+      await this.checkpoint(partition, owned, owned.offset, owned.pending);
+      if (generation !== this.generation) return false;
+      await this.effects(partition, owned, [], this.takeCarry(owned), 0);
+      this.counters.punctuations += 1;
+      return true;
+    }).catch((err: unknown) => {
+      this.owned.delete(partition); // reopened from the checkpoint, which holds the decision
+      throw err;
+    });
+  }
+
+  private takeCarry(owned: Owned): PartitionTick[] {
+    const ticks = owned.carry.map((tick) => ({ tick }));
+    owned.carry = [];
+    return ticks;
   }
 
   private serially<T>(partition: number, fn: () => Promise<T>): Promise<T> {
@@ -182,7 +307,7 @@ export class Pipeline {
   private deliver(partition: number, owned: Owned): void {
     const notifier = this.options.notifier;
     if (!notifier) return;
-    const fresh = owned.pending.filter((n) => !this.sent.has(n.key));
+    const fresh = owned.pending.filter((n) => !this.sent.has(n.key) && !this.delivered.has(n.key));
     if (fresh.length === 0) return;
     for (const n of fresh) this.sent.add(n.key);
     let queue = this.delivering.get(partition) ?? Promise.resolve();
@@ -224,6 +349,7 @@ export class Pipeline {
     if (ok) this.counters.notifications += 1;
     else this.counters.notificationFailures += 1;
     this.delivered.add(n.key);
+    this.sent.delete(n.key); // `delivered` remembers it from here on
     if (this.delivered.size > 10_000)
       this.delivered.delete(this.delivered.values().next().value as string);
     const now = this.owned.get(partition) ?? owned;
@@ -273,40 +399,100 @@ export class Pipeline {
     const { partition } = batch;
     const owned = this.owned.get(partition) ?? (await this.open(partition));
     if (batch.flush) return this.flush(partition, owned);
-    if (this.activity.has(partition)) this.activity.set(partition, Date.now());
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
-    const inputs = inLogOrder(records, batch.ticks ?? [], covered);
+    owned.lastInputAt = this.elapsed();
+    owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
+    const inputs = [...this.takeCarry(owned), ...records.map((r) => r.record)];
+    const dead = invalid.map((i) =>
+      deadLetter(i.key, i.value, i.code, i.reason, this.options.topics.source, partition, i.offset),
+    );
+    for (const i of invalid)
+      this.options.log.error(
+        { partition, offset: i.offset, code: i.code, reason: i.reason },
+        'invalid record sent to dead-letter topic',
+      );
+    await this.effects(
+      partition,
+      owned,
+      dead,
+      inputs,
+      batch.records.length + batch.invalid.length,
+      {
+        lastOffset: batch.lastOffset,
+      },
+    );
+    const c = this.counters;
+    c.invalid += invalid.length;
+    c.lag[partition] = owned.lag;
+    return this.checkpointed(partition);
+  }
+
+  /**
+   * Runs inputs through the partition's processor and carries out what they produced: writes
+   * (isolating what the store refuses), dead letters, episode events; then checkpoints when due
+   * (a punctuation always: `lastOffset` absent) and starts delivering new notifications.
+   */
+  private async effects(
+    partition: number,
+    owned: Owned,
+    dead: Message[],
+    inputs: (ReadingRecord | PartitionTick)[],
+    records: number,
+    batch?: { lastOffset: string },
+  ): Promise<void> {
     const out = owned.processor.process(inputs);
     const writeStart = performance.now();
-    await this.options.store.writeBatch(out);
+    const written = await writeIsolating((b) => this.options.store.writeBatch(b), out);
     const writeMs = performance.now() - writeStart;
     this.counters.writes += 1;
     this.counters.writeMs += writeMs;
     this.counters.writeMsMax = Math.max(this.counters.writeMsMax, writeMs);
     this.options.onWritten?.(out, Date.now());
-    const { topics, publisher } = this.options;
-    const dead: Message[] = [
-      ...invalid.map((i) =>
-        deadLetter(i.key, i.value, i.code, i.reason, topics.source, partition, i.offset),
-      ),
-      ...out.tooLate.map((t) =>
+    const { topics, publisher, log } = this.options;
+    for (const r of out.rejected) {
+      dead.push(
         deadLetter(
-          t.record.deviceId,
-          JSON.stringify(t.record),
-          t.tooLate.code,
-          t.tooLate.reason,
+          r.record.deviceId,
+          JSON.stringify(r.record),
+          r.code,
+          r.reason,
           topics.source,
           partition,
         ),
-      ),
-    ];
-    for (const i of invalid)
-      this.options.log.error(
-        { partition, offset: i.offset, code: i.code, reason: i.reason },
-        'invalid record sent to dead-letter topic',
+      );
+      log.warn(
+        { partition, deviceId: r.record.deviceId, code: r.code, reason: r.reason },
+        'reading rejected: dead-lettered',
+      );
+    }
+    for (const r of written.rejected) {
+      dead.push(
+        deadLetter(
+          r.record.deviceId,
+          JSON.stringify(r.record),
+          'STORE_REJECTED',
+          r.reason,
+          topics.source,
+          partition,
+        ),
+      );
+      log.error(
+        { partition, deviceId: r.record.deviceId, reason: r.reason },
+        'the store refused a reading: dead-lettered',
+      );
+    }
+    if (written.rejectedDerived > 0)
+      log.error(
+        { partition, n: written.rejectedDerived },
+        'the store refused aggregates or episode points; left out',
+      );
+    for (const t of out.tooLate)
+      log.debug(
+        { partition, deviceId: t.record.deviceId, reason: t.tooLate.reason },
+        'reading too late for its windows: stored raw, not aggregated',
       );
     await publisher.send(topics.deadLetter, dead);
     await publisher.send(topics.anomalies, out.events.map(episodeMessage));
@@ -314,15 +500,17 @@ export class Pipeline {
       ? notificationsOf(out.events, this.options.notifyOn ?? ['opened', 'renotify', 'closed'])
       : [];
     const every = this.options.checkpointEvery;
-    owned.sinceCheckpoint += batch.records.length + batch.invalid.length;
+    owned.sinceCheckpoint += records;
+    const lastOffset = batch?.lastOffset ?? owned.offset;
     const due =
+      batch === undefined ||
       every === undefined ||
       fresh.length > 0 ||
       owned.sinceCheckpoint >= every.records ||
-      Date.now() - owned.checkpointedAt >= every.ms;
+      this.elapsed() - owned.checkpointedAt >= every.ms;
     if (due) {
       const pending = [...owned.pending, ...fresh].filter((n) => !this.delivered.has(n.key));
-      await this.checkpoint(partition, owned, batch.lastOffset, pending);
+      await this.checkpoint(partition, owned, lastOffset, pending);
       this.deliver(partition, owned);
     } else {
       // Written and sent, not checkpointed: kept to rebuild the processor after a failure.
@@ -333,25 +521,25 @@ export class Pipeline {
         since: owned.checkpointedAt,
       };
       log.inputs.push(inputs);
-      log.offset = batch.lastOffset;
+      log.offset = lastOffset;
       log.records = owned.sinceCheckpoint;
       this.uncheckpointed.set(partition, log);
-      owned.offset = batch.lastOffset;
+      owned.offset = lastOffset;
     }
     const c = this.counters;
-    c.readings += out.readings.length;
+    c.readings += out.readings.length - written.rejected.length;
     c.duplicates += out.duplicates;
     c.tooLate += out.tooLate.length;
-    c.invalid += invalid.length;
+    c.rejected += out.rejected.length;
+    c.writeRejected += written.rejected.length;
+    c.writeRejectedDerived += written.rejectedDerived;
     c.aggregates += out.aggregates.length;
     c.episodeEvents += out.events.length;
-    c.lag[partition] = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
-    return this.checkpointed(partition);
   }
 
   /** Checkpoints what the processor holds beyond the last checkpoint (the source's timer). */
   private async flush(partition: number, owned: Owned): Promise<string> {
-    if (owned.offset !== this.checkpointed(partition))
+    if (owned.offset !== this.checkpointed(partition) || owned.carry.length > 0)
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
     return this.checkpointed(partition);
   }
@@ -363,11 +551,12 @@ export class Pipeline {
     pending: Notification[],
   ): Promise<void> {
     const state = owned.processor.snapshot();
-    await this.enqueueCheckpoint(partition, { v: 1, offset, state, pending });
+    const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
+    await this.enqueueCheckpoint(partition, { v: 1, offset, state, pending, ...ticks });
     this.uncheckpointed.delete(partition);
     owned.offset = offset;
     owned.pending = pending;
-    owned.checkpointedAt = Date.now();
+    owned.checkpointedAt = this.elapsed();
     owned.sinceCheckpoint = 0;
     this.counters.checkpoints += 1;
   }
@@ -401,32 +590,16 @@ export class Pipeline {
       processor,
       offset: log?.offset ?? checkpoint?.offset ?? '-1',
       pending: this.unsent(partition, checkpoint?.pending ?? []),
-      checkpointedAt: log?.since ?? Date.now(),
+      // Replayed inputs above already hold these punctuations when a log was replayed.
+      carry: log ? [] : [...(checkpoint?.ticks ?? [])],
+      checkpointedAt: log?.since ?? this.elapsed(),
       sinceCheckpoint: log?.records ?? 0,
+      lastInputAt: this.elapsed(),
+      lag: 0,
     };
     this.owned.set(partition, owned);
     this.deliver(partition, owned);
     this.options.log.info({ partition, offset: owned.offset }, 'partition opened from checkpoint');
     return owned;
   }
-}
-
-/** Readings and the ticks after `covered`, merged in offset order. */
-function inLogOrder(
-  records: SourceBatch['records'],
-  ticks: NonNullable<SourceBatch['ticks']>,
-  covered: bigint,
-): (ReadingRecord | PartitionTick)[] {
-  const fresh = ticks.filter((t) => BigInt(t.offset) > covered);
-  if (fresh.length === 0) return records.map((r) => r.record);
-  const out: (ReadingRecord | PartitionTick)[] = [];
-  let i = 0;
-  for (const t of fresh) {
-    const at = BigInt(t.offset);
-    while (i < records.length && BigInt((records[i] as (typeof records)[number]).offset) < at)
-      out.push((records[i++] as (typeof records)[number]).record);
-    out.push({ tick: t.time });
-  }
-  while (i < records.length) out.push((records[i++] as (typeof records)[number]).record);
-  return out;
 }

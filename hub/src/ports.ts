@@ -36,6 +36,12 @@ export interface Checkpoint {
    * again (unless `webhook.afterCrash` is `resend`), so a notification never repeats.
    */
   pending?: { key: string; text: string; attempted?: boolean }[];
+  /**
+   * Punctuations of a quiet partition decided but not yet in `state` (the partition's time,
+   * epoch ms on the gateways' clock): a hub opening this checkpoint applies them first, so a
+   * stop between deciding and applying changes nothing (see Pipeline.punctuate).
+   */
+  ticks?: number[];
 }
 
 /** Where per-partition checkpoints live, so any hub of the group can pick a partition up. */

@@ -14,6 +14,8 @@ const zero: HealthCounters = {
   writeFailures: 0,
   invalid: 0,
   tooLate: 0,
+  rejected: 0,
+  writeRejected: 0,
   duplicates: 0,
   episodeEvents: 0,
   notifications: 0,
@@ -53,6 +55,8 @@ describe('HealthReporter', () => {
       writeMsMax: 40,
       invalid: 2,
       tooLate: 3,
+      rejected: 2,
+      writeRejected: 1,
     });
     now += 10_000;
     await reporter.report();

@@ -1,38 +1,32 @@
-import { CONTROL_HEADER, decodeTick } from '@iot-stream/contracts';
-import type { Message } from 'kafkajs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { IdleTicker } from '../src/kafka/idle-ticker.ts';
+import { IdleTicker } from '../src/idle-ticker.ts';
 
 describe('IdleTicker', () => {
-  it('appends one tick per quiet partition at the hub clock, and survives a failed send', async () => {
-    const sent: Message[][] = [];
+  it('has the pipeline punctuate quiet partitions, never two rounds at once, and survives a failure', async () => {
+    const calls: number[] = [];
+    let release: (() => void) | undefined;
     let fail = false;
-    let quiet = [1, 4];
     const ticker = new IdleTicker({
-      topic: 'iot.readings',
       quietMs: 10_000,
-      quiet: (_now, quietMs) => (quietMs === 10_000 ? quiet : []),
-      send: async (topic, messages) => {
-        expect(topic).toBe('iot.readings');
-        if (fail) throw new Error('kafka down');
-        sent.push(messages);
+      punctuate: (quietMs) => {
+        calls.push(quietMs);
+        if (fail) return Promise.reject(new Error('checkpoint store down'));
+        return new Promise<number>((resolve) => {
+          release = () => resolve(2);
+        });
       },
       log: pino({ level: 'silent' }),
-      now: () => 1_700_000_000_000,
     });
-    await ticker.tick();
-    expect(sent[0]?.map((m) => m.partition)).toEqual([1, 4]);
-    expect(sent[0]?.map((m) => m.headers?.[CONTROL_HEADER])).toEqual(['tick', 'tick']);
-    expect(decodeTick(sent[0]?.[0]?.value as string)).toBe(1_700_000_000_000);
+    const first = ticker.tick();
+    const second = ticker.tick(); // the same round, not a second one
+    expect(calls).toEqual([10_000]);
+    release?.();
+    await Promise.all([first, second]);
+    expect(ticker.counters.punctuations).toBe(2);
     fail = true;
     await ticker.tick(); // logged, not thrown
-    quiet = [];
-    fail = false;
-    await ticker.tick(); // nothing quiet: nothing sent
-    expect(sent).toHaveLength(1);
-    expect(ticker.counters.ticks).toBe(2);
-    expect(decodeTick('{"kind":"tick","time":-1}')).toBeUndefined();
-    expect(decodeTick('not json')).toBeUndefined();
+    expect(calls).toHaveLength(2);
+    await ticker.stop();
   });
 });

@@ -49,7 +49,12 @@ describe('pipeline', () => {
     expect(a.pipeline.counters.episodeEvents).toBeGreaterThan(10);
     const measurements = new Set(a.influx.sorted().map(([k]) => k.split('|')[0]));
     expect(measurements).toEqual(new Set(['readings', 'aggregates', 'anomalies']));
-    expect(a.sent.filter((s) => s.topic === 'dlq').reduce((n, s) => n + s.n, 0)).toBe(6);
+    // Too late for their windows, yet stored raw: nothing goes to the dead-letter topic.
+    expect(a.sent.filter((s) => s.topic === 'dlq').reduce((n, s) => n + s.n, 0)).toBe(0);
+    const rawKeys = a.influx.sorted().filter(([k]) => k.startsWith('readings|'));
+    const tooLate = records.filter((r) => r.gatewaySeq >= 100_000);
+    for (const r of tooLate)
+      expect(rawKeys.some(([k]) => k.endsWith(`|${r.time}`) && k.includes(r.deviceId))).toBe(true);
   });
 
   it('after a crash, resumes from the checkpoint and redelivered batches change nothing', async () => {
@@ -96,28 +101,6 @@ describe('pipeline', () => {
     for (const b of batches(records, 33, 500)) await second.pipeline.handle(b);
     await new Promise((r) => setTimeout(r, 10));
     expect([...notified].sort()).toEqual([...reference].sort());
-  });
-
-  it('a tick record moves a quiet partition on: a silent device alone in it is reported', async () => {
-    const p = setup();
-    const quiet = Array.from({ length: 60 }, (_, i) => ({
-      ...record('dev-0', i, T0 + i * 1000, { temperature: 20 }),
-      receivedAt: T0 + i * 1000,
-    }));
-    await p.pipeline.handle(batches(quiet, 60)[0] as SourceBatch);
-    const opened = () => p.sent.filter((s) => s.topic === 'a').reduce((n, s) => n + s.n, 0);
-    expect(opened()).toBe(0);
-    await p.pipeline.handle({
-      partition: 0,
-      lastOffset: '60',
-      highWatermark: '61',
-      records: [],
-      invalid: [],
-      ticks: [{ offset: '60', time: T0 + 120_000 }],
-    });
-    expect(opened()).toBeGreaterThan(0); // the heartbeat rule's episode opened
-    expect(p.pipeline.quietPartitions(Date.now() + 5000, 5000)).toEqual([0]);
-    expect(p.pipeline.quietPartitions(Date.now(), 5000)).toEqual([]);
   });
 
   it('never repeats a notification a crashed hub was sending: skipped and counted instead', async () => {

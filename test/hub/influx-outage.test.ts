@@ -64,21 +64,37 @@ describe('hub: InfluxDB outage', () => {
         return p.committed === half;
       });
 
+      const api = String((await hub.waitFor((l) => l.msg === 'REST API listening')).url);
+      const health = async () =>
+        (await (await fetch(`${api}/api/health`)).json()) as {
+          status: string;
+          writes: { ok: boolean; failing: { partition: number; code: string }[] };
+        };
+      expect(await health()).toMatchObject({ status: 'ok', writes: { ok: true, failing: [] } });
       await influx.stop();
       await produce(brokers, topic, records.slice(half));
       const during: number[] = [];
+      const statuses = new Set<string>();
+      let failing = 0;
       const until = Date.now() + OUTAGE_MS;
       while (Date.now() < until) {
         during.push((await progress(brokers, topic, group)).committed);
+        const h = await health();
+        statuses.add(h.status);
+        failing = Math.max(failing, h.writes.failing.length);
         await new Promise((r) => setTimeout(r, 2000));
       }
       expect(Math.max(...during), 'offsets committed during the outage').toBe(half);
+      // Said so: degraded, with the partitions whose writes fail (not "ok" while stuck).
+      expect(statuses.has('degraded')).toBe(true);
+      expect(failing).toBeGreaterThan(0);
       await influx.start();
       await waitUntil('every offset committed', async () => {
         const p = await progress(brokers, topic, group);
         return p.committed === records.length;
       });
       const afterOutage = await dumpInflux(influx.url, database);
+      await waitUntil('health ok again', async () => (await health()).status === 'ok');
 
       // The reference: the same records, undisturbed, into the shared InfluxDB.
       const refGroup = `outage-ref-${run}`;

@@ -39,7 +39,7 @@ export function fleetRecords(devices: number, perDevice: number, seed = 1): Read
         session: 1,
         seq: i % 65_536,
         time,
-        receivedAt: T0 + gatewaySeq * 100,
+        receivedAt: T0 + 20_000 + i * 1000 + d, // after the device measured (time)
         metrics: {
           temperature: { value: i % 97 === 0 ? 80 : 20 + rnd(), unit: 'Cel' },
           humidity: { value: 40 + rnd() * 5, unit: '%RH' },
@@ -54,7 +54,7 @@ export function fleetRecords(devices: number, perDevice: number, seed = 1): Read
           gatewaySeq,
           session: 2,
           time: time - 3_600_000,
-          receivedAt: T0 + gatewaySeq * 100,
+          receivedAt: T0 + 20_000 + i * 1000 + d, // after the device measured (time)
         });
       }
     }

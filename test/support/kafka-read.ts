@@ -2,9 +2,9 @@ import { CONTROL_HEADER, decodeRecord, type ReadingRecord } from '@iot-stream/co
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
 /**
- * Reads every record of a topic from the beginning up to its current end offsets, with an
- * independent consumer group. Undecodable records make it throw: tests want to know. Control
- * records (a hub's ticks) are skipped.
+ * Reads every record of a readings topic from the beginning up to its current end offsets, with
+ * an independent consumer group. Anything but a valid reading keyed by its device id (an
+ * undecodable record, a control record, another key) makes it throw: tests want to know.
  */
 export async function readTopic(
   brokers: string[],
@@ -32,36 +32,42 @@ export async function readTopic(
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`readTopic(${topic}): timed out with ${records.length} records`)),
-      timeoutMs,
-    );
-    consumer
-      .run({
-        eachMessage: async ({ partition, message }) => {
-          const control = message.headers?.[CONTROL_HEADER] !== undefined; // a hub's tick
-          const decoded = decodeRecord(message.value);
-          if (!decoded.ok && !control)
-            throw new Error(
-              `undecodable record at ${partition}/${message.offset}: ${decoded.reason}`,
-            );
-          if (decoded.ok) records.push(decoded.record);
-          if (
-            Number(message.offset) + 1 >=
-            (remaining.get(partition) ?? Number.POSITIVE_INFINITY)
-          ) {
-            remaining.delete(partition);
-            if (remaining.size === 0) {
-              clearTimeout(timer);
-              resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`readTopic(${topic}): timed out with ${records.length} records`)),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            // The readings topic holds readings only: each a valid record keyed by its device.
+            const where = `${topic} ${partition}/${message.offset}`;
+            if (message.headers?.[CONTROL_HEADER] !== undefined)
+              return reject(new Error(`a control record in ${where}`));
+            const decoded = decodeRecord(message.value);
+            if (!decoded.ok)
+              return reject(new Error(`undecodable record at ${where}: ${decoded.reason}`));
+            if (message.key?.toString() !== decoded.record.deviceId)
+              return reject(new Error(`record at ${where} keyed ${message.key} not by its device`));
+            records.push(decoded.record);
+            if (
+              Number(message.offset) + 1 >=
+              (remaining.get(partition) ?? Number.POSITIVE_INFINITY)
+            ) {
+              remaining.delete(partition);
+              if (remaining.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
             }
-          }
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
   return records;
 }
 

@@ -1,15 +1,16 @@
 import {
   CONTROL_HEADER,
   decodeRecord,
-  decodeTick,
   pinoLogCreator,
   type ReadingRecord,
 } from '@iot-stream/contracts';
-import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface KafkaSourceOptions {
   brokers: readonly string[];
+  /** TLS and SASL (contracts' kafkaSecurityOptions). */
+  connection?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
   clientId: string;
   groupId: string;
   topic: string;
@@ -31,6 +32,8 @@ export interface KafkaSourceCounters {
   invalid: number;
   writeFailures: number;
   batches: number;
+  /** Control records older hubs appended to the readings topic, skipped. */
+  legacyControl: number;
 }
 
 /** A record that failed validation, for the dead-letter topic. */
@@ -49,8 +52,6 @@ export interface SourceBatch {
   highWatermark: string;
   records: { offset: string; record: ReadingRecord }[];
   invalid: InvalidRecord[];
-  /** Tick control records (see contracts' tickMessage), in offset order. */
-  ticks?: { offset: string; time: number }[];
   /** No records: checkpoint what earlier batches left uncheckpointed (see flushAfterMs). */
   flush?: boolean;
 }
@@ -81,8 +82,11 @@ export class KafkaReadingSource {
     invalid: 0,
     writeFailures: 0,
     batches: 0,
+    legacyControl: 0,
   };
   connected = false;
+  /** Elapsed clock (performance.now) of the last completed fetch, or null before the first. */
+  private lastFetchAt: number | null = null;
   private readonly consumer: Consumer;
   private onAssign: AssignmentListener = () => undefined;
   private handle: BatchHandler = async () => undefined;
@@ -97,6 +101,7 @@ export class KafkaReadingSource {
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...options.connection,
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(options.log),
     });
@@ -118,6 +123,9 @@ export class KafkaReadingSource {
         { memberId: e.payload.memberId, assignment: e.payload.memberAssignment },
         'joined consumer group',
       );
+    });
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.lastFetchAt = performance.now();
     });
     this.consumer.on(this.consumer.events.REBALANCING, () => this.newGeneration());
     this.consumer.on(this.consumer.events.STOP, () => this.newGeneration());
@@ -156,11 +164,8 @@ export class KafkaReadingSource {
           invalid: [],
         };
         for (const m of batch.messages) {
-          const control = m.headers?.[CONTROL_HEADER]?.toString();
-          const tick = control === 'tick' ? decodeTick(m.value) : undefined;
-          if (tick !== undefined) {
-            decoded.ticks ??= [];
-            decoded.ticks.push({ offset: m.offset, time: tick });
+          if (m.headers?.[CONTROL_HEADER] !== undefined) {
+            this.counters.legacyControl += 1; // a tick an older hub wrote: not a reading
             continue;
           }
           const d = decodeRecord(m.value);
@@ -205,6 +210,14 @@ export class KafkaReadingSource {
         await heartbeat();
       },
     });
+  }
+
+  /**
+   * Whether the consumer completed a fetch within `withinMs` (the broker answers, even with no
+   * records): only then is a partition without records really quiet (Pipeline.punctuateQuiet).
+   */
+  fetching(withinMs = 5000): boolean {
+    return this.lastFetchAt !== null && performance.now() - this.lastFetchAt <= withinMs;
   }
 
   async stop(): Promise<void> {
@@ -252,7 +265,7 @@ export class KafkaReadingSource {
 
   private async flush(partition: number, generation: number, last: SourceBatch): Promise<void> {
     if (!this.running || generation !== this.generation) return;
-    const batch: SourceBatch = { ...last, records: [], invalid: [], ticks: [], flush: true };
+    const batch: SourceBatch = { ...last, records: [], invalid: [], flush: true };
     try {
       const result = await this.handle(batch);
       const covered = typeof result === 'string' ? result : last.lastOffset;

@@ -1,9 +1,11 @@
 import { checkStatusRecord, type GatewayStatusRecord, pinoLogCreator } from '@iot-stream/contracts';
-import { type Consumer, Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface StatusSourceOptions {
   brokers: readonly string[];
+  /** TLS and SASL (contracts' kafkaSecurityOptions). */
+  connection?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
   clientId: string;
   /** The hubs share this group, so each status record is written once per group. */
   groupId: string;
@@ -33,6 +35,7 @@ export class KafkaStatusSource {
     this.consumer = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...options.connection,
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(options.log),
     }).consumer({ groupId: options.groupId, maxWaitTimeInMs: 1000 });

@@ -12,8 +12,8 @@ export interface AppendResult {
 
 export interface LogEntry {
   offset: string;
+  /** Absent for entries of other kinds (ticks older hubs wrote): skipped. */
   record?: ReadingRecord;
-  tick?: number;
 }
 
 /**
@@ -102,20 +102,14 @@ export class LocalLog implements CheckpointStore {
     return result;
   }
 
-  /** A tick control entry (see kafka/idle-ticker.ts). */
-  appendTick(time: number): void {
-    this.stmt.insert.run('tick', JSON.stringify({ time }));
-    this.wake();
-  }
-
   /** Up to `limit` entries after `offset`, in order. */
   read(after: string, limit: number): LogEntry[] {
     return this.stmt.read
       .all(Number(after), limit)
       .map((row) =>
-        row.kind === 'tick'
-          ? { offset: String(row.offset), tick: (JSON.parse(row.value) as { time: number }).time }
-          : { offset: String(row.offset), record: JSON.parse(row.value) as ReadingRecord },
+        row.kind === 'reading'
+          ? { offset: String(row.offset), record: JSON.parse(row.value) as ReadingRecord }
+          : { offset: String(row.offset) },
       );
   }
 

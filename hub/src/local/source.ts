@@ -24,7 +24,13 @@ export interface LocalSourceOptions {
  * skipped. Covered entries are pruned. Same contract as KafkaReadingSource.
  */
 export class LocalSource {
-  readonly counters: KafkaSourceCounters = { records: 0, invalid: 0, writeFailures: 0, batches: 0 };
+  readonly counters: KafkaSourceCounters = {
+    records: 0,
+    invalid: 0,
+    writeFailures: 0,
+    batches: 0,
+    legacyControl: 0,
+  };
   readonly connected = true;
   private running = false;
   private wakeUp: (() => void) | undefined;
@@ -55,7 +61,6 @@ export class LocalSource {
               ...last,
               records: [],
               invalid: [],
-              ticks: [],
               flush: true,
             }).catch((err: unknown) => {
               this.options.logger.warn({ err }, 'checkpoint on a quiet log failed; retrying');
@@ -73,11 +78,10 @@ export class LocalSource {
           highWatermark: String(Number(log.end()) + 1),
           records: [],
           invalid: [],
-          ticks: [],
         };
         for (const e of entries) {
           if (e.record) batch.records.push({ offset: e.offset, record: e.record });
-          else if (e.tick !== undefined) batch.ticks?.push({ offset: e.offset, time: e.tick });
+          else this.counters.legacyControl += 1; // a tick an older hub wrote
         }
         try {
           const result = await handle(batch);

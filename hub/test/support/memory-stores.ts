@@ -1,3 +1,4 @@
+import { IotError, type ReadingRecord } from '@iot-stream/contracts';
 import { aggregatePoints, episodePoints, readingPoints } from '../../src/influx-points.ts';
 import type { BatchOutput } from '../../src/influx-store.ts';
 import type { Checkpoint, CheckpointStore } from '../../src/ports.ts';
@@ -24,11 +25,20 @@ export class MemoryCheckpoints implements CheckpointStore {
 export class MemoryInflux {
   readonly points = new Map<string, Record<string, unknown>>();
   failNext = 0;
+  /** Readings this store refuses for their content (as InfluxDB answers 400), whole batch. */
+  refuse: ((r: ReadingRecord) => boolean) | undefined;
+  writes = 0;
   async writeBatch(b: BatchOutput) {
+    this.writes += 1;
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('influx down');
     }
+    const refused = this.refuse && b.readings.find(this.refuse);
+    if (refused)
+      throw new IotError('INFLUX_WRITE_REJECTED', `unable to parse ${refused.deviceId}`, {
+        retriable: false,
+      });
     for (const p of [
       ...readingPoints(b.readings),
       ...aggregatePoints(b.aggregates),

@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMqttFleet } from '@iot-stream/simulators';
-import { afterAll, describe, expect, it } from 'vitest';
+import { InfluxDB } from 'influx';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../harness/free-ports.ts';
 import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
 import { readTopic } from '../support/kafka-read.ts';
 
-// The gateway's Kafka SASL settings against a real broker with a SCRAM-SHA-512 listener.
+// The gateway's and the hub's Kafka SASL settings (one schema, contracts' KafkaSecuritySchema)
+// against a real broker with a SCRAM-SHA-512 listener.
 const dir = mkdtempSync(join(tmpdir(), 'iot-sasl-'));
 let kafka: KafkaCluster | undefined;
 const apps: AppProcess[] = [];
@@ -93,5 +95,57 @@ describe('gateway to Kafka over SASL/SCRAM', () => {
     expect(h.ready).toBe(false);
     expect(h.outbox.backlogRows).toBe(50);
     expect(bad.app.lines.some((l) => /SASL|authentic/i.test(JSON.stringify(l)))).toBe(true);
+
+    // The hub reads the same topic over SASL into InfluxDB (password from a NAME_FILE secret).
+    const influxUrl = inject('influxUrl');
+    const database = 'hub_sasl';
+    const secret = join(dir, 'hub-kafka-password');
+    writeFileSync(secret, 'gw-secret\n');
+    const hub = await startSaslHub('hub', { KAFKA_SASL_PASSWORD_FILE: secret }, database);
+    await hub.waitFor((l) => l.msg === 'consuming', 60_000);
+    const u = new URL(influxUrl);
+    const influx = new InfluxDB({ host: u.hostname, port: Number(u.port), database });
+    await expect
+      .poll(
+        async () => {
+          const rows = await influx.query('SELECT count("value") AS n FROM "raw"."readings"');
+          return Number((rows[0] as { n?: number } | undefined)?.n ?? 0);
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(50 * 2); // 50 readings, 2 metrics each (the simulator's default profile)
+
+    // A wrong password stops the hub at once with the broker's reason, exit 1.
+    const wrong = await startSaslHub(
+      'hub-wrong',
+      { KAFKA_SASL_PASSWORD: 'wrong-secret' },
+      database,
+    );
+    expect(await wrong.exited).toBe(1);
+    expect(wrong.lines.some((l) => /SASL|authentic/i.test(JSON.stringify(l)))).toBe(true);
   });
 });
+
+async function startSaslHub(name: string, env: Record<string, string>, database: string) {
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(
+    config,
+    `kafka:\n  topic: sasl-good\n  groupId: ${name}\n  security:\n    sasl:\n      mechanism: scram-sha-512\n      username: gw\n`,
+  );
+  const app = spawnApp({
+    name,
+    bin: BINS.hub,
+    args: ['--config', config],
+    env: {
+      KAFKA_BROKERS: kafka?.saslBrokers.join(',') ?? '',
+      INFLUX_URL: inject('influxUrl'),
+      INFLUX_DATABASE: database,
+      HUB_HTTP_PORT: '0',
+      HUB_DATA_DIR: join(dir, `${name}-data`),
+      ...env,
+    },
+    logFile: join(dir, `${name}.log`),
+  });
+  apps.push(app);
+  return app;
+}
