@@ -1,11 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { SourceBatch } from '../src/kafka/kafka-source.ts';
 import type { Notifier } from '../src/notify/webhook.ts';
 import { Pipeline } from '../src/pipeline.ts';
-import { record } from './support/evaluate.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { batches, RULES, stream, T0 } from './support/pipeline-fixture.ts';
+import { batches, RULES, stream } from './support/pipeline-fixture.ts';
 
 function setup(
   influx = new MemoryInflux(),
