@@ -48,6 +48,9 @@ export const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (device_id, session)
    ) WITHOUT ROWID;`,
+  // 3: the device's own stamp when the gateway replaced an impossible one (clock.policy:
+  // restamp); NULL when the device's time was kept.
+  'ALTER TABLE outbox ADD COLUMN device_time INTEGER;',
 ];
 
 export function migrate(db: Database.Database, firstSeq: () => number): void {

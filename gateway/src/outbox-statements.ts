@@ -8,13 +8,16 @@ export interface RowFromDb {
   time: number;
   received_at: number;
   metrics: string;
+  device_time: number | null;
 }
 
 /** Every statement the outbox runs, prepared once. */
 export function prepareStatements(db: Database.Database) {
   return {
-    insert: db.prepare<[string, number | null, number | null, number, number, string]>(
-      'INSERT INTO outbox (device_id, session, seq, time, received_at, metrics) VALUES (?, ?, ?, ?, ?, ?)',
+    insert: db.prepare<
+      [string, number | null, number | null, number, number, string, number | null]
+    >(
+      'INSERT INTO outbox (device_id, session, seq, time, received_at, metrics, device_time) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     quarantine: db.prepare<[number, string, string, string, Buffer]>(
       'INSERT INTO quarantine (received_at, source, code, reason, raw) VALUES (?, ?, ?, ?, ?)',

@@ -8,6 +8,11 @@ export interface IncomingReading {
   /** Event time, epoch ms. */
   time: number;
   receivedAt: number;
+  /**
+   * The device's own stamp when the gateway replaced `time` with its receive time because the
+   * device's clock was faulty (`clock.policy: restamp`); absent when the device's time was kept.
+   */
+  deviceTime?: number | undefined;
   metrics: Record<string, Metric>;
   /**
    * What the device sent, condensed (a hash of the raw payload): a repeated (device, session,

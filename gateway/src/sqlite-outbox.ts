@@ -251,6 +251,7 @@ export class SqliteOutbox implements Outbox {
       r.time,
       r.receivedAt,
       JSON.stringify(r.metrics),
+      r.deviceTime ?? null,
     );
     this.backlog += 1;
     return 'stored';
@@ -295,9 +296,12 @@ function full(): OutboxError {
 }
 
 function digestOf(r: IncomingReading): string {
-  return createHash('sha1')
-    .update(`${r.time}|${JSON.stringify(r.metrics)}`)
-    .digest('base64url');
+  return (
+    createHash('sha1')
+      // The device's own stamp: a restamped resend arrives at another time but is the same reading.
+      .update(`${r.deviceTime ?? r.time}|${JSON.stringify(r.metrics)}`)
+      .digest('base64url')
+  );
 }
 
 function toRow(r: RowFromDb): OutboxRow {
@@ -309,6 +313,7 @@ function toRow(r: RowFromDb): OutboxRow {
     time: r.time,
     receivedAt: r.received_at,
     metrics: JSON.parse(r.metrics),
+    ...(r.device_time === null ? {} : { deviceTime: r.device_time }),
   };
 }
 

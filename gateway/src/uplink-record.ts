@@ -17,6 +17,7 @@ export function recordOf(
     ...(row.seq === undefined ? {} : { seq: row.seq }),
     time: row.time,
     receivedAt: row.receivedAt,
+    ...(row.deviceTime === undefined ? {} : { deviceTime: row.deviceTime }),
     metrics: row.metrics,
   };
 }

@@ -1,12 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { cleanMarker } from '../src/outbox-file.ts';
 import { MIGRATIONS } from '../src/outbox-schema.ts';
 import type { IncomingReading } from '../src/ports.ts';
 import { SqliteOutbox } from '../src/sqlite-outbox.ts';
+import { recordOf } from '../src/uplink-record.ts';
 
 const tempPath = () => join(mkdtempSync(join(tmpdir(), 'outbox-')), 'outbox.sqlite');
 const reading = (seq: number, deviceId = 'dev-1', session = 1): IncomingReading => ({
@@ -256,8 +258,34 @@ describe('SqliteOutbox migrations', () => {
     v1.close();
     const outbox = new SqliteOutbox({ path });
     expect(outbox.peek(10)).toEqual([expect.objectContaining({ id: 42, deviceId: 'd', seq: 1 })]);
+    expect(outbox.peek(10)[0]).not.toHaveProperty('deviceTime');
     outbox.saveAck('d', 1, 7);
     expect(outbox.loadAck('d', 1)).toBe(7);
+    outbox.close();
+  });
+});
+
+describe('SqliteOutbox: restamped readings', () => {
+  it("carries the device's own stamp through to the record, and only when there is one", async () => {
+    const outbox = new SqliteOutbox({ path: tempPath() });
+    const T = 1_763_787_600_000;
+    await outbox.append({ ...reading(1), time: T, receivedAt: T, deviceTime: T + 31_536_000_000 });
+    await outbox.append({ ...reading(2), time: T, receivedAt: T });
+    const [restamped, kept] = outbox.peek(10).map((row) => recordOf(row, 'gw-1', undefined));
+    expect(restamped).toMatchObject({ time: T, deviceTime: T + 31_536_000_000 });
+    expect(kept).not.toHaveProperty('deviceTime');
+    expect(checkRecord(restamped).ok).toBe(true);
+    expect(checkRecord(kept).ok).toBe(true);
+    outbox.close();
+  });
+
+  it("recognises a restamped resend by the device's stamp, not the gateway's", async () => {
+    const outbox = new SqliteOutbox({ path: tempPath() });
+    const sent = { ...reading(3), deviceTime: 5 };
+    expect(await outbox.append({ ...sent, time: 1_000_000, receivedAt: 1_000_000 })).toBe('stored');
+    expect(await outbox.append({ ...sent, time: 2_000_000, receivedAt: 2_000_000 })).toBe(
+      'duplicate',
+    );
     outbox.close();
   });
 });
