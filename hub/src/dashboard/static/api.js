@@ -1,6 +1,7 @@
 // The hub's REST API and live stream, with the API token (http.token) when the hub has one.
-// The token is kept in this browser's localStorage; EventSource cannot send headers, so the
-// stream gets it as ?token= (the stream endpoint alone accepts that).
+// The token is kept in this browser's localStorage, pasted into the form or taken from a
+// sign-in link (#token=); EventSource cannot send headers, so the stream gets it as ?token=
+// (the stream endpoint alone accepts that).
 
 const KEY = 'iot-hub-token';
 /** The token when localStorage is off (private mode). */
@@ -32,6 +33,23 @@ export function setToken(value) {
 }
 
 const current = () => token() || memory;
+
+/**
+ * The token of a sign-in link, `/dashboard/#token=<token>` (the link `npm start` prints). In
+ * the fragment, the token never reaches the server, so no server or proxy log holds it.
+ * Returns undefined when the fragment is no such link, else `{ token }` or `{ error }`.
+ */
+export function linkToken(hash) {
+  const m = /^#token=(.*)$/s.exec(hash);
+  if (!m) return undefined;
+  let value;
+  try {
+    value = decodeURIComponent(m[1]).trim();
+  } catch {
+    return { error: 'its token is not valid URL encoding' };
+  }
+  return value ? { token: value } : { error: 'its token is empty' };
+}
 
 /** GET a JSON document from the API; AuthError on 401. */
 export async function getJson(path) {

@@ -1,7 +1,7 @@
 // The dashboard's entry point: routes (#/, #/device/<id>, #/anomalies), the live stream
-// (server-sent events from /api/stream) and the API token prompt.
+// (server-sent events from /api/stream), the API token prompt and sign-in links (#token=).
 import { anomaliesPage } from './anomalies.js';
-import { AuthError, getJson, setToken, streamUrl, token } from './api.js';
+import { AuthError, getJson, linkToken, setToken, streamUrl, token } from './api.js';
 import { devicePage } from './device.js';
 import { overview } from './overview.js';
 import { Store } from './store.js';
@@ -11,6 +11,9 @@ const view = document.getElementById('view');
 const liveEl = document.getElementById('live');
 const dialog = document.getElementById('token-dialog');
 const forget = document.getElementById('forget-token');
+const tokenNote = document.getElementById('token-note');
+/** Why the token form is shown, when a sign-in link was opened: its token, or its fault. */
+let link;
 /** The page shown: { devices, load?, destroy }. */
 let page;
 let stream;
@@ -33,6 +36,7 @@ async function loadAll() {
   });
   store.setGateways(gateways.gateways);
   forget.hidden = !token();
+  link = undefined;
 }
 
 function failed(err) {
@@ -112,23 +116,54 @@ function route() {
 
 function askToken() {
   setLive('locked', 'token needed');
+  const note = link?.error
+    ? `The link you opened cannot sign you in: ${link.error}.`
+    : link
+      ? "The token in the link you opened is not this hub's (npm start makes a new one each run)."
+      : '';
+  tokenNote.textContent = note;
+  tokenNote.hidden = !note;
   if (!dialog.open) dialog.showModal();
+}
+
+/**
+ * A sign-in link (`#token=...`): keeps its token as a pasted one, then takes it out of the
+ * address bar and this history entry (nothing to bookmark, share or screenshot by mistake).
+ * Without a valid token the form asks, saying why.
+ */
+function takeLinkToken() {
+  link = linkToken(location.hash);
+  if (!link) return;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  if (link.token) setToken(link.token);
 }
 
 dialog.addEventListener('close', () => {
   const value = dialog.querySelector('input').value.trim();
   if (dialog.returnValue !== 'connect' || !value) return;
+  link = undefined;
   setToken(value);
-  stream?.close();
-  stream = undefined;
-  loadAll().then(route, failed);
+  reload();
 });
 forget.addEventListener('click', () => {
   setToken('');
   location.reload();
 });
 
-window.addEventListener('hashchange', route);
+/** With another token: everything again, the stream too. */
+function reload() {
+  stream?.close();
+  stream = undefined;
+  loadAll().then(route, failed);
+}
+
+// A sign-in link opened in a tab that shows the dashboard already.
+window.addEventListener('hashchange', () => {
+  if (!linkToken(location.hash)) return route();
+  takeLinkToken();
+  if (dialog.open) dialog.close('link');
+  reload();
+});
 // Statuses and "last seen" age by themselves; a full refresh now and then corrects drift.
 setInterval(() => store.emit('tick'), 5000);
 setInterval(() => {
@@ -136,6 +171,7 @@ setInterval(() => {
     loadAll().catch(failed);
 }, 60_000);
 
+takeLinkToken();
 loadAll().then(route, (err) => {
   failed(err);
   if (!(err instanceof AuthError)) route();
