@@ -64,7 +64,10 @@ describe.each(MODES)('npm start ($mode)', ({ env, anomalies }) => {
       };
       expect(body.count).toBeGreaterThan(0);
       expect(output.join('\n')).toContain('/api/health');
+      // The dashboard link signs in: this hub (the port in use), the token in the fragment.
       const dashboard = output.join('\n').match(/Dashboard\s+(http:\/\/\S+)/)?.[1];
+      const hub = new URL(printed?.[2] as string).origin;
+      expect(dashboard).toBe(`${hub}/dashboard/#token=${printed?.[1]}`);
       expect((await fetch(dashboard as string)).status).toBe(200);
       if (anomalies) {
         // The first-run promise: injected anomalies show up within about a minute.
