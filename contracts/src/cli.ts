@@ -23,8 +23,8 @@ export const EXIT_FAILURE = 1;
 
 /**
  * The process side of an app's command line, one for every app: runs `run`, stops the service
- * it started on SIGINT/SIGTERM (a second signal exits at once), and turns an error into one
- * line on stderr with its stable code and the right exit code.
+ * it started on SIGINT/SIGTERM (once: further signals are ignored while it stops), and turns an
+ * error into one line on stderr with its stable code and the right exit code.
  */
 export function runCli(options: CliOptions): void {
   const { name } = options;
@@ -33,7 +33,9 @@ export function runCli(options: CliOptions): void {
       if (!service) return;
       let stopping = false;
       const shutdown = (signal: string) => {
-        if (stopping) process.exit(130);
+        // A second signal while stopping is ignored: a terminal's Ctrl-C reaches the whole
+        // process group, and a supervisor (npm start, systemd) may send SIGTERM as well.
+        if (stopping) return;
         stopping = true;
         process.stderr.write(`${name}: ${signal}, shutting down\n`);
         service.stop().then(
