@@ -82,6 +82,28 @@ export const GatewayConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  clock: Type.Object(
+    {
+      maxAheadMs: Type.Integer({
+        minimum: 0,
+        default: 300_000,
+        description:
+          "A reading stamped further ahead of the gateway's receive time is a device clock fault (TIME_AHEAD)",
+      }),
+      maxBehindMs: Type.Integer({
+        minimum: 0,
+        default: 0,
+        description:
+          'A reading stamped further behind the receive time is a clock fault (TIME_BEHIND); 0 = no limit',
+      }),
+      policy: Type.Union([Type.Literal('quarantine'), Type.Literal('restamp')], {
+        default: 'quarantine',
+        description:
+          "A clock fault (also TIME_INVALID: outside 2000..2100): quarantine the reading, or store it at the gateway's receive time with deviceTime",
+      }),
+    },
+    { default: {} },
+  ),
   outbox: Type.Object(
     {
       path: Type.String({ default: './data/outbox.sqlite' }),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { ClockSettings } from './device-clock.ts';
 import {
   type IngestContext,
   type IngestCounters,
@@ -23,6 +24,8 @@ export interface ExternalMqttOptions {
   log: Logger;
   now?: () => number;
   onStored?: () => void;
+  /** What a device stamp may be (the `clock` settings). */
+  clock?: ClockSettings | undefined;
 }
 
 /**
@@ -48,6 +51,7 @@ export class ExternalMqttSource {
       log: options.log,
       now: options.now ?? Date.now,
       onStored: options.onStored,
+      clock: options.clock,
     };
   }
 

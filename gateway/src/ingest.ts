@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { type ClockSettings, DEFAULT_CLOCK, judgeReading } from './device-clock.ts';
 import { deviceOfDataTopic, parseJsonReading } from './json-reading.ts';
-import type { Outbox } from './ports.ts';
+import type { IncomingReading, Outbox } from './ports.ts';
 
 export interface IngestCounters {
   received: number;
@@ -10,6 +11,8 @@ export interface IngestCounters {
   quarantined: number;
   /** Quarantined input by reason code. */
   quarantinedByReason: Record<string, number>;
+  /** Readings stored at the gateway's receive time because the device's clock was wrong, by reason. */
+  restampedByReason: Record<string, number>;
   failed: number;
 }
 
@@ -19,6 +22,7 @@ export const newIngestCounters = (): IngestCounters => ({
   duplicates: 0,
   quarantined: 0,
   quarantinedByReason: {},
+  restampedByReason: {},
   failed: 0,
 });
 
@@ -28,6 +32,8 @@ export interface IngestContext {
   log: Logger;
   now: () => number;
   onStored?: (() => void) | undefined;
+  /** What a device stamp may be (the `clock` settings); DEFAULT_CLOCK when absent. */
+  clock?: ClockSettings | undefined;
 }
 
 /**
@@ -47,26 +53,63 @@ export async function ingestPublish(
   ctx.counters.received += 1;
   const receivedAt = ctx.now();
   const parsed = parseJsonReading(deviceId, payload, receivedAt);
-  try {
-    if (!parsed.ok) {
+  if (!parsed.ok) {
+    try {
       await quarantine(ctx, source, parsed.code, parsed.reason, payload);
-      ctx.log.warn(
-        { source, topic, code: parsed.code, reason: parsed.reason },
-        'payload quarantined',
-      );
-      return;
+    } catch (err) {
+      ctx.counters.failed += 1;
+      ctx.log.error({ err, source }, 'commit failed; not acknowledging');
+      throw err;
     }
-    const digest = createHash('sha1').update(payload).digest('base64url');
-    const outcome = await ctx.outbox.append({ ...parsed.reading, digest });
+    ctx.log.warn(
+      { source, topic, code: parsed.code, reason: parsed.reason },
+      'payload quarantined',
+    );
+    return;
+  }
+  const digest = createHash('sha1').update(payload).digest('base64url');
+  await commitReading(ctx, source, { ...parsed.reading, digest }, payload);
+}
+
+export type CommitOutcome = 'stored' | 'duplicate' | 'quarantined';
+
+/**
+ * Commits one decoded reading (already counted as received) after judging the device's clock
+ * (`clock` settings): a faulty stamp is quarantined with its reason and the raw input, or
+ * restamped with the receive time (`deviceTime` keeps the device's), per the policy. Resolves
+ * once it is on disk, either way: the caller may then acknowledge. Rejects when the commit
+ * failed (counted and logged): the caller must not.
+ */
+export async function commitReading(
+  ctx: IngestContext,
+  source: string,
+  reading: IncomingReading,
+  raw: Uint8Array | string,
+): Promise<CommitOutcome> {
+  const verdict = judgeReading(reading, ctx.clock ?? DEFAULT_CLOCK);
+  const where = { source, deviceId: reading.deviceId, session: reading.session, seq: reading.seq };
+  try {
+    if (verdict.kind === 'quarantine') {
+      await quarantine(ctx, source, verdict.fault.code, verdict.fault.reason, raw);
+      ctx.log.warn({ ...where, ...verdict.fault }, 'device clock fault: reading quarantined');
+      return 'quarantined';
+    }
+    const outcome = await ctx.outbox.append(verdict.reading);
     if (outcome === 'duplicate') {
       ctx.counters.duplicates += 1;
-      return;
+      return outcome;
     }
     ctx.counters.stored += 1;
+    if (verdict.kind === 'restamped') {
+      const { code, reason } = verdict.fault;
+      ctx.counters.restampedByReason[code] = (ctx.counters.restampedByReason[code] ?? 0) + 1;
+      ctx.log.warn({ ...where, code, reason }, 'device clock fault: reading restamped');
+    }
     ctx.onStored?.();
+    return outcome;
   } catch (err) {
     ctx.counters.failed += 1;
-    ctx.log.error({ err, source }, 'commit failed; not acknowledging');
+    ctx.log.error({ err, ...where }, 'commit failed; not acknowledging');
     throw err;
   }
 }

@@ -63,6 +63,11 @@ export function buildMetrics(snapshot: () => GatewaySnapshot): Registry {
   byReason('iot_gateway_quarantined_total', 'Input kept in quarantine, by reason code', (s) =>
     sum(Object.values(s.sources).map((c) => c.quarantinedByReason)),
   );
+  byReason(
+    'iot_gateway_restamped_total',
+    "Readings stored at the gateway's receive time for a device clock fault, by reason code",
+    (s) => sum(Object.values(s.sources).map((c) => c.restampedByReason)),
+  );
   byReason('iot_gateway_rejected_total', 'MQTT connections and publishes refused, by reason', (s) =>
     sum(Object.values(s.sources).map((c) => c.rejected ?? {})),
   );

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import type { ClockSettings } from './device-clock.ts';
 import {
   type IngestContext,
   type IngestCounters,
@@ -32,6 +33,8 @@ export interface MqttSourceOptions {
   now?: () => number;
   /** Called after a reading is committed (the forwarder uses it to wake up). */
   onStored?: () => void;
+  /** What a device stamp may be (the `clock` settings). */
+  clock?: ClockSettings | undefined;
 }
 
 export interface MqttSourceCounters extends IngestCounters {
@@ -64,6 +67,7 @@ export class MqttSource {
       log: options.log,
       now: this.now,
       onStored: options.onStored,
+      clock: options.clock,
     };
   }
 

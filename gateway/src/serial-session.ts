@@ -11,7 +11,7 @@ import {
   type SensorDescription,
 } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
-import { type IngestContext, type IngestCounters, quarantine } from './ingest.ts';
+import { commitReading, type IngestContext, type IngestCounters, quarantine } from './ingest.ts';
 import { SessionAcks } from './serial-acks.ts';
 
 /** What the gateway announces in its hello [FP-5.2]: its id, and the frames it can take. */
@@ -253,33 +253,13 @@ export class SerialSession {
     }
     ingest.counters.received += 1;
     const { session, seq, time, metrics } = converted.reading;
-    ingest.outbox
-      .append({
-        deviceId,
-        session,
-        seq,
-        time: time ?? now,
-        receivedAt: now,
-        metrics,
-        digest: bodyDigest(frame.body),
-      })
-      .then(
-        (outcome) => {
-          if (outcome === 'duplicate') ingest.counters.duplicates += 1;
-          else {
-            ingest.counters.stored += 1;
-            ingest.onStored?.();
-          }
-          this.done(frame);
-        },
-        (err: Error) => {
-          ingest.counters.failed += 1;
-          this.options.log.error(
-            { err, source, deviceId, seq: frame.seq },
-            'commit failed; not acknowledging',
-          );
-        },
-      );
+    const reading = { deviceId, session, seq, time: time ?? now, receivedAt: now, metrics };
+    // Stored, or quarantined for a clock fault (a retransmission would carry the same stamp):
+    // either way it is on disk, so it is acknowledged. A failed commit is not (logged there).
+    commitReading(ingest, source, { ...reading, digest: bodyDigest(frame.body) }, event.bytes).then(
+      () => this.done(frame),
+      () => undefined,
+    );
   }
 
   /** The frame is fully handled (committed, for data): it may be acknowledged. */

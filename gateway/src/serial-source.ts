@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
+import type { ClockSettings } from './device-clock.ts';
 import { type IngestContext, type IngestCounters, newIngestCounters } from './ingest.ts';
 import type { Outbox } from './ports.ts';
 import { type GatewayIdentity, SerialSession, type SerialSessionState } from './serial-session.ts';
@@ -15,6 +16,8 @@ export interface SerialSourceOptions {
   now?: () => number;
   onStored?: () => void;
   backoff?: { minMs: number; maxMs: number };
+  /** What a device stamp may be (the `clock` settings). */
+  clock?: ClockSettings | undefined;
 }
 
 export type SerialCounters = IngestCounters & {
@@ -55,6 +58,7 @@ export class SerialSource {
       log: options.log,
       now: options.now ?? Date.now,
       onStored: options.onStored,
+      clock: options.clock,
     };
   }
 

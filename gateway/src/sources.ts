@@ -36,6 +36,7 @@ export async function startSources(
         tls: m.tls.enabled ? { ...m.tls, caFile: m.tls.caFile || undefined } : undefined,
         outbox,
         onStored,
+        clock: config.clock,
         log: log.child({ module: 'mqtt-source' }),
       })
     : undefined;
@@ -49,6 +50,7 @@ export async function startSources(
         topics: m.external.topics,
         outbox,
         onStored,
+        clock: config.clock,
         log: log.child({ module: 'external-mqtt' }),
       })
     : undefined;
@@ -64,6 +66,7 @@ export async function startSources(
         },
         outbox,
         onStored,
+        clock: config.clock,
         log: log.child({ module: 'serial', path: p.path }),
       }),
   );

@@ -88,6 +88,31 @@ describe('ExternalMqttSource against Mosquitto', () => {
     expect(outbox.peek(100).map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('applies the clock policy: a year-ahead stamp is restamped, keeping the device time', async () => {
+    const outbox = tempOutbox();
+    const source = new ExternalMqttSource({
+      url,
+      clientId: 'gw-clock',
+      topics: ['iot/v1/+/data'],
+      outbox,
+      log,
+      clock: { maxAheadMs: 300_000, maxBehindMs: 0, policy: 'restamp' },
+    });
+    await source.start();
+    cleanups.push(() => source.stop());
+    await until(() => source.counters.connected);
+    await new Promise((r) => setTimeout(r, 100)); // subscription in place
+    const device = await mqtt.connectAsync(url, { clientId: 'dev-clock' });
+    const ahead = Date.now() + 365 * 24 * 3_600_000;
+    const payload = { seq: 1, time: ahead, metrics: { v: { value: 1 } } };
+    await device.publishAsync('iot/v1/dev-clock/data', JSON.stringify(payload), { qos: 1 });
+    await device.endAsync();
+    await until(() => outbox.stats().backlogRows === 1);
+    const [row] = outbox.peek(1);
+    expect(row).toMatchObject({ deviceTime: ahead, time: row?.receivedAt });
+    expect(source.counters.restampedByReason).toEqual({ TIME_AHEAD: 1 });
+  });
+
   it('gets back, after a crash, every message it had not acknowledged', async () => {
     // First life: subscribes, then hangs on the first message (its commit never finishes).
     const stuck: Outbox = Object.create(tempOutbox(), {

@@ -37,7 +37,7 @@ describe('MqttSource (embedded aedes, real MQTT client)', () => {
     const payload = {
       session: 9,
       seq: 1,
-      time: 1234,
+      time: 1_700_000_000_000,
       metrics: { t: { value: 20.5, unit: 'Cel' } },
     };
     await client.publishAsync('iot/v1/dev-1/data', JSON.stringify(payload), { qos: 1 });
@@ -47,7 +47,7 @@ describe('MqttSource (embedded aedes, real MQTT client)', () => {
         deviceId: 'dev-1',
         session: 9,
         seq: 1,
-        time: 1234,
+        time: 1_700_000_000_000,
         metrics: payload.metrics,
       }),
     ]);

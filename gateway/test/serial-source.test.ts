@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PtyPair } from '../../test/support/pty.ts';
+import { type ClockSettings, DEFAULT_CLOCK } from '../src/device-clock.ts';
 import { SerialSource } from '../src/serial-source.ts';
 import { SqliteOutbox } from '../src/sqlite-outbox.ts';
 import { type DeviceMessage, SerialDevice } from './support/serial-device.ts';
@@ -36,6 +37,10 @@ const describeSensors: DeviceMessage = {
     ],
   },
 };
+/** A plausible device stamp: the gateway refuses times outside 2000..2100 (clock faults). */
+const T0 = 1_763_787_600_000;
+const HOUR = 3_600_000;
+const YEAR = 365 * 24 * HOUR;
 const data = (t: number, raw: number): DeviceMessage => ({
   type: 'data',
   body: {
@@ -47,17 +52,17 @@ const data = (t: number, raw: number): DeviceMessage => ({
   },
 });
 
-async function setup(options: { startPtyFirst?: boolean } = {}) {
+async function setup(options: { startPtyFirst?: boolean; clock?: ClockSettings } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'serial-'));
   const pty = new PtyPair(dir);
   cleanups.push(() => pty.stop());
   if (options.startPtyFirst !== false) await pty.start();
   const outbox = new SqliteOutbox({ path: join(dir, 'outbox.sqlite') });
   cleanups.push(() => outbox.close());
-  return { dir, pty, outbox, source: startSource(pty.gateway, outbox) };
+  return { dir, pty, outbox, source: startSource(pty.gateway, outbox, options.clock) };
 }
 
-function startSource(path: string, outbox: SqliteOutbox): SerialSource {
+function startSource(path: string, outbox: SqliteOutbox, clock?: ClockSettings): SerialSource {
   const source = new SerialSource({
     path,
     baudRate: 115_200,
@@ -65,6 +70,7 @@ function startSource(path: string, outbox: SqliteOutbox): SerialSource {
     outbox,
     log,
     backoff: { minMs: 20, maxMs: 100 },
+    clock,
   });
   source.start();
   cleanups.push(() => source.stop());
@@ -118,12 +124,12 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     await dev.send(hello);
     await dev.send(describeSensors);
     await dev.raw([0x13, 0x37, 0xff, 0x01, 0x00]); // garbage, then a delimiter
-    const good = await dev.send(data(1000, 1));
-    const corrupt = dev.next(data(2000, 2));
+    const good = await dev.send(data(T0 + 1000, 1));
+    const corrupt = dev.next(data(T0 + 2000, 2));
     corrupt.wire[6] = (corrupt.wire[6] as number) ^ 0x40; // flip one bit inside the frame
     await dev.raw(corrupt.wire);
-    const last = await dev.send(data(3000, 3));
-    const split = dev.next(data(4000, 4)); // written a byte at a time
+    const last = await dev.send(data(T0 + 3000, 3));
+    const split = dev.next(data(T0 + 4000, 4)); // written a byte at a time
     for (const b of split.wire) await dev.raw([b]);
     await until(() => outbox.stats().backlogRows === 3, 'three stored readings');
     expect(outbox.peek(10).map((r) => r.seq)).toEqual([good.seq, last.seq, split.seq]);
@@ -141,11 +147,11 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     const dev = await device(pty.device);
     await dev.send(hello);
     await dev.send(describeSensors);
-    await dev.send(data(1000, 1));
+    await dev.send(data(T0 + 1000, 1));
     dev.reboot(0xdef);
     await dev.send(hello);
     await dev.send(describeSensors);
-    const after = await dev.send(data(2000, 2));
+    const after = await dev.send(data(T0 + 2000, 2));
     await until(() => dev.acked(after.seq), 'the ack after the reboot');
     expect(outbox.peek(10).map((r) => [r.session, r.seq])).toEqual([
       [0xabc, 2],
@@ -157,7 +163,7 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     const { pty, outbox, source } = await setup();
     await until(() => source.counters.state === 'open', 'the port to open');
     const dev = await device(pty.device);
-    const early = await dev.send(data(1000, 7));
+    const early = await dev.send(data(T0 + 1000, 7));
     await until(() => dev.received.some((f) => f.type === 'error'), 'an error frame');
     expect(dev.received.find((f) => f.type === 'error')?.body).toMatchObject({
       code: 9,
@@ -219,7 +225,7 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     let dev = await device(pty.device);
     await dev.send(hello);
     await dev.send(describeSensors);
-    await dev.send(data(1, 1));
+    await dev.send(data(T0 + 1, 1));
     await until(() => outbox.stats().backlogRows === 1, 'the first reading');
     await dev.close();
     await pty.stop(); // unplug
@@ -229,7 +235,7 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     dev = await device(pty.device, 0x777);
     await dev.send(hello);
     await dev.send(describeSensors);
-    await dev.send(data(2, 2));
+    await dev.send(data(T0 + 2, 2));
     await until(() => outbox.stats().backlogRows === 2, 'the reading after replug');
     expect(source.counters.opens).toBe(2);
   });
@@ -242,10 +248,10 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     const dev = await device(pty.device);
     await dev.send(hello);
     await dev.send(describeSensors);
-    const first = await dev.send(data(1000, 1));
+    const first = await dev.send(data(T0 + 1000, 1));
     await until(() => dev.acked(first.seq), 'the first ack');
     await source.stop(); // the gateway goes away
-    const pending = [await dev.send(data(2000, 2)), await dev.send(data(3000, 3))];
+    const pending = [await dev.send(data(T0 + 2000, 2)), await dev.send(data(T0 + 3000, 3))];
     const restarted = startSource(pty.gateway, outbox);
     // Opening a port may flush what was written meanwhile; a real device retransmits on its
     // timer. The frames arrive before any hello: refused, and the gateway asks for hello.
@@ -263,5 +269,51 @@ describe('SerialSource over a pseudo-terminal pair', () => {
     for (const p of pending) await dev.retransmit(p.seq);
     await until(() => pending.every((p) => dev.acked(p.seq)), 'acks for the retransmitted frames');
     expect(outbox.peek(10).map((r) => r.seq)).toEqual([first.seq, ...pending.map((p) => p.seq)]);
+  });
+
+  it('quarantines a year-ahead and an epoch-0 stamp with their reasons and acknowledges them; stores an hour back', async () => {
+    const { pty, outbox, source } = await setup(); // the default clock policy
+    await until(() => source.counters.state === 'open', 'the port to open');
+    const dev = await device(pty.device);
+    await dev.send(hello);
+    await dev.send(describeSensors);
+    const now = Date.now();
+    const ahead = await dev.send(data(now + YEAR, 1));
+    const epoch0 = await dev.send(data(42_000, 2)); // an RTC that started at 0 when it booted
+    const back = await dev.send(data(now - HOUR, 3));
+    // Kept on disk with the reason, so acknowledged: a retransmission would carry the same stamp.
+    await until(() => [ahead, epoch0, back].every((f) => dev.acked(f.seq)), 'the acks');
+    expect(outbox.peek(10)).toEqual([expect.objectContaining({ seq: back.seq, time: now - HOUR })]);
+    expect(outbox.stats().quarantinedByCode).toEqual({ TIME_AHEAD: 1, TIME_INVALID: 1 });
+    expect(source.counters).toMatchObject({
+      stored: 1,
+      quarantined: 2,
+      quarantinedByReason: { TIME_AHEAD: 1, TIME_INVALID: 1 },
+    });
+  });
+
+  it('restamps them under clock.policy restamp, keeping the device time', async () => {
+    const { pty, outbox, source } = await setup({ clock: { ...DEFAULT_CLOCK, policy: 'restamp' } });
+    await until(() => source.counters.state === 'open', 'the port to open');
+    const dev = await device(pty.device);
+    await dev.send(hello);
+    await dev.send(describeSensors);
+    const now = Date.now();
+    await dev.send(data(now + YEAR, 1));
+    await dev.send(data(42_000, 2));
+    const last = await dev.send(data(now - HOUR, 3));
+    await until(() => dev.acked(last.seq), 'the acks');
+    const rows = outbox.peek(10);
+    expect(rows.map((r) => r.deviceTime)).toEqual([now + YEAR, 42_000, undefined]);
+    expect(rows[2]?.time).toBe(now - HOUR);
+    for (const r of rows.slice(0, 2)) {
+      expect(r.time).toBe(r.receivedAt);
+      expect(Math.abs(r.time - now)).toBeLessThan(5000);
+    }
+    expect(source.counters).toMatchObject({
+      stored: 3,
+      quarantined: 0,
+      restampedByReason: { TIME_AHEAD: 1, TIME_INVALID: 1 },
+    });
   });
 });
