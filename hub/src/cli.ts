@@ -7,8 +7,10 @@ import { HUB_VERSION } from './version.ts';
 const HELP = `iot-hub: consumes readings from Kafka, writes them to InfluxDB, answers REST queries.
 
 Usage: iot-hub [--config FILE] [options]
-       iot-hub backtest (--detector NAME | --rules FILE) < series.csv > scored.csv
+       iot-hub backtest [--detector NAME | --rules FILE] < series.csv > scored.csv
                         score a recorded series with the live detectors (see --help there)
+       iot-hub evaluate [--detector NAME | --rules FILE] < labelled.csv
+                        incidents caught, how early, false alerts per 1,000 readings
 
 Options:
   -c, --config FILE     YAML configuration file (see README.md, "Hub configuration");
@@ -34,6 +36,11 @@ async function run(argv: string[]): Promise<Stoppable | undefined> {
   if (argv[0] === 'backtest') {
     const { backtestCommand } = await import('./backtest/command.ts');
     process.exitCode = await backtestCommand(argv.slice(1), process);
+    return;
+  }
+  if (argv[0] === 'evaluate') {
+    const { evaluateCommand } = await import('./backtest/evaluate-command.ts');
+    process.exitCode = await evaluateCommand(argv.slice(1), process);
     return;
   }
   const { values } = parseArgs({

@@ -102,12 +102,33 @@ describe('iot-hub backtest (subprocess)', { timeout: 60_000 }, () => {
 
 describe('backtest command (in process)', () => {
   it('explains usage errors and exits 2', async () => {
-    const none = await inProcess([], 'timestamp,value\n');
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/give exactly one of --detector NAME or --rules FILE/);
+    const both = await inProcess(
+      ['--detector', 'zscore', '--rules', 'r.yaml'],
+      'timestamp,value\n',
+    );
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give one of --detector NAME or --rules FILE, not both/);
     const bad = await inProcess(['--detector', 'zscore', '--param', 'threshold=-1'], '');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/params.threshold: Expected number to be greater than 0/);
+  });
+
+  it('scores with the default detector (novelty) when given neither --detector nor --rules', async () => {
+    const rows = Array.from(
+      { length: 400 },
+      (_, i) =>
+        `${new Date(Date.UTC(2026, 10, 22) + i * 60_000).toISOString()},${i === 350 ? 90 : 20 + Math.sin(i / 7)}`,
+    );
+    const r = await inProcess([], `timestamp,value\n${rows.join('\n')}\n`);
+    expect(r.code).toBe(0);
+    const scores = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[2]));
+    expect(scores).toHaveLength(400);
+    expect(scores[350]).toBeGreaterThanOrEqual(0.5); // the spike
+    expect(scores.filter((s) => s >= 0.5)).toHaveLength(1);
   });
 
   it('rejects input without the timestamp,value header', async () => {

@@ -182,3 +182,34 @@ describe('stream core', () => {
     }
   });
 });
+
+describe('detection engine: after an episode', () => {
+  it('restarts the reference of CUSUM and EWMA once their episode closed, so the next shift is seen afresh', () => {
+    for (const detector of ['cusum', 'ewma'] as const) {
+      const rules = parseRules({
+        rules: [{ id: 'shift', metric: 'v', detector, episode: { quietMs: 0 } }],
+      });
+      const e = new DetectionEngine({ rules });
+      const rnd = mulberry32(3);
+      const level = (i: number) => (i >= 300 && i < 340 ? 6 : 0);
+      const learnedAt = () =>
+        (
+          e.snapshot() as unknown as {
+            series: { detector: { baseline: { core: { n: number } } } }[];
+          }
+        ).series[0]?.detector.baseline.core.n;
+      const types: string[] = [];
+      let afterClose: number | undefined;
+      for (let i = 0; i < 420; i += 1) {
+        const out = e.process(record('d', i, T0 + i * MIN, { v: level(i) + rnd() - 0.5 }));
+        types.push(...out.events.map((x) => x.type));
+        if (afterClose === undefined && out.events.some((x) => x.type === 'closed'))
+          afterClose = learnedAt();
+      }
+      expect(types, detector).toContain('closed');
+      // Restarted at the close: the baseline holds nothing of before (warm-up starts again).
+      expect(afterClose, detector).toBe(0);
+      expect(learnedAt(), detector).toBe(20); // and is warm again since
+    }
+  });
+});

@@ -72,6 +72,9 @@ export const RULES_YAML = `rules:
     metric: temperature
     detector: heartbeat
     params: { expectedMs: 1000 }
+  - id: novel
+    metric: humidity
+    params: { warmup: 50, history: 300 }
 `;
 
 export async function produce(brokers: string[], topic: string, records: ReadingRecord[]) {

@@ -21,6 +21,8 @@ export interface BacktestScore {
   /** The highest score of all rules for this reading. */
   score: number;
   anomaly: 0 | 1;
+  /** Episodes this reading opened: the alerts a user would be notified of. */
+  opened: number;
 }
 
 /** A rule for one detector with its default parameters (overridden by `params`). */
@@ -78,13 +80,15 @@ export class Backtest {
       metrics: { [BACKTEST_METRIC]: { value } },
     });
     if (out.scores.length === 0) return undefined;
+    let opened = 0;
     for (const e of out.events) {
       if (e.type === 'closed') this.open.delete(e.episode.ruleId);
       else this.open.add(e.episode.ruleId);
+      if (e.type === 'opened') opened += 1;
     }
     const score = Math.max(...out.scores.map((s) => s.score));
     const anomaly =
       this.mode === 'episode' ? this.open.size > 0 : out.scores.some((s) => s.anomaly);
-    return { score, anomaly: anomaly ? 1 : 0 };
+    return { score, anomaly: anomaly ? 1 : 0, opened };
   }
 }

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { IotError } from '@iot-stream/contracts';
 import type { TObject } from '@sinclair/typebox';
-import { DETECTOR_KINDS, DETECTORS, isDetectorKind } from '../detect/registry.ts';
+import { DEFAULT_DETECTOR, DETECTOR_KINDS, DETECTORS, isDetectorKind } from '../detect/registry.ts';
 import type { Rule } from '../detect/rules.ts';
 import { readRulesFile } from '../detect/rules-file.ts';
 import { UsageError } from '../stream/errors.ts';
@@ -107,17 +107,30 @@ function setUp(argv: string[]): 'help' | { rules: Rule[]; episodes: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
-      detector: { type: 'string', short: 'd' },
-      rules: { type: 'string', short: 'r' },
-      param: { type: 'string', short: 'p', multiple: true },
+      ...RULE_OPTIONS,
       episodes: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help';
-  const episodes = values.episodes ?? false;
-  if ((values.detector === undefined) === (values.rules === undefined)) {
-    throw new UsageError('give exactly one of --detector NAME or --rules FILE');
+  return { rules: rulesFromArgs(values), episodes: values.episodes ?? false };
+}
+
+/** The options that choose what to score with, shared by backtest and evaluate. */
+export const RULE_OPTIONS = {
+  detector: { type: 'string', short: 'd' },
+  rules: { type: 'string', short: 'r' },
+  param: { type: 'string', short: 'p', multiple: true },
+} as const;
+
+/** --rules FILE, or --detector NAME with --param KEY=VALUE, or (neither) the default detector. */
+export function rulesFromArgs(values: {
+  detector?: string | undefined;
+  rules?: string | undefined;
+  param?: string[] | undefined;
+}): Rule[] {
+  if (values.detector !== undefined && values.rules !== undefined) {
+    throw new UsageError('give one of --detector NAME or --rules FILE, not both');
   }
   if (values.rules !== undefined) {
     if (values.param) throw new UsageError('--param goes with --detector; put params in the file');
@@ -125,9 +138,9 @@ function setUp(argv: string[]): 'help' | { rules: Rule[]; episodes: boolean } {
     if (rules.length === 0) {
       throw new UsageError(`no rule in ${values.rules} watches metric "value"`);
     }
-    return { rules, episodes };
+    return rules;
   }
-  const name = values.detector as string;
+  const name = values.detector ?? DEFAULT_DETECTOR;
   if (!isDetectorKind(name)) {
     throw new UsageError(
       `unknown detector "${name}"; expected one of ${DETECTOR_KINDS.join(', ')}`,
@@ -141,7 +154,7 @@ function setUp(argv: string[]): 'help' | { rules: Rule[]; episodes: boolean } {
     params[p.slice(0, eq)] =
       text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
   }
-  return { rules: [detectorRule(name, params)], episodes };
+  return [detectorRule(name, params)];
 }
 
 /** Up to 6 decimals, no trailing zeros: 0.5, 0.123457, 1. */
@@ -181,16 +194,18 @@ function help(): string {
   }).join('\n');
   return `iot-hub backtest: scores a recorded series with the detectors the hub runs live.
 
-Usage: iot-hub backtest (--detector NAME [--param KEY=VALUE ...] | --rules FILE) [--episodes]
+Usage: iot-hub backtest [--detector NAME [--param KEY=VALUE ...] | --rules FILE] [--episodes]
        < input.csv > scored.csv
 
 Input: CSV with a header naming the columns timestamp and value (other columns are kept);
 timestamp is ISO-8601 (UTC when it has no offset) or epoch milliseconds; rows in time order.
 Output: every input row with two columns added: anomaly_score (0..1; 0.5 = the detector's
-threshold) and anomaly (0/1).
+threshold) and anomaly (0/1). To score rules against labelled incidents (alerts caught, how
+early, false alerts per 1,000 readings): iot-hub evaluate --help.
 
 Options:
-  -d, --detector NAME    one detector with its default parameters
+  -d, --detector NAME    one detector with its default parameters (neither option: the
+                         default detector, ${DEFAULT_DETECTOR}, as a rule naming none gets)
   -p, --param KEY=VALUE  override a parameter of --detector (repeatable)
   -r, --rules FILE       the rules of a hub rules file that watch metric "value"
                          (device filters ignored); score = the highest of them

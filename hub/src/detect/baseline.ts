@@ -80,9 +80,14 @@ export class Baseline {
     if (this.alarmRun === 0 && this.calm) this.core = { ...this.calm };
     this.alarmRun += 1;
     if (this.alarmRun < this.acceptAfter) return false;
-    this.restore({ core: { ...EMPTY }, calm: null, alarmRun: 0 });
+    this.restart();
     this.add(x, clip);
     return true;
+  }
+
+  /** Forgets everything: the next `warmup` readings are learned afresh as the reference. */
+  restart(): void {
+    this.restore({ core: { ...EMPTY }, calm: null, alarmRun: 0 });
   }
 
   /** Learns x unconditionally (winsorised once warm). */

@@ -77,6 +77,13 @@ export class CusumDetector implements Detector {
     return scored(stat, this.p.h);
   }
 
+  /** After an episode: the sums and the baseline start afresh from the readings to come. */
+  episodeClosed(): void {
+    this.baseline.restart();
+    this.high = 0;
+    this.low = 0;
+  }
+
   snapshot() {
     return { baseline: this.baseline.snapshot(), high: this.high, low: this.low };
   }

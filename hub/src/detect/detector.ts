@@ -20,7 +20,8 @@ export type DetectorKind =
   | 'robust-zscore'
   | 'ewma'
   | 'cusum'
-  | 'heartbeat';
+  | 'heartbeat'
+  | 'novelty';
 
 export interface Scored {
   /** Anomaly score in [0, 1]; 0.5 exactly at the detector's threshold. */
@@ -35,6 +36,11 @@ export interface Detector {
   update(time: number, value: number): Scored;
   /** Time-driven detectors (heartbeat) score the present moment without a reading. */
   tick?(now: number): Scored;
+  /**
+   * The episode this series' scores opened has closed: whatever the series does now is its
+   * normal. Detectors with a reference that an anomaly can drag along (CUSUM, EWMA) restart it.
+   */
+  episodeClosed?(): void;
   /** JSON-serialisable state; `restore` of it on a fresh detector continues identically. */
   snapshot(): DetectorState;
   /** Replaces the state; throws StateError when the snapshot does not fit this detector. */

@@ -349,6 +349,7 @@ export class DetectionEngine {
     };
     if (t.reason) event.reason = t.reason;
     out.events.push(event);
+    if (t.type === 'closed') s.detector.episodeClosed?.();
   }
 }
 

@@ -70,6 +70,11 @@ export class EwmaDetector implements Detector {
     return scored(stat, this.p.L);
   }
 
+  /** After an episode: the chart and the baseline start afresh from the readings to come. */
+  episodeClosed(): void {
+    this.baseline.restart();
+  }
+
   snapshot() {
     return { baseline: this.baseline.snapshot(), chart: this.chart };
   }

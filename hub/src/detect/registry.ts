@@ -4,6 +4,7 @@ import type { Detector, DetectorKind } from './detector.ts';
 import { EwmaDetector, EwmaParamsSchema } from './ewma.ts';
 import { FlatlineDetector, FlatlineParamsSchema } from './flatline.ts';
 import { HeartbeatDetector, HeartbeatParamsSchema } from './heartbeat.ts';
+import { NoveltyDetector, NoveltyParamsSchema } from './novelty.ts';
 import { checkRangeParams, RangeDetector, RangeParamsSchema } from './range.ts';
 import { RateDetector, RateParamsSchema } from './rate.ts';
 import { RobustZScoreDetector, RobustZScoreParamsSchema } from './robust-zscore.ts';
@@ -65,7 +66,17 @@ export const DETECTORS: Readonly<Record<DetectorKind, DetectorSpec>> = {
     create: (p) => new HeartbeatDetector(p as Any),
     summary: 'silence longer than a few learned reporting intervals',
   },
+  novelty: {
+    params: NoveltyParamsSchema,
+    create: (p) => new NoveltyDetector(p as Any),
+    check: (p) =>
+      (p.warmup as number) > (p.history as number) ? 'warmup is above history' : undefined,
+    summary: 'the default: the recent shape is unlike anything in the recent history (calibrated)',
+  },
 };
+
+/** The detector of a rule that names none, and of `iot-hub backtest` without one. */
+export const DEFAULT_DETECTOR: DetectorKind = 'novelty';
 
 export const DETECTOR_KINDS = Object.keys(DETECTORS) as DetectorKind[];
 

@@ -5,7 +5,7 @@ import { RulesError } from '../stream/errors.ts';
 import type { DetectorKind } from './detector.ts';
 import type { EpisodeConfig } from './episodes.ts';
 import { GLOB_PATTERN } from './glob.ts';
-import { DETECTOR_KINDS, DETECTORS, isDetectorKind } from './registry.ts';
+import { DEFAULT_DETECTOR, DETECTOR_KINDS, DETECTORS, isDetectorKind } from './registry.ts';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -44,7 +44,7 @@ export const RuleSchema = Type.Object(
     description: Type.Optional(Type.String()),
     metric: Globs,
     devices: Type.Optional(Globs),
-    detector: Type.String(),
+    detector: Type.String({ default: DEFAULT_DETECTOR }),
     params: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
     severity: Type.Union(
       ['info', 'warning', 'critical'].map((s) => Type.Literal(s)),

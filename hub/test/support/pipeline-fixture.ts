@@ -11,6 +11,8 @@ export const RULES = parseRules({
   rules: [
     { id: 'limits', metric: 'temperature', detector: 'range', params: { min: 0, max: 40 } },
     { id: 'silent', metric: 'temperature', detector: 'heartbeat', params: { expectedMs: 1000 } },
+    // The default detector (none named): its state (~32 kB a series) goes into checkpoints too.
+    { id: 'novel', metric: 'humidity', params: { warmup: 50, history: 200 } },
   ],
 });
 
