@@ -14,6 +14,8 @@ export type HarnessErrorCode =
   | 'INFLUX_NOT_READY'
   | 'SERVER_EXITED'
   | 'SERVICE_START_FAILED'
+  | 'PYTHON_MISSING'
+  | 'SCHEMATHESIS_INSTALL_FAILED'
   | 'CLI_USAGE';
 
 export class HarnessError extends Error {

@@ -1,17 +1,21 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { LiveFeed } from '../dashboard/live-feed.ts';
 import { dashboardRoutes } from '../dashboard/plugin.ts';
 import type { Rule } from '../detect/rules.ts';
 import type { HubQueries, ReadingStore } from '../ports.ts';
 import { bearerAuth } from './auth.ts';
-import { error } from './http-errors.ts';
+import { genReqId, routeTable, sendError } from './error-handling.ts';
+import { error, errorResponses } from './http-errors.ts';
+import { openapiOptions } from './openapi.ts';
 import { deviceRoutes } from './routes-devices.ts';
 import { type IngestTarget, ingestRoutes } from './routes-ingest.ts';
 import { miscRoutes } from './routes-misc.ts';
+import { jsonBodyParser, validatorCompiler } from './validation.ts';
 
 export interface ApiOptions {
   store: ReadingStore;
@@ -41,14 +45,26 @@ const NO_QUERIES: HubQueries = {
 /**
  * Builds the hub's REST API (no listening here: see main.ts): OpenAPI at /docs, rate limits
  * per client address, bearer auth on /api/* except health; /metrics and /docs are open.
+ * Query strings and path parameters are coerced to their schema's types, bodies never
+ * (validation.ts); every error is answered with a code from http-errors.ts (error-handling.ts).
  */
 export function buildApi(options: ApiOptions) {
   const now = options.now ?? Date.now;
   const app = Fastify({
     loggerInstance: options.log.child({ module: 'api' }),
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    genReqId,
+    frameworkErrors: (err, req, reply) => sendError(err as FastifyError, req, reply),
   });
+  app.setValidatorCompiler(validatorCompiler());
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser);
+  const routes = routeTable();
+  app.addHook('onRoute', routes.onRoute);
+  app.setNotFoundHandler(routes.notFound);
+  app.setErrorHandler((err: FastifyError, req, reply) =>
+    sendError(err, req, reply, routes.notFound),
+  );
   app.register(rateLimit, {
     max: options.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
@@ -57,19 +73,25 @@ export function buildApi(options: ApiOptions) {
       ...error('RATE_LIMITED', `at most ${ctx.max} requests per minute; retry in ${ctx.after}`),
     }),
   });
-  app.register(swagger, {
-    openapi: {
-      info: { title: 'iot-hub REST API', version: '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  app.register(swagger, openapiOptions);
   app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.register(async (open) => {
     open.get(
       '/api/health',
-      { schema: { summary: 'Pipeline health (no auth)', security: [] } },
+      {
+        schema: {
+          summary: 'Pipeline health (no auth)',
+          security: [],
+          response: {
+            200: Type.Object(
+              { status: Type.String({ description: '`ok` or `degraded`' }) },
+              { additionalProperties: true },
+            ),
+            ...errorResponses('RATE_LIMITED', 'QUERY_FAILED'),
+          },
+        },
+      },
       async () => options.health(),
     );
     open.get(
@@ -99,15 +121,5 @@ export function buildApi(options: ApiOptions) {
       queries: options.queries ?? NO_QUERIES,
       log: options.log,
     });
-
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
-    if (err.validation) return reply.code(400).send(error('BAD_REQUEST', err.message));
-    if (err.statusCode === 429) return reply.code(429).send(err);
-    options.log.error({ err }, 'request failed');
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 503;
-    return reply
-      .code(status)
-      .send(error('QUERY_FAILED', `the request could not be answered: ${err.message}`));
-  });
   return app;
 }

@@ -1,17 +1,23 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AggregateFn, HubQueries, ReadingStore } from '../ports.ts';
-import { badRequest, ErrorBody, error } from './http-errors.ts';
-import { parseEvery, timeRange } from './time.ts';
+import { badRequest, error, errorResponses, QUERY_ERRORS } from './http-errors.ts';
+import {
+  isoOrNull,
+  Nullable,
+  parseEvery,
+  rangeParams,
+  IsoTime as Time,
+  timeRange,
+} from './time.ts';
 
 const DeviceId = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
 const DeviceParams = Type.Object({ id: DeviceId });
 const FNS = ['mean', 'min', 'max', 'sum', 'count', 'first', 'last', 'median', 'stddev'] as const;
 const ReadingsQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ description: 'ISO-8601 or epoch ms; default: to - 1 h' })),
-    to: Type.Optional(Type.String({ description: 'ISO-8601 or epoch ms; default: now' })),
-    limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+    ...rangeParams('1 h'),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
     metrics: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9._-]{1,64}(,[A-Za-z0-9._-]{1,64}){0,31}$',
@@ -19,7 +25,10 @@ const ReadingsQuery = Type.Object(
       }),
     ),
     every: Type.Optional(
-      Type.String({ description: 'aggregate into buckets of this size: 30s, 5m, 1h, 1d' }),
+      Type.String({
+        description: 'aggregate into buckets of this size: 30s, 5m, 1h, 1d',
+        examples: ['5m'],
+      }),
     ),
     fn: Type.Optional(
       Type.Union(
@@ -35,6 +44,48 @@ const DEVICE_WINDOW = 30 * 24 * 3_600_000;
 /** A device is offline when not seen for this long. */
 export const OFFLINE_AFTER_MS = 10 * 60_000;
 
+const Device = Type.Object({
+  deviceId: Type.String(),
+  lastSeen: Time,
+  gateway: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('offline'), Type.Literal('anomalous')]),
+  openAnomalies: Type.Integer(),
+});
+const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+/** Raw readings (`readings`) or, with `every` / `fn`, one point per bucket and metric (`points`). */
+const ReadingsAnswer = Type.Object({
+  deviceId: Type.String(),
+  from: Time,
+  to: Time,
+  every: Type.Optional(Type.String()),
+  fn: Type.Optional(Type.String()),
+  count: Type.Integer(),
+  truncated: Type.Boolean({ description: 'more exist: page on with from = the last time + 1 ms' }),
+  readings: Type.Optional(
+    Type.Array(
+      Type.Object({
+        time: Time,
+        gatewayId: Type.String(),
+        gatewaySeq: Nullable(Type.Integer()),
+        seq: Nullable(Type.Integer()),
+        metrics: Type.Record(
+          Type.String(),
+          Type.Object({ value: Type.Number(), unit: Type.Optional(Type.String()) }),
+        ),
+      }),
+    ),
+  ),
+  points: Type.Optional(
+    Type.Array(Type.Object({ time: Time, metric: Type.String(), value: Type.Number() })),
+  ),
+});
+
 export interface DeviceRouteDeps {
   store: ReadingStore;
   queries: HubQueries;
@@ -47,29 +98,23 @@ function status(lastSeen: number, open: number, now: number) {
 }
 
 export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) {
-  const Device = Type.Object({
-    deviceId: Type.String(),
-    lastSeen: Type.String({ format: 'date-time' }),
-    gateway: Type.Union([Type.String(), Type.Null()]),
-    status: Type.Union([Type.Literal('ok'), Type.Literal('offline'), Type.Literal('anomalous')]),
-    openAnomalies: Type.Integer(),
-  });
-  const ListQuery = Type.Object(
-    {
-      limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-      offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
-    },
-    { additionalProperties: false },
-  );
   const list = async () => {
     const now = deps.now();
-    return (await deps.queries.devices(now - DEVICE_WINDOW)).map((d) => ({
-      deviceId: d.deviceId,
-      lastSeen: new Date(d.lastSeen).toISOString(),
-      gateway: d.gateway,
-      status: status(d.lastSeen, d.openAnomalies, now),
-      openAnomalies: d.openAnomalies,
-    }));
+    return (await deps.queries.devices(now - DEVICE_WINDOW)).flatMap((d) => {
+      // The stores skip times outside the record range; a time no Date can hold still never
+      // fails the whole list (it would make every device unqueryable).
+      const lastSeen = isoOrNull(d.lastSeen);
+      if (lastSeen === null) return [];
+      return [
+        {
+          deviceId: d.deviceId,
+          lastSeen,
+          gateway: d.gateway,
+          status: status(d.lastSeen, d.openAnomalies, now),
+          openAnomalies: d.openAnomalies,
+        },
+      ];
+    });
   };
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
@@ -81,15 +126,16 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
         response: {
           200: Type.Object({
             total: Type.Integer(),
-            nextOffset: Type.Union([Type.Integer(), Type.Null()]),
+            nextOffset: Nullable(Type.Integer()),
             devices: Type.Array(Device),
           }),
+          ...errorResponses(...QUERY_ERRORS),
         },
       },
     },
     async (req) => {
       const all = await list();
-      const { limit, offset } = req.query;
+      const { limit = 100, offset = 0 } = req.query;
       const page = all.slice(offset, offset + limit);
       const next = offset + page.length < all.length ? offset + page.length : null;
       return { total: all.length, nextOffset: next, devices: page };
@@ -102,7 +148,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
       schema: {
         summary: 'One device',
         params: DeviceParams,
-        response: { 200: Device, 404: ErrorBody },
+        response: { 200: Device, ...errorResponses(...QUERY_ERRORS, 'DEVICE_NOT_FOUND') },
       },
     },
     async (req, reply) => {
@@ -122,12 +168,23 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
         summary: 'Readings of one device, oldest first; aggregated with `every` and `fn`',
         params: DeviceParams,
         querystring: ReadingsQuery,
+        response: {
+          200: ReadingsAnswer,
+          ...errorResponses(
+            ...QUERY_ERRORS,
+            'TIME_INVALID',
+            'RANGE_INVALID',
+            'RANGE_TOO_LONG',
+            'EVERY_INVALID',
+            'TOO_MANY_BUCKETS',
+          ),
+        },
       },
     },
     async (req, reply) => {
       const range = timeRange(req.query, deps.now(), reply);
       if (!range) return reply;
-      const { limit } = req.query;
+      const { limit = 1000 } = req.query;
       const metrics = req.query.metrics?.split(',');
       const base = {
         deviceId: req.params.id,
@@ -143,7 +200,6 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
         const fn: AggregateFn = req.query.fn ?? 'mean';
         const points = await deps.queries.series({
           ...range,
-          ...req.params,
           deviceId: req.params.id,
           metrics,
           everyMs,
@@ -156,7 +212,10 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
           fn,
           count: points.length,
           truncated: points.length === limit,
-          points: points.map((p) => ({ ...p, time: new Date(p.time).toISOString() })),
+          points: points.flatMap((p) => {
+            const time = isoOrNull(p.time);
+            return time === null ? [] : [{ ...p, time }];
+          }),
         };
       }
       const found = await deps.store.readings({ deviceId: req.params.id, ...range, limit });
@@ -174,7 +233,10 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
         ...base,
         count: readings.length,
         truncated: found.length === limit,
-        readings: readings.map((r) => ({ ...r, time: new Date(r.time).toISOString() })),
+        readings: readings.flatMap((r) => {
+          const time = isoOrNull(r.time);
+          return time === null ? [] : [{ ...r, time }];
+        }),
       };
     },
   );

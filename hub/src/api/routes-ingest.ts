@@ -7,6 +7,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppendResult } from '../local/log.ts';
+import { errorResponses } from './http-errors.ts';
 
 /** Where ingested readings go: durably stored before the answer (see local/log.ts). */
 export interface IngestTarget {
@@ -17,6 +18,40 @@ export interface IngestTarget {
 }
 
 export const MAX_INGEST_RECORDS = 10_000;
+/**
+ * The largest ingest body: 16 MiB, about 1.6 KiB per record at MAX_INGEST_RECORDS. A reading
+ * with a few metrics is 250-600 bytes as JSON, so a full batch of ordinary readings is 3-6 MiB;
+ * 16 MiB leaves room for records with many or long-named metrics while bounding what one
+ * request (not rate limited) makes the hub parse and hold: a parsed body takes several times
+ * its size in memory. A larger batch is answered 413 `BODY_TOO_LARGE`.
+ */
+export const MAX_INGEST_BYTES = 16 * 1024 * 1024;
+/** A gateway status record is well under 4 KiB. */
+export const MAX_STATUS_BYTES = 64 * 1024;
+const INGEST_ERRORS = [
+  'BAD_REQUEST',
+  'BODY_NOT_JSON',
+  'BODY_EMPTY',
+  'BODY_TOO_DEEP',
+  'BODY_FORBIDDEN_KEY',
+  'BODY_LENGTH_MISMATCH',
+  'UNAUTHORISED',
+  'BODY_TOO_LARGE',
+  'MEDIA_TYPE_UNSUPPORTED',
+  'QUERY_FAILED',
+] as const;
+const IngestAnswer = Type.Object({
+  accepted: Type.Integer({ description: 'records stored (durably) by this request' }),
+  duplicates: Type.Integer({ description: 'records seen before, by (gatewayId, gatewaySeq)' }),
+  invalid: Type.Array(
+    Type.Object({
+      index: Type.Integer({ description: 'position in `records`' }),
+      code: Type.String(),
+      reason: Type.String(),
+    }),
+    { description: 'records refused and kept as dead letters, with the reason' },
+  ),
+});
 
 const IngestBody = Type.Object(
   { records: Type.Array(Type.Unknown(), { maxItems: MAX_INGEST_RECORDS }) },
@@ -34,11 +69,13 @@ export async function ingestRoutes(app: FastifyInstance, target: IngestTarget) {
   app.post<{ Body: { records: unknown[] } }>(
     '/api/ingest',
     {
-      bodyLimit: 32 * 1024 * 1024,
+      bodyLimit: MAX_INGEST_BYTES,
       config: { rateLimit: false },
       schema: {
         summary: 'Ingest readings (single-box mode: the gateway forwards here)',
+        description: `At most ${MAX_INGEST_RECORDS} records and ${MAX_INGEST_BYTES} bytes.`,
         body: IngestBody,
+        response: { 200: IngestAnswer, ...errorResponses(...INGEST_ERRORS) },
       },
     },
     async (req) => {
@@ -60,10 +97,15 @@ export async function ingestRoutes(app: FastifyInstance, target: IngestTarget) {
   app.post<{ Body: GatewayStatusRecord }>(
     '/api/ingest/status',
     {
+      bodyLimit: MAX_STATUS_BYTES,
       config: { rateLimit: false },
       schema: {
         summary: 'A gateway status record (single-box mode)',
         body: GatewayStatusRecordSchema,
+        response: {
+          204: Type.Null({ description: 'stored' }),
+          ...errorResponses(...INGEST_ERRORS),
+        },
       },
     },
     async (req, reply) => {

@@ -1,14 +1,52 @@
+import { type TSchema, Type } from '@sinclair/typebox';
 import { badRequest, type Reply } from './http-errors.ts';
 
 export const HOUR = 3_600_000;
 export const MAX_RANGE = 366 * 24 * HOUR;
 
-/** Parses ISO-8601 or epoch milliseconds; undefined when it is neither. */
+/** The times a query may name: 0000-01-01T00:00:00Z up to 9999-12-31T23:59:59.999Z. */
+export const QUERY_TIME_MIN = -62_167_219_200_000;
+export const QUERY_TIME_MAX = 253_402_300_799_999;
+
+/**
+ * Parses ISO-8601 or epoch milliseconds; undefined when it is neither or lies outside
+ * QUERY_TIME_MIN..QUERY_TIME_MAX (a JavaScript date ends in 275760; `9999999999999999` ms
+ * would pass a digits-only check and then fail to print).
+ */
 export function parseTime(text: string): number | undefined {
-  if (/^\d{1,16}$/.test(text)) return Number(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+  let ms: number;
+  if (/^\d{1,15}$/.test(text)) ms = Number(text);
+  else if (/^\d{4}-\d{2}-\d{2}/.test(text)) ms = Date.parse(text);
+  else return undefined;
+  return ms >= QUERY_TIME_MIN && ms <= QUERY_TIME_MAX ? ms : undefined;
+}
+
+/**
+ * An epoch-ms time as ISO-8601, or null when a Date cannot hold it: for times read back from
+ * a store, where a bad one must never fail the whole answer.
+ */
+export function isoOrNull(ms: number | null): string | null {
+  if (ms === null || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
+  return new Date(ms).toISOString();
+}
+
+/** A time in an answer: ISO-8601, UTC. */
+export const IsoTime = Type.String({ format: 'date-time' });
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/** The `from` / `to` query parameters that `timeRange` reads; `span`: the default range. */
+export function rangeParams(span: string) {
+  const time = (description: string, examples: string[]) =>
+    Type.Optional(
+      Type.String({
+        description: `ISO-8601 or epoch ms, year 0000 to 9999; default: ${description}`,
+        examples,
+      }),
+    );
+  return {
+    from: time(`to - ${span}`, ['2026-11-22T11:00:00Z', '1763809200000']),
+    to: time('now', ['2026-11-22T12:00:00Z', '1763812800000']),
+  };
 }
 
 /** `30s`, `5m`, `1h`, `1d` in ms; undefined otherwise. */
@@ -43,6 +81,6 @@ function invalidTime(reply: Reply, key: string, value: unknown) {
   badRequest(
     reply,
     'TIME_INVALID',
-    `\`${key}\` must be ISO-8601 or epoch milliseconds, got ${JSON.stringify(value)}`,
+    `\`${key}\` must be ISO-8601 or epoch milliseconds, from year 0000 to 9999; got ${JSON.stringify(value)}`,
   );
 }

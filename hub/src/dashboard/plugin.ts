@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { error } from '../api/http-errors.ts';
+import { error, errorResponses } from '../api/http-errors.ts';
 import type { HubQueries } from '../ports.ts';
 import { HealthTicker } from './health-ticker.ts';
 import type { LiveFeed } from './live-feed.ts';
@@ -130,7 +130,15 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
           'throughput, consumer lag and gateway backlog every few seconds. Times in epoch ms. ' +
           'With http.token set, send the bearer header or `?token=`.',
         querystring: StreamQuery,
-        security: [],
+        // Behind the token like the rest of /api (the bearer header, or `?token=`).
+        security: [{ bearer: [] }],
+        response: {
+          200: {
+            description: 'the event stream, open until the client goes away',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...errorResponses('BAD_REQUEST', 'UNAUTHORISED', 'RATE_LIMITED', 'QUERY_FAILED'),
+        },
       },
       onRequest: options.token ? streamAuth(options.token) : [],
     },
