@@ -1,3 +1,4 @@
+import { TIME_MAX } from '@iot-stream/contracts';
 import { escape as influxEscape } from 'influx';
 import { ANOMALIES, GATEWAY_STATUS, LONG_RP, RAW_RP, READINGS } from './influx-points.ts';
 import type {
@@ -20,6 +21,11 @@ const lit = (s: string) => influxEscape.stringLit(s);
 const range = (from: number, to: number) =>
   `time >= ${Math.trunc(from)}ms AND time <= ${Math.trunc(to)}ms`;
 const ms = (t: Date | number) => (typeof t === 'number' ? t : t.getTime());
+/**
+ * `since` up to TIME_MAX: a point at or past it breaks the record contract (written by an
+ * older hub) and is never a device's last-seen time or a gateway's newest status.
+ */
+const sinceWhere = (since: number) => `time >= ${Math.trunc(since)}ms AND time < ${TIME_MAX}ms`;
 
 /**
  * The REST API's queries in InfluxQL. Every value that reaches a query is validated by the
@@ -48,11 +54,11 @@ export class InfluxQueries implements HubQueries {
     const [seen, open] = await Promise.all([
       this.influx.query<{ time: Date; value: number; device: string; gateway: string }>(
         `SELECT last("value") AS "value" FROM "${RAW_RP}"."${READINGS}" ` +
-          `WHERE time >= ${Math.trunc(since)}ms GROUP BY "device", "gateway"`,
+          `WHERE ${sinceWhere(since)} GROUP BY "device", "gateway"`,
       ),
       this.influx.query<{ device: string; n: number }>(
         `SELECT count("peak_score") AS "n" FROM "${LONG_RP}"."${ANOMALIES}" ` +
-          `WHERE "state" = 'open' AND time >= ${Math.trunc(since)}ms GROUP BY "device"`,
+          `WHERE "state" = 'open' AND ${sinceWhere(since)} GROUP BY "device"`,
       ),
     ]);
     const byDevice = new Map<string, DeviceSummary>();
@@ -88,7 +94,7 @@ export class InfluxQueries implements HubQueries {
     const rows = await this.influx.query<Record<string, unknown> & { time: Date }>(
       `SELECT last("forwarded") AS "forwarded", "version", "kafka_connected", "backlog_rows", ` +
         `"oldest_received_at" FROM "${RAW_RP}"."${GATEWAY_STATUS}" ` +
-        `WHERE time >= ${Math.trunc(since)}ms GROUP BY "gateway"`,
+        `WHERE ${sinceWhere(since)} GROUP BY "gateway"`,
     );
     return rows
       .map((r) => gatewayStatusOf(String(r.gateway), ms(r.time), r))

@@ -18,6 +18,7 @@ import { retentionMs } from '../src/sqlite/retention.ts';
 import { MIGRATIONS } from '../src/sqlite/schema.ts';
 import { SqliteStore, type SqliteStoreOptions } from '../src/sqlite/store.ts';
 import { type StoredPoint, storeContract, T0 } from './support/store-contract.ts';
+import { timeRangeContract } from './support/store-contract-times.ts';
 
 const dirs: string[] = [];
 const tempPath = () => {
@@ -44,16 +45,18 @@ function dump(store: SqliteStore, rp: string, measurement: string): StoredPoint[
 }
 
 describe('SqliteStore + SqliteQueries: the store contract', () => {
-  storeContract(async () => {
+  const open = async () => {
     const store = new SqliteStore({ path: tempPath(), rawRetention: 'INF' });
     await store.init();
     return {
       store,
       queries: new SqliteQueries(store),
-      dump: async (rp, measurement) => dump(store, rp, measurement),
+      dump: async (rp: string, measurement: string) => dump(store, rp, measurement),
       close: async () => store.close(),
     };
-  });
+  };
+  storeContract(open);
+  timeRangeContract(open, T0);
 });
 
 const DAY = 86_400_000;

@@ -12,6 +12,7 @@ import type { AggregateFn, SeriesPoint } from '../../hub/src/ports.ts';
 import { SqliteQueries } from '../../hub/src/sqlite/queries.ts';
 import { SqliteStore } from '../../hub/src/sqlite/store.ts';
 import { type StoredPoint, storeContract } from '../../hub/test/support/store-contract.ts';
+import { timeRangeContract } from '../../hub/test/support/store-contract-times.ts';
 import { fleetRecords, rng, T0 } from './support.ts';
 
 // The store contract (hub/test/support/store-contract.ts) against a real InfluxDB 1.x: the
@@ -22,7 +23,7 @@ const run = randomBytes(4).toString('hex');
 let n = 0;
 
 describe('InfluxStore + InfluxQueries: the store contract', () => {
-  storeContract(async () => {
+  const open = async () => {
     n += 1;
     const database = `store_contract_${run}_${n}`;
     const store = new InfluxStore({
@@ -56,7 +57,9 @@ describe('InfluxStore + InfluxQueries: the store contract', () => {
       dump,
       close: () => client.dropDatabase(database),
     };
-  });
+  };
+  storeContract(open);
+  timeRangeContract(open, T0);
 });
 
 // The same random fleet into both stores: every query the REST API makes gives the same

@@ -1,3 +1,4 @@
+import { TIME_MAX } from '@iot-stream/contracts';
 import type Database from 'better-sqlite3';
 import { ANOMALIES, GATEWAY_STATUS, LONG_RP, RAW_RP, READINGS } from '../influx-points.ts';
 import type {
@@ -66,17 +67,21 @@ export class SqliteQueries implements HubQueries {
        ${SERIES_ROWS} ORDER BY 2, 3`,
       )
       .raw(true);
-    // Newest point of each readings series (the primary key's last entry, no scan).
+    // Newest point of each readings series (the primary key's last entry, no scan). Times at
+    // or past TIME_MAX break the record contract (an older hub, or a file edited by hand):
+    // skipped, so such a point never becomes a device's last-seen time.
     this.lastSeen = db.prepare(
       `SELECT device, gateway, time FROM (
          SELECT s.device, json_extract(s.tags, '$.gateway') AS gateway,
-                (SELECT time FROM points WHERE series_id = s.id ORDER BY time DESC LIMIT 1) AS time
+                (SELECT time FROM points WHERE series_id = s.id AND time < ${TIME_MAX}
+                 ORDER BY time DESC LIMIT 1) AS time
          FROM series s WHERE s.measurement = '${READINGS}' AND s.rp = '${RAW_RP}')
        WHERE time >= ? ORDER BY device, gateway`,
     );
     this.openAnomalies = db.prepare(
       `SELECT s.device, count(*) AS n FROM series s JOIN points p ON p.series_id = s.id
-       WHERE s.measurement = '${ANOMALIES}' AND s.rp = '${LONG_RP}' AND p.time >= ?
+       WHERE s.measurement = '${ANOMALIES}' AND s.rp = '${LONG_RP}'
+         AND p.time >= ? AND p.time < ${TIME_MAX}
          AND json_extract(p.fields, '$.state') = 'open'
          AND json_extract(p.fields, '$.peak_score') IS NOT NULL
        GROUP BY s.device`,
@@ -91,11 +96,13 @@ export class SqliteQueries implements HubQueries {
          AND (@severity IS NULL OR json_extract(s.tags, '$.severity') = @severity)
        ORDER BY p.time DESC, s.tags DESC LIMIT @limit OFFSET @offset`,
     );
-    // last("forwarded") GROUP BY "gateway": the newest point that has `forwarded`.
+    // last("forwarded") GROUP BY "gateway": the newest point that has `forwarded`, below
+    // TIME_MAX as for lastSeen.
     this.gatewayRows = db.prepare(
       `SELECT s.tags, p.time, p.fields FROM series s JOIN points p ON p.series_id = s.id
        WHERE s.measurement = '${GATEWAY_STATUS}' AND s.rp = '${RAW_RP}'
          AND p.time = (SELECT q.time FROM points q WHERE q.series_id = s.id AND q.time >= ?
+                       AND q.time < ${TIME_MAX}
                        AND json_extract(q.fields, '$.forwarded') IS NOT NULL
                        ORDER BY q.time DESC LIMIT 1)`,
     );
