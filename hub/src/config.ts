@@ -52,6 +52,18 @@ export const HubConfigSchema = Type.Object({
         default: 'hub-data',
         description: 'Single-box mode: the local log and, without InfluxDB, the SQLite store',
       }),
+      deadLetterRetention: Type.String({
+        pattern: DURATION,
+        default: '7d',
+        description:
+          'Single-box mode: dead letters (refused records, in log.db) older than this are deleted; INF: never',
+      }),
+      maxDeadLetters: Type.Integer({
+        minimum: 1,
+        default: 100_000,
+        description:
+          'Single-box mode: at most this many dead letters are kept; the oldest go first',
+      }),
     },
     { default: {} },
   ),

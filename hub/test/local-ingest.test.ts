@@ -3,42 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api/app.ts';
 import type { SourceBatch } from '../src/kafka/kafka-source.ts';
-import { deadLetter } from '../src/kafka/messages.ts';
 import { LocalLog } from '../src/local/log.ts';
 import { LocalSource } from '../src/local/source.ts';
 import { record } from './support/evaluate.ts';
+import { singleBoxApi } from './support/single-box-api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hub-local-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = Date.UTC(2026, 11, 1);
 const log = pino({ level: 'silent' });
 
-function api(local: LocalLog) {
-  return buildApi({
-    store: {
-      init: async () => {},
-      write: async () => {},
-      readings: async () => [],
-      ping: async () => true,
-    },
-    health: async () => ({ status: 'ok' }),
-    token: 'token-0123456789abcdef',
-    log,
-    ingest: {
-      append: (records) => local.append(records),
-      deadLetter: (items) =>
-        local.send(
-          'dlq',
-          items.map((i) =>
-            deadLetter(null, JSON.stringify(i.value), i.code, i.reason, 'http-ingest', 0),
-          ),
-        ),
-      writeStatus: async () => {},
-    },
-  });
-}
+const api = (local: LocalLog) => singleBoxApi(local, 'token-0123456789abcdef');
 
 describe('single-box ingest', () => {
   it('stores valid records durably, answers duplicates and keeps invalid ones as dead letters', async () => {

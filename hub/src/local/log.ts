@@ -3,11 +3,22 @@ import { dirname } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
 import type { Message } from 'kafkajs';
+import { boundDeadLetter, isDeadLetter } from '../dead-letters.ts';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
+import { retentionMs } from '../sqlite/retention.ts';
 
 export interface AppendResult {
   accepted: number;
   duplicates: number;
+}
+
+/** How long dead letters are kept, and how many at most (`storage` in the hub config). */
+export interface LocalLogOptions {
+  /** A duration (`7d`, `12h`, `INF`): older dead letters are deleted. Default 7d. */
+  deadLetterRetention?: string;
+  /** At most this many dead letters; the oldest go first. Default 100,000. */
+  maxDeadLetters?: number;
+  now?: () => number;
 }
 
 export interface LogEntry {
@@ -22,15 +33,27 @@ export interface LogEntry {
  * answers only after the commit, as Kafka answers after acks=all; the pipeline reads them in
  * offset order as one partition, checkpoints here, and what it covered is pruned. A record is
  * accepted once per (gatewayId, gatewaySeq): a gateway resending after a lost answer gets
- * "duplicate" back. Dead letters and anomaly events are kept in `outputs`.
+ * "duplicate" back. Dead letters and anomaly events are kept in `outputs`; dead letters (the
+ * messages with an `iot-error-code` header) are bounded like a Kafka topic with retention:
+ * kept `deadLetterRetention`, at most `maxDeadLetters` of them, and each value cut to a 4 KiB
+ * prefix with its original length and digest (dead-letters.ts).
  */
 export class LocalLog implements CheckpointStore {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly appendTx: (records: readonly ReadingRecord[], now: number) => AppendResult;
   private listeners = new Set<() => void>();
+  private readonly now: () => number;
+  private readonly deadLetterKeepMs: number | undefined;
+  private readonly maxDeadLetters: number;
+  private deadLetters: number;
+  /** Dead letters deleted: past their retention, or the oldest beyond the row cap. */
+  readonly deadLettersDropped = { retention: 0, cap: 0 };
 
-  constructor(path: string) {
+  constructor(path: string, options: LocalLogOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.deadLetterKeepMs = retentionMs(options.deadLetterRetention ?? '7d');
+    this.maxDeadLetters = options.maxDeadLetters ?? 100_000;
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -59,6 +82,7 @@ export class LocalLog implements CheckpointStore {
         written_at INTEGER NOT NULL
       );
     `);
+    this.addDeadLetterColumn();
     this.stmt = {
       insert: this.db.prepare<[string, string]>('INSERT INTO log (kind, value) VALUES (?, ?)'),
       seen: this.db.prepare<[string, number, number]>(
@@ -83,7 +107,23 @@ export class LocalLog implements CheckpointStore {
         [string],
         { key: string | null; value: string | null; headers: string | null }
       >('SELECT key, value, headers FROM outputs WHERE topic = ? ORDER BY id'),
+      deadLetter: this.db.prepare<[string, string | null, string | null, string | null, number]>(
+        `INSERT INTO outputs (topic, key, value, headers, written_at, dead_letter)
+         VALUES (?, ?, ?, ?, ?, 1)`,
+      ),
+      deadLetterCount: this.db.prepare<[], { n: number }>(
+        'SELECT count(*) AS n FROM outputs WHERE dead_letter = 1',
+      ),
+      deadLettersBefore: this.db.prepare<[number]>(
+        'DELETE FROM outputs WHERE dead_letter = 1 AND written_at < ?',
+      ),
+      oldestDeadLetters: this.db.prepare<[number]>(
+        `DELETE FROM outputs WHERE id IN (
+           SELECT id FROM outputs WHERE dead_letter = 1 ORDER BY written_at, id LIMIT ?)`,
+      ),
     };
+    this.deadLetters = this.stmt.deadLetterCount.get()?.n ?? 0;
+    this.pruneDeadLetters();
     this.appendTx = this.db.transaction((records: readonly ReadingRecord[], now: number) => {
       let accepted = 0;
       for (const r of records) {
@@ -123,10 +163,14 @@ export class LocalLog implements CheckpointStore {
     return () => this.listeners.delete(listener);
   }
 
-  /** Entries a checkpoint covers are no longer needed; dedup keys are kept `seenMs`. */
+  /**
+   * Entries a checkpoint covers are no longer needed; dedup keys are kept `seenMs`; dead
+   * letters past their retention go too.
+   */
   prune(coveredOffset: string, seenBefore: number): void {
     this.stmt.prune.run(Number(coveredOffset));
     this.stmt.pruneSeen.run(seenBefore);
+    this.pruneDeadLetters();
   }
 
   async save(partition: number, checkpoint: Checkpoint): Promise<void> {
@@ -142,15 +186,21 @@ export class LocalLog implements CheckpointStore {
     return out;
   }
 
-  /** The pipeline's publisher: dead letters and anomaly events, kept in `outputs`. */
+  /**
+   * The pipeline's publisher, and the HTTP ingest's dead-letter store: dead letters (bounded,
+   * see the class comment) and anomaly events, kept in `outputs`.
+   */
   async send(topic: string, messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
-    const now = Date.now();
+    const now = this.now();
     const text = (v: unknown) =>
       v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString() : String(v);
     this.db.transaction(() => {
-      for (const m of messages)
-        this.stmt.output.run(
+      let dead = 0;
+      for (const message of messages) {
+        const isDead = isDeadLetter(message);
+        const m = isDead ? boundDeadLetter(message) : message;
+        (isDead ? this.stmt.deadLetter : this.stmt.output).run(
           topic,
           text(m.key),
           text(m.value),
@@ -159,6 +209,16 @@ export class LocalLog implements CheckpointStore {
             : null,
           now,
         );
+        if (isDead) dead += 1;
+      }
+      this.deadLetters += dead;
+      // The cap holds after every write: the oldest go first, within the same commit.
+      const over = this.deadLetters - this.maxDeadLetters;
+      if (over > 0) {
+        const n = this.stmt.oldestDeadLetters.run(over).changes;
+        this.deadLetters -= n;
+        this.deadLettersDropped.cap += n;
+      }
     })();
   }
 
@@ -175,6 +235,33 @@ export class LocalLog implements CheckpointStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Deletes dead letters older than `deadLetterRetention`. */
+  private pruneDeadLetters(): void {
+    if (this.deadLetterKeepMs === undefined) return;
+    const n = this.stmt.deadLettersBefore.run(this.now() - this.deadLetterKeepMs).changes;
+    this.deadLetters -= n;
+    this.deadLettersDropped.retention += n;
+  }
+
+  /**
+   * `outputs.dead_letter` (1: a dead letter) came with dead-letter retention; a file written
+   * before has none: added, and the dead letters already there marked by their header.
+   */
+  private addDeadLetterColumn(): void {
+    const columns = this.db.prepare('PRAGMA table_info(outputs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'dead_letter'))
+      this.db.transaction(() => {
+        this.db.exec('ALTER TABLE outputs ADD COLUMN dead_letter INTEGER NOT NULL DEFAULT 0');
+        this.db.exec(
+          `UPDATE outputs SET dead_letter = 1
+           WHERE json_extract(headers, '$."iot-error-code"') IS NOT NULL`,
+        );
+      })();
+    this.db.exec(
+      'CREATE INDEX IF NOT EXISTS outputs_dead_letters ON outputs (dead_letter, written_at)',
+    );
   }
 
   private wake(): void {

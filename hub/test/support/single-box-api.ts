@@ -1,0 +1,33 @@
+import pino from 'pino';
+import { buildApi } from '../../src/api/app.ts';
+import { deadLetter } from '../../src/kafka/messages.ts';
+import type { LocalLog } from '../../src/local/log.ts';
+
+/**
+ * The REST API with single-box ingest wired to a LocalLog as inputs.ts wires it (dead letters
+ * to topic `dlq`), over a store that holds nothing.
+ */
+export function singleBoxApi(local: LocalLog, token: string) {
+  return buildApi({
+    store: {
+      init: async () => {},
+      write: async () => {},
+      readings: async () => [],
+      ping: async () => true,
+    },
+    health: async () => ({ status: 'ok' }),
+    token,
+    log: pino({ level: 'silent' }),
+    ingest: {
+      append: (records) => local.append(records),
+      deadLetter: (items) =>
+        local.send(
+          'dlq',
+          items.map((i) =>
+            deadLetter(null, JSON.stringify(i.value), i.code, i.reason, 'http-ingest', 0),
+          ),
+        ),
+      writeStatus: async () => {},
+    },
+  });
+}
