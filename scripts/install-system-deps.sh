@@ -4,7 +4,8 @@
 #   pairs for serial tests), mosquitto + mosquitto-clients (a second MQTT broker and clients),
 #   docker-compose (checks docker-compose.yml without an engine), gcc-arm-none-eabi (firmware
 #   code size), chromium (the dashboard's browser test, driven by playwright-core; never a
-#   downloaded browser), faketime (a hub whose wall clock is off by an hour). Java 17 and Maven are expected to be there already (Kafka comes from
+#   downloaded browser), faketime (a hub whose wall clock is off by an hour), python3-venv (the
+#   Schemathesis venv of the REST API contract test). Java 17 and Maven are expected to be there already (Kafka comes from
 #   Maven Central).
 set -euo pipefail
 
@@ -24,6 +25,8 @@ missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
 done
+# Schemathesis (the REST API contract test) runs in a venv: Debian splits venv out of python3.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 for tool in java mvn make gcc; do
   command -v "$tool" >/dev/null 2>&1 || echo "install-system-deps: warning: '$tool' not found (needed for Kafka / C tests)" >&2
 done

@@ -136,7 +136,7 @@ export async function kafkaInput(
  * there; dead letters and anomaly events are kept there too.
  */
 export function localInput(config: HubConfig, logger: Logger): Input {
-  const log = new LocalLog(join(config.storage.dir, 'log.db'));
+  const log = new LocalLog(join(config.storage.dir, 'log.db'), config.storage);
   const source = new LocalSource({ log, logger: logger.child({ module: 'local-source' }) });
   let writeStatus: ((records: GatewayStatusRecord[]) => Promise<void>) | undefined;
   return {

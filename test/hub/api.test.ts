@@ -142,7 +142,7 @@ describe('hub REST API on real data', () => {
       forwarded: 42,
       kafkaConnected: true,
     });
-    expect(((await get('/api/rules')).body.rules as unknown as unknown[]).length).toBe(2);
+    expect(((await get('/api/rules')).body.rules as unknown as unknown[]).length).toBe(3);
   });
 
   it('serves Prometheus metrics', async () => {

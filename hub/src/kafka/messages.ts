@@ -1,4 +1,5 @@
 import type { Message } from 'kafkajs';
+import { boundDeadLetter } from '../dead-letters.ts';
 import type { EpisodeEvent } from '../detect/engine-types.ts';
 
 /** An episode event for the anomalies topic, keyed by device (one device, one partition). */
@@ -10,7 +11,10 @@ export function episodeMessage(e: EpisodeEvent): Message {
   };
 }
 
-/** A dead-letter record: the original bytes (or JSON), why, and where it came from. */
+/**
+ * A dead-letter record: the original bytes (or JSON), why, and where it came from; a value
+ * over 4 KiB is kept as its prefix with its length and digest (dead-letters.ts), on every path.
+ */
 export function deadLetter(
   key: Buffer | string | null,
   value: Buffer | string | null,
@@ -20,7 +24,7 @@ export function deadLetter(
   partition: number,
   offset?: string,
 ): Message {
-  return {
+  return boundDeadLetter({
     key,
     value,
     headers: {
@@ -30,5 +34,5 @@ export function deadLetter(
       'iot-source-partition': String(partition),
       ...(offset === undefined ? {} : { 'iot-source-offset': offset }),
     },
-  };
+  });
 }
