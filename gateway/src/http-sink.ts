@@ -20,6 +20,10 @@ export interface HttpSinkOptions {
   log: Logger;
 }
 
+/** The hub's limits for one POST /api/ingest (hub/src/api/routes-ingest.ts): 10,000 records, 16 MiB. */
+const MAX_RECORDS = 10_000;
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
 interface IngestAnswer {
   accepted: number;
   duplicates: number;
@@ -42,11 +46,38 @@ export class HttpSink implements Sink {
     if (!res.ok) throw new UplinkError(`hub health answered ${res.status}`, { retriable: true });
   }
 
+  /**
+   * Sends the rows in requests the hub takes: at most MAX_RECORDS records and about
+   * MAX_BODY_BYTES each (whatever the forwarder's batch size), and a request the hub still
+   * finds too large (413) is split in halves, so no setting and no record can wedge the outbox.
+   * A failure part-way makes the forwarder resend all rows; the hub drops the duplicates.
+   */
   async send(rows: readonly OutboxRow[]): Promise<void> {
     const { gatewayId, site } = this.options;
-    const res = await this.request('POST', '/api/ingest', {
-      records: rows.map((row) => recordOf(row, gatewayId, site)),
-    });
+    const records = rows.map((row) => recordOf(row, gatewayId, site));
+    let start = 0;
+    while (start < records.length) {
+      let bytes = 0;
+      let end = start;
+      while (end < records.length && end - start < MAX_RECORDS) {
+        bytes += JSON.stringify(records[end]).length + 1;
+        if (bytes > MAX_BODY_BYTES && end > start) break;
+        end += 1;
+      }
+      await this.post(rows.slice(start, end), records.slice(start, end));
+      start = end;
+    }
+  }
+
+  private async post(rows: readonly OutboxRow[], records: readonly object[]): Promise<void> {
+    const res = await this.request('POST', '/api/ingest', { records });
+    if (res.status === 413 && records.length > 1) {
+      await res.body?.cancel();
+      const mid = Math.ceil(records.length / 2);
+      await this.post(rows.slice(0, mid), records.slice(0, mid));
+      await this.post(rows.slice(mid), records.slice(mid));
+      return;
+    }
     if (!res.ok) throw await this.failure(res);
     const answer = (await res.json()) as IngestAnswer;
     for (const i of answer.invalid ?? [])

@@ -101,3 +101,39 @@ describe('HttpSink (single-box uplink)', () => {
     expect(got[0]).toMatchObject({ path: '/api/ingest/status', body: { kind: 'gateway-status' } });
   });
 });
+
+describe('HttpSink batches', () => {
+  it('sends at most 10,000 records a request and splits one the hub finds too large (413)', async () => {
+    const many: OutboxRow[] = Array.from({ length: 25_000 }, (_, i) => ({
+      ...(rows[0] as OutboxRow),
+      id: i + 1,
+    }));
+    got.length = 0;
+    const sizes: number[] = [];
+    let first = true;
+    server.removeAllListeners('request');
+    server.on('request', async (req: IncomingMessage, res) => {
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      const n = (JSON.parse(text) as { records: unknown[] }).records.length;
+      if (first && n > 1000) {
+        first = false; // a hub with a smaller limit than ours, once
+        res.writeHead(413).end('{"error":{"code":"BODY_TOO_LARGE"}}');
+        return;
+      }
+      sizes.push(n);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ accepted: n, duplicates: 0, invalid: [] }));
+    });
+    const sink = new HttpSink({
+      url,
+      gatewayId: 'gw-1',
+      timeoutMs: 10_000,
+      log: pino({ level: 'silent' }),
+    });
+    await sink.send(many);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(25_000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10_000);
+    expect(sizes.slice(0, 2)).toEqual([5_000, 5_000]); // the refused first 10,000, halved
+  });
+});
