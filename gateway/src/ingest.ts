@@ -114,13 +114,18 @@ export async function commitReading(
   }
 }
 
-/** Keeps input that cannot be accepted, with its reason; resolves once it is on disk. */
+/**
+ * Keeps input that cannot be accepted, with its reason; resolves once it is on disk.
+ * `unauthenticated`: it came from a peer that never authenticated (capped separately, so it
+ * never pushes out what devices sent).
+ */
 export async function quarantine(
   ctx: IngestContext,
   source: string,
   code: string,
   reason: string,
   raw: Uint8Array | string,
+  unauthenticated = false,
 ): Promise<void> {
   await ctx.outbox.quarantine({
     source,
@@ -128,6 +133,7 @@ export async function quarantine(
     reason,
     raw: typeof raw === 'string' ? Buffer.from(raw) : raw,
     receivedAt: ctx.now(),
+    ...(unauthenticated ? { unauthenticated } : {}),
   });
   ctx.counters.quarantined += 1;
   ctx.counters.quarantinedByReason[code] = (ctx.counters.quarantinedByReason[code] ?? 0) + 1;

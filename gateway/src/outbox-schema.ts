@@ -1,11 +1,15 @@
 import type Database from 'better-sqlite3';
 import { OutboxError } from './errors.ts';
+import { rebuildQuarantine } from './outbox-scrub.ts';
+
+/** SQL, or a step that needs code; runs inside the migration's transaction. */
+export type Migration = string | ((db: Database.Database) => void);
 
 /**
  * Numbered migrations; `user_version` records how many have run. Each runs in its own
  * transaction together with the version bump. Never edit a released migration: add one.
  */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE outbox (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      device_id TEXT NOT NULL,
@@ -51,6 +55,10 @@ export const MIGRATIONS: readonly string[] = [
   // 3: the device's own stamp when the gateway replaced an impossible one (clock.policy:
   // restamp); NULL when the device's time was kept.
   'ALTER TABLE outbox ADD COLUMN device_time INTEGER;',
+  // 4: quarantine rows from peers that never authenticated get their own cap
+  // (mqtt.unauthenticated), so they never push out what devices sent; and refused logins, kept
+  // before as whole CONNECT packets with the password, are scrubbed (outbox-scrub.ts).
+  rebuildQuarantine,
 ];
 
 export function migrate(db: Database.Database, firstSeq: () => number): void {
@@ -61,13 +69,22 @@ export function migrate(db: Database.Database, firstSeq: () => number): void {
       `the outbox schema is version ${version}, newer than this gateway (${MIGRATIONS.length}); upgrade the gateway`,
     );
   }
-  MIGRATIONS.slice(version).forEach((sql, i) => {
+  const pending = MIGRATIONS.slice(version);
+  if (pending.length === 0) return;
+  // What a migration rewrites or deletes is overwritten, not left behind in free space...
+  const secureDelete = db.pragma('secure_delete', { simple: true }) as number;
+  db.pragma('secure_delete = ON');
+  pending.forEach((step, i) => {
     db.transaction(() => {
-      db.exec(sql);
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       if (version + i === 0) seedSequence(db, firstSeq());
       db.pragma(`user_version = ${version + i + 1}`);
     })();
   });
+  db.pragma(`secure_delete = ${secureDelete}`);
+  // ...nor in old page images in the write-ahead log.
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /**

@@ -19,8 +19,8 @@ export function prepareStatements(db: Database.Database) {
     >(
       'INSERT INTO outbox (device_id, session, seq, time, received_at, metrics, device_time) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    quarantine: db.prepare<[number, string, string, string, Buffer]>(
-      'INSERT INTO quarantine (received_at, source, code, reason, raw) VALUES (?, ?, ?, ?, ?)',
+    quarantine: db.prepare<[number, string, string, string, Buffer, number]>(
+      'INSERT INTO quarantine (received_at, source, code, reason, raw, unauthenticated) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     peek: db.prepare<[number], RowFromDb>('SELECT * FROM outbox ORDER BY id LIMIT ?'),
     remove: db.prepare<[number]>('DELETE FROM outbox WHERE id = ?'),
@@ -29,6 +29,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     countOutbox: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox'),
     countQuarantine: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM quarantine'),
+    countUnauthenticated: db.prepare<[], { n: number }>(
+      'SELECT count(*) AS n FROM quarantine WHERE unauthenticated = 1',
+    ),
     quarantineByCode: db.prepare<[], { code: string; n: number }>(
       'SELECT code, count(*) AS n FROM quarantine GROUP BY code',
     ),
@@ -41,6 +44,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     dropOldestQuarantine: db.prepare<[number]>(
       'DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id LIMIT ?)',
+    ),
+    dropOldestUnauthenticated: db.prepare<[number]>(
+      'DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE unauthenticated = 1 ORDER BY id LIMIT ?)',
     ),
     seenGet: db.prepare<[string, number, number], { digest: string }>(
       'SELECT digest FROM seen WHERE device_id = ? AND session = ? AND seq = ?',

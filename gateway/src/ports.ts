@@ -34,6 +34,11 @@ export interface QuarantineItem {
   reason: string;
   raw: Uint8Array;
   receivedAt: number;
+  /**
+   * From a peer that never authenticated (a refused CONNECT, bytes before one): such rows have
+   * their own, smaller cap and only ever push out each other, never what devices sent.
+   */
+  unauthenticated?: boolean | undefined;
 }
 
 export type AppendOutcome = 'stored' | 'duplicate';

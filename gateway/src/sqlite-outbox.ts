@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { OutboxError, outboxWriteFailed } from './errors.ts';
 import { cleanMarker, openOutbox } from './outbox-file.ts';
+import { OutboxQuarantine } from './outbox-quarantine.ts';
 import { type OutboxStatements, prepareStatements, type RowFromDb } from './outbox-statements.ts';
 import type {
   AppendOutcome,
@@ -32,6 +33,12 @@ export interface SqliteOutboxOptions {
   dedupWindowMs?: number;
   /** Quarantine rows kept at most; the oldest beyond that are dropped and counted. */
   maxQuarantineRows?: number;
+  /**
+   * Of those, rows from peers that never authenticated, at most (mqtt.unauthenticated): the
+   * oldest of them are dropped (`quarantine-unauthenticated-cap`). They only ever push out each
+   * other, never what devices sent.
+   */
+  maxUnauthenticatedQuarantineRows?: number;
   now?: () => number;
 }
 
@@ -65,7 +72,7 @@ export class SqliteOutbox implements Outbox {
   private queue: Op[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private backlog: number;
-  private quarantined: number;
+  private readonly quarantined: OutboxQuarantine;
   private lastMaintenance = 0;
   private readonly commit: (ops: Op[]) => Outcome[];
 
@@ -82,6 +89,7 @@ export class SqliteOutbox implements Outbox {
       ttlMs: 0,
       dedupWindowMs: 600_000,
       maxQuarantineRows: 100_000,
+      maxUnauthenticatedQuarantineRows: 1000,
       now: Date.now,
       ...stripUndefined(options),
     };
@@ -94,7 +102,14 @@ export class SqliteOutbox implements Outbox {
     this.recovered = opened.recovered;
     this.stmt = prepareStatements(this.db);
     this.backlog = this.stmt.countOutbox.get()?.n ?? 0;
-    this.quarantined = this.stmt.countQuarantine.get()?.n ?? 0;
+    this.quarantined = new OutboxQuarantine(
+      this.stmt,
+      {
+        maxRows: this.options.maxQuarantineRows,
+        maxUnauthenticatedRows: this.options.maxUnauthenticatedQuarantineRows,
+      },
+      (reason, n) => this.countDrops(reason, n),
+    );
     this.commit = this.db.transaction((ops: Op[]) => {
       this.maintain();
       const usedBytes = this.usedBytes();
@@ -126,15 +141,12 @@ export class SqliteOutbox implements Outbox {
   stats(): OutboxStats {
     const drops: Record<string, number> = {};
     for (const d of this.stmt.drops.all()) drops[d.reason] = d.count;
-    const quarantinedByCode: Record<string, number> = {};
-    if (this.quarantined > 0)
-      for (const q of this.stmt.quarantineByCode.all()) quarantinedByCode[q.code] = q.n;
     return {
       backlogRows: this.backlog,
       backlogBytes: this.usedBytes(),
       oldestReceivedAt: this.stmt.oldest.get()?.received_at ?? null,
-      quarantined: this.quarantined,
-      quarantinedByCode,
+      quarantined: this.quarantined.rows,
+      quarantinedByCode: this.quarantined.byCode(),
       drops,
     };
   }
@@ -187,11 +199,14 @@ export class SqliteOutbox implements Outbox {
     this.queue = [];
     if (ops.length === 0) return;
     let outcomes: Outcome[];
-    const before = { backlog: this.backlog, quarantined: this.quarantined };
+    const backlog = this.backlog;
+    const restoreQuarantine = this.quarantined.save();
     try {
       outcomes = this.commit(ops);
     } catch (err) {
-      Object.assign(this, before); // the transaction rolled back: so do the counters
+      // The transaction rolled back: so do the counters.
+      this.backlog = backlog;
+      restoreQuarantine();
       const error = outboxWriteFailed(err);
       this.lastWriteError = error.message;
       for (const op of ops) op.fail(error);
@@ -209,16 +224,7 @@ export class SqliteOutbox implements Outbox {
   private apply(op: Op, usedBytes: number): Outcome {
     const now = this.options.now();
     if (op.kind === 'quarantine') {
-      const q = op.item;
-      this.stmt.quarantine.run(q.receivedAt, q.source, q.code, q.reason, Buffer.from(q.raw));
-      this.quarantined += 1;
-      if (this.quarantined > this.options.maxQuarantineRows) {
-        const n = this.stmt.dropOldestQuarantine.run(
-          this.quarantined - this.options.maxQuarantineRows,
-        ).changes;
-        this.quarantined -= n;
-        this.countDrops('quarantine-cap', n);
-      }
+      this.quarantined.keep(op.item);
       return undefined;
     }
     const r = op.reading;
