@@ -29,6 +29,32 @@ export const GatewayConfigSchema = Type.Object({
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
       maxClients: Type.Integer({ minimum: 1, default: 1000 }),
       maxPacketBytes: Type.Integer({ minimum: 64, maximum: 268_435_455, default: 65_536 }),
+      connectTimeoutMs: Type.Integer({
+        minimum: 100,
+        maximum: 60_000,
+        default: 5000,
+        description:
+          'A connection must send CONNECT within this; until then it takes no client slot',
+      }),
+      maxPending: Type.Integer({ minimum: 1, default: 256 }),
+      maxPendingPerAddress: Type.Integer({ minimum: 1, default: 32 }),
+      authConcurrency: Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        default: 2,
+        description: "Password checks (scrypt) at once, on libuv's threadpool (4 threads)",
+      }),
+      unauthenticated: Type.Object(
+        {
+          recordsPerMinute: Type.Number({ minimum: 0, default: 6 }),
+          recordsBurst: Type.Integer({ minimum: 0, default: 10 }),
+          maxQuarantineRows: Type.Integer({ minimum: 1, default: 1000 }),
+        },
+        {
+          default: {},
+          description: 'What peers that never authenticated can make the gateway store',
+        },
+      ),
       auth: Type.Union(
         [
           Type.Literal('none'),

@@ -22,7 +22,10 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const logger =
     log ??
     pino({ level: config.log.level, base: { app: 'iot-gateway', gatewayId: config.gatewayId } });
-  const outbox = new SqliteOutbox(config.outbox);
+  const outbox = new SqliteOutbox({
+    ...config.outbox,
+    maxUnauthenticatedQuarantineRows: config.mqtt.unauthenticated.maxQuarantineRows,
+  });
   if (outbox.recovered) {
     logger.error(
       outbox.recovered,

@@ -72,6 +72,11 @@ export function buildMetrics(snapshot: () => GatewaySnapshot): Registry {
     sum(Object.values(s.sources).map((c) => c.rejected ?? {})),
   );
   byReason(
+    'iot_gateway_quarantine_rate_limited_total',
+    'Evidence from peers that never authenticated, counted but not stored (over the per-address rate), by code',
+    (s) => sum(Object.values(s.sources).map((c) => c.rateLimited ?? {})),
+  );
+  byReason(
     'iot_gateway_dropped_total',
     'Readings dropped on purpose (cap policy, TTL), by reason',
     (s) => s.outbox.drops,

@@ -1,12 +1,14 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /** How devices prove who they are on MQTT. */
 export type MqttAuthMode = 'none' | 'password' | 'certificate' | 'password-or-certificate';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+/** Room for N = 16384, r = 8 (16 MiB) and twice that. */
+const SCRYPT_MAXMEM = 64 * 1024 * 1024;
 
-/** `scrypt$N$r$p$salt$hash` (base64url), for the devices file. */
+/** `scrypt$N$r$p$salt$hash` (base64url), for the devices file (a one-off: the CLI, tests). */
 export function hashPassword(password: string, salt = randomBytes(16)): string {
   const hash = scryptSync(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
   return [
@@ -19,23 +21,72 @@ export function hashPassword(password: string, salt = randomBytes(16)): string {
   ].join('$');
 }
 
-export function verifyPassword(password: string, encoded: string): boolean {
+/**
+ * Checks a password against its `scrypt$...` hash off the event loop (crypto.scrypt runs on
+ * libuv's threadpool): scryptSync blocked the loop for tens of milliseconds per CONNECT (more
+ * on a Raspberry Pi), stalling every PUBACK and serial acknowledgement while a fleet
+ * reconnected. The comparison is constant-time. A malformed hash never matches.
+ */
+export function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const [kind, n, r, p, salt, hash] = encoded.split('$');
-  if (kind !== 'scrypt' || !salt || !hash) return false;
+  if (kind !== 'scrypt' || !salt || !hash) return Promise.resolve(false);
   const expected = Buffer.from(hash, 'base64url');
-  const actual = scryptSync(password, Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
+  const params = { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT_MAXMEM };
+  return new Promise((resolve) => {
+    try {
+      scrypt(password, Buffer.from(salt, 'base64url'), expected.length, params, (err, actual) =>
+        resolve(!err && actual.length === expected.length && timingSafeEqual(actual, expected)),
+      );
+    } catch {
+      resolve(false); // parameters scrypt refuses (not a power of two, too much memory)
+    }
   });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * Runs at most `concurrency` jobs at once, the rest in arrival order. Password checks go
+ * through one: each scrypt takes a threadpool thread (libuv has 4, shared with file I/O and
+ * DNS) and 16 MiB, so a burst of CONNECTs cannot take them all. A job whose `wanted()` turns
+ * false while it waits (the connection closed) is skipped and resolves `undefined`.
+ */
+export class LimitedQueue {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly concurrency: number) {}
+
+  /** Jobs waiting for a free slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  run<T>(job: () => Promise<T>, wanted: () => boolean = () => true): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      this.waiting.push(() => {
+        if (!wanted()) return resolve(undefined);
+        this.running += 1;
+        new Promise<T>((started) => started(job())).then(resolve, reject).finally(() => {
+          this.running -= 1;
+          this.next();
+        });
+      });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency && this.waiting.length > 0) this.waiting.shift()?.();
+  }
 }
 
 export interface DeviceEntry {
   passwordHash?: string | undefined;
 }
 
-export type AuthResult = { ok: true; deviceId: string | undefined } | { ok: false; reason: string };
+/** `abandoned`: the connection closed before its password was checked (nothing was decided). */
+export type AuthResult =
+  | { ok: true; deviceId: string | undefined }
+  | { ok: false; reason: string; abandoned?: true };
 
 /**
  * Decides who a connecting client is and what it may do. A device may publish and subscribe
@@ -43,43 +94,63 @@ export type AuthResult = { ok: true; deviceId: string | undefined } | { ok: fals
  * device (for trials on a trusted network; the gateway warns at start-up).
  */
 export class DeviceAuthenticator {
+  private readonly checks: LimitedQueue;
+
   constructor(
     readonly mode: MqttAuthMode,
     private readonly devices: Readonly<Record<string, DeviceEntry>>,
-  ) {}
+    /** Password checks running at once (mqtt.authConcurrency). */
+    concurrency = 2,
+  ) {
+    this.checks = new LimitedQueue(concurrency);
+  }
 
-  /** `certificateId`: the subject CN of a verified client certificate, when there is one. */
-  authenticate(
+  /**
+   * `certificateId`: the subject CN of a verified client certificate, when there is one.
+   * `wanted`: false once the connection is gone (a queued password check is then skipped).
+   * The cheap checks (device id, client id, listed device) come before the password's.
+   */
+  async authenticate(
     clientId: string,
     username: string | undefined,
     password: Buffer | undefined,
     certificateId: string | undefined,
-  ): AuthResult {
+    wanted: () => boolean = () => true,
+  ): Promise<AuthResult> {
     if (this.mode === 'none') return { ok: true, deviceId: undefined };
     const certAllowed = this.mode === 'certificate' || this.mode === 'password-or-certificate';
     const passwordAllowed = this.mode === 'password' || this.mode === 'password-or-certificate';
-    let deviceId: string | undefined;
-    if (certAllowed && certificateId !== undefined) {
-      deviceId = certificateId;
-    } else if (passwordAllowed && username !== undefined && password !== undefined) {
-      const entry = this.devices[username];
-      if (!entry?.passwordHash || !verifyPassword(password.toString('utf8'), entry.passwordHash)) {
-        return { ok: false, reason: 'bad username or password' };
-      }
-      deviceId = username;
-    } else {
+    if (certAllowed && certificateId !== undefined)
+      return this.identify(clientId, certificateId, this.mode !== 'certificate');
+    if (!passwordAllowed || username === undefined || password === undefined) {
       return {
         ok: false,
         reason: certAllowed ? 'no verified client certificate' : 'no credentials',
       };
     }
+    const identified = this.identify(clientId, username, true);
+    if (!identified.ok) return identified;
+    const hash = Object.hasOwn(this.devices, username)
+      ? this.devices[username]?.passwordHash
+      : undefined;
+    const verified = hash
+      ? await this.checks.run(() => verifyPassword(password.toString('utf8'), hash), wanted)
+      : false;
+    if (verified === undefined)
+      return { ok: false, reason: 'closed while waiting for the password check', abandoned: true };
+    return verified ? identified : { ok: false, reason: 'bad username or password' };
+  }
+
+  private identify(clientId: string, deviceId: string, mustBeListed: boolean): AuthResult {
     if (!ID.test(deviceId))
-      return { ok: false, reason: `device id ${JSON.stringify(deviceId)} is not valid` };
+      return {
+        ok: false,
+        reason: `device id ${JSON.stringify(deviceId.slice(0, 80))} is not valid`,
+      };
     if (clientId !== deviceId)
       return { ok: false, reason: `client id must equal the device id (${deviceId})` };
-    if (!(deviceId in this.devices) && this.mode !== 'certificate') {
+    if (mustBeListed && !Object.hasOwn(this.devices, deviceId))
       return { ok: false, reason: `unknown device ${deviceId}` };
-    }
     return { ok: true, deviceId };
   }
 

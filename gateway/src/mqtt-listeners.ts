@@ -2,6 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import {
+  type AdmissionRefusal,
+  type AdmissionTicket,
+  ConnectionGate,
+  normaliseAddress,
+} from './mqtt-admission.ts';
+import type { MqttEvidence } from './mqtt-evidence.ts';
+import { PACKET_CONNECT } from './mqtt-frames.ts';
 import { PacketSizeLimit } from './packet-limit.ts';
 
 export interface TlsListenerOptions {
@@ -14,92 +22,167 @@ export interface TlsListenerOptions {
   requestClientCert: boolean;
 }
 
+/** Why the listener closed a connection itself. */
+export type ListenerRefusal = AdmissionRefusal | 'connect-timeout' | 'packet-too-large';
+
+export interface RefusalDetail {
+  /** The peer's address (IPv4-mapped IPv6 addresses as plain IPv4). */
+  remote: string;
+  /** The connection, once it was handed to the broker. */
+  stream?: LimitedStream | undefined;
+  /** The start of an oversized packet (never a credential packet's body). */
+  prefix?: Buffer;
+  declared?: number;
+}
+
 export interface ListenerOptions {
   host: string;
   port: number;
   tls?: TlsListenerOptions | undefined;
   maxClients: number;
   maxPacketBytes: number;
+  /** A connection must complete its CONNECT within this time (TLS: including the handshake). */
+  connectTimeoutMs: number;
+  /** Connections still waiting for their CONNECT: in total, and from one address. */
+  maxPending: number;
+  maxPendingPerAddress: number;
   /** Hands a connection to the broker. */
   handle: (stream: Duplex) => void;
-  onRejected: (
-    reason: 'max-clients' | 'packet-too-large',
-    detail: { remote?: string; prefix?: Buffer; declared?: number },
-  ) => void;
+  /** Called once per connection the listener closes itself. */
+  onRejected: (reason: ListenerRefusal, detail: RefusalDetail) => void;
 }
 
 /** The client certificate's subject CN, when the TLS layer verified it. */
 export const CERTIFICATE_ID = Symbol('certificateId');
-/** The first bytes a connection sent, kept so a protocol error can quarantine them. */
-export const RAW_PREFIX = Symbol('rawPrefix');
-const PREFIX_BYTES = 512;
+/** What the connection sent, safe to keep (credentials left out). */
+export const EVIDENCE = Symbol('evidence');
+/** Set once the connection was refused and counted: later errors on it are not counted again. */
+export const REFUSED = Symbol('refused');
+/** Set once the broker authenticated the connection. */
+export const AUTHENTICATED = Symbol('authenticated');
 export type LimitedStream = Duplex & {
   [CERTIFICATE_ID]?: string;
-  [RAW_PREFIX]?: Buffer;
+  [EVIDENCE]?: MqttEvidence;
+  [REFUSED]?: boolean;
+  [AUTHENTICATED]?: boolean;
   remoteAddress?: string;
 };
 
+interface Admitted {
+  ticket: AdmissionTicket;
+  stream: LimitedStream | undefined;
+}
+
 /**
- * Plain TCP and optional TLS listeners for the MQTT broker. Every connection passes a
- * packet-size check before the broker sees its bytes, and connections beyond `maxClients`
- * are refused at once.
+ * Plain TCP and optional TLS listeners for the MQTT broker. A connection is pending until its
+ * CONNECT has arrived: pending connections are bounded in total and per address and closed
+ * after `connectTimeoutMs`, and take no client slot; a CONNECT beyond `maxClients` is refused.
+ * Every connection passes a packet-size check before the broker sees its bytes.
  */
 export async function startListeners(
   options: ListenerOptions,
 ): Promise<{ servers: Server[]; ports: number[] }> {
-  let active = 0;
-  const accept = (socket: Socket | TLSSocket) => {
-    if (active >= options.maxClients) {
-      options.onRejected('max-clients', { remote: socket.remoteAddress });
+  const gate = new ConnectionGate(options);
+  // By remote address, remote port and local port: how a TLS connection finds its admission.
+  const admitted = new Map<string, Admitted>();
+  const keyOf = (s: Socket) => `${s.remoteAddress}|${s.remotePort}|${s.localPort}`;
+
+  const admit = (socket: Socket) => {
+    if (socket.remoteAddress === undefined) return void socket.destroy(); // already gone
+    const remote = normaliseAddress(socket.remoteAddress);
+    const ticket = gate.admit(remote);
+    if (typeof ticket === 'string') {
+      options.onRejected(ticket, { remote });
       socket.destroy();
       return;
     }
-    active += 1;
+    const key = keyOf(socket);
+    const entry: Admitted = { ticket, stream: undefined };
+    admitted.set(key, entry);
+    const timer = setTimeout(() => {
+      if (ticket.state !== 'pending') return;
+      if (entry.stream) entry.stream[REFUSED] = true;
+      options.onRejected('connect-timeout', { remote, stream: entry.stream });
+      entry.stream?.destroy();
+      socket.destroy();
+    }, options.connectTimeoutMs);
+    timer.unref();
     socket.once('close', () => {
-      active -= 1;
+      clearTimeout(timer);
+      ticket.close();
+      admitted.delete(key);
     });
+  };
+
+  const accept = (socket: Socket | TLSSocket) => {
+    const entry = admitted.get(keyOf(socket));
+    if (!entry) return void socket.destroy(); // closed (or refused) before the handshake ended
+    const remote = entry.ticket.address;
+    // A PUBACK is a 4-byte write: with Nagle's algorithm it waited for the device's delayed
+    // TCP ACK, about 40 ms per acknowledgement for a device with one message in flight.
+    socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
-    const limit = new PacketSizeLimit(options.maxPacketBytes, (declared, prefix) =>
-      options.onRejected('packet-too-large', { remote: socket.remoteAddress, declared, prefix }),
+    // Assigned below, before any byte flows through `limit`.
+    let conn: LimitedStream;
+    const limit = new PacketSizeLimit(
+      options.maxPacketBytes,
+      (declared, prefix) => {
+        conn[REFUSED] = true;
+        options.onRejected('packet-too-large', { remote, stream: conn, declared, prefix });
+      },
+      (type) => {
+        // Only the first CONNECT moves a connection out of the pending pool; anything else
+        // first is refused by the broker [MQTT-3.1.0-1].
+        if (entry.ticket.state !== 'pending' || type !== PACKET_CONNECT) return true;
+        const refusal = entry.ticket.promote();
+        if (refusal === undefined) return true;
+        conn[REFUSED] = true;
+        options.onRejected(refusal, { remote, stream: conn });
+        setImmediate(() => {
+          conn.destroy();
+          socket.destroy();
+        });
+        return false;
+      },
     );
     limit.on('error', () => socket.destroy());
     socket.pipe(limit);
-    const stream = Duplex.from({ readable: limit, writable: socket }) as LimitedStream;
-    stream.on('error', () => socket.destroy());
-    stream.remoteAddress = socket.remoteAddress;
-    const keepPrefix = (chunk: Buffer) => {
-      const kept = stream[RAW_PREFIX];
-      stream[RAW_PREFIX] = kept
-        ? Buffer.concat([kept, chunk]).subarray(0, PREFIX_BYTES)
-        : chunk.subarray(0, PREFIX_BYTES);
-      if ((stream[RAW_PREFIX] as Buffer).length >= PREFIX_BYTES) socket.off('data', keepPrefix);
-    };
-    socket.on('data', keepPrefix);
+    conn = Duplex.from({ readable: limit, writable: socket }) as LimitedStream;
+    conn.on('error', () => socket.destroy());
+    conn.remoteAddress = remote;
+    conn[EVIDENCE] = limit.evidence;
+    entry.stream = conn;
     const tls = socket as TLSSocket;
     if (tls.encrypted && tls.authorized) {
       const cn = tls.getPeerCertificate()?.subject?.CN;
-      if (typeof cn === 'string') stream[CERTIFICATE_ID] = cn;
+      if (typeof cn === 'string') conn[CERTIFICATE_ID] = cn;
     }
-    options.handle(stream);
+    options.handle(conn);
   };
-  const servers: Server[] = [createServer(accept)];
+
+  const plain = createServer((socket) => {
+    admit(socket);
+    accept(socket);
+  });
+  const servers: Server[] = [plain];
   const binds: Array<{ host: string; port: number }> = [{ host: options.host, port: options.port }];
   if (options.tls) {
     const t = options.tls;
-    servers.push(
-      createTlsServer(
-        {
-          cert: readFileSync(t.certFile),
-          key: readFileSync(t.keyFile),
-          ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
-          requestCert: t.requestClientCert,
-          // A client without a valid certificate may still connect and use a password;
-          // `authorized` tells the authenticator whether the certificate was verified.
-          rejectUnauthorized: false,
-        },
-        accept,
-      ),
+    const secure = createTlsServer(
+      {
+        cert: readFileSync(t.certFile),
+        key: readFileSync(t.keyFile),
+        ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
+        requestCert: t.requestClientCert,
+        // A client without a valid certificate may still connect and use a password;
+        // `authorized` tells the authenticator whether the certificate was verified.
+        rejectUnauthorized: false,
+      },
+      accept,
     );
+    // Admission (and the CONNECT timeout) starts with the TCP connection, before the handshake.
+    secure.on('connection', admit);
+    servers.push(secure);
     binds.push({ host: t.host, port: t.port });
   }
   const ports = await Promise.all(

@@ -12,13 +12,24 @@ import {
   quarantine,
 } from './ingest.ts';
 import type { DeviceAuthenticator } from './mqtt-auth.ts';
+import { describeConnection } from './mqtt-evidence.ts';
 import {
+  AUTHENTICATED,
   CERTIFICATE_ID,
+  EVIDENCE,
   type LimitedStream,
-  RAW_PREFIX,
+  type ListenerRefusal,
+  REFUSED,
+  type RefusalDetail,
   startListeners,
   type TlsListenerOptions,
 } from './mqtt-listeners.ts';
+import {
+  DEFAULT_UNAUTHENTICATED_LIMITS,
+  type RefusalCounters,
+  RefusalRecords,
+  type UnauthenticatedLimits,
+} from './mqtt-refusals.ts';
 import type { Outbox } from './ports.ts';
 
 export interface MqttSourceOptions {
@@ -27,6 +38,13 @@ export interface MqttSourceOptions {
   tls?: TlsListenerOptions | undefined;
   maxClients?: number;
   maxPacketBytes?: number;
+  /** A connection must send its CONNECT within this; until then it holds no client slot. */
+  connectTimeoutMs?: number;
+  /** Connections waiting for their CONNECT, at most: in total, and from one address. */
+  maxPending?: number;
+  maxPendingPerAddress?: number;
+  /** What peers that never authenticated can make the gateway store, per remote address. */
+  unauthenticated?: UnauthenticatedLimits | undefined;
   auth?: DeviceAuthenticator | undefined;
   outbox: Outbox;
   log: Logger;
@@ -37,10 +55,7 @@ export interface MqttSourceOptions {
   clock?: ClockSettings | undefined;
 }
 
-export interface MqttSourceCounters extends IngestCounters {
-  /** Connections and publishes refused, by reason. */
-  rejected: Record<string, number>;
-}
+export interface MqttSourceCounters extends IngestCounters, RefusalCounters {}
 
 const DEVICE_ID = Symbol('deviceId');
 type AuthedClient = Client & { [DEVICE_ID]?: string };
@@ -50,17 +65,26 @@ type AuthedClient = Client & { [DEVICE_ID]?: string };
  * `authorizePublish`, which aedes runs before it sends PUBACK (QoS 1) or PUBREC (QoS 2): a
  * device is acknowledged only for what is on disk. Undecodable payloads and publishes to
  * another device's topics are quarantined (kept, with the reason); a failed commit withholds
- * the acknowledgement and aedes closes the connection, so the device retries.
+ * the acknowledgement and aedes closes the connection, so the device retries. Every refused
+ * connection is counted once, under one reason; what is kept about it never includes its
+ * credentials (see MqttEvidence).
  */
 export class MqttSource {
-  readonly counters: MqttSourceCounters = { ...newIngestCounters(), rejected: {} };
+  readonly counters: MqttSourceCounters = {
+    ...newIngestCounters(),
+    rejected: {},
+    rateLimited: {},
+  };
   private readonly ingest: IngestContext;
+  private readonly records: RefusalRecords;
   private broker: Aedes | undefined;
   private servers: Server[] = [];
   private readonly now: () => number;
+  private readonly connectTimeoutMs: number;
 
   constructor(private readonly options: MqttSourceOptions) {
     this.now = options.now ?? Date.now;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.ingest = {
       outbox: options.outbox,
       counters: this.counters,
@@ -69,6 +93,11 @@ export class MqttSource {
       onStored: options.onStored,
       clock: options.clock,
     };
+    this.records = new RefusalRecords(
+      this.ingest,
+      this.counters,
+      options.unauthenticated ?? DEFAULT_UNAUTHENTICATED_LIMITS,
+    );
   }
 
   async start(): Promise<{ port: number; tlsPort?: number }> {
@@ -76,56 +105,27 @@ export class MqttSource {
     const broker = await Aedes.createBroker({
       maxClientsIdLength: 64,
       drainTimeout: 30_000,
-      authenticate: (client, username, password, done) => {
-        const certificateId = (client.conn as LimitedStream)[CERTIFICATE_ID];
-        const result = auth
-          ? auth.authenticate(client.id, username, password, certificateId)
-          : { ok: true as const, deviceId: undefined };
-        if (result.ok) {
-          (client as AuthedClient)[DEVICE_ID] = result.deviceId;
-          return done(null, true);
-        }
-        this.reject('auth-failed');
-        log.warn(
-          { clientId: client.id, username, reason: result.reason },
-          'MQTT authentication failed',
-        );
-        const error = new Error(result.reason) as AuthenticateError;
-        error.returnCode = 4; // bad user name or password
-        done(error, false);
-      },
+      // A backstop only: the listener closes a connection without a CONNECT before this.
+      connectTimeout: this.connectTimeoutMs + 1000,
+      authenticate: (client, username, password, done) =>
+        this.authenticate(client, username, password, done),
       authorizeSubscribe: (client, subscription, done) => {
         if (!auth || auth.maySubscribe((client as AuthedClient)[DEVICE_ID], subscription.topic))
           return done(null, subscription);
-        this.reject('subscribe-denied');
+        this.records.count('subscribe-denied');
         log.warn({ clientId: client.id, topic: subscription.topic }, 'subscription refused');
         done(notAuthorised());
       },
       authorizePublish: (client, packet, done) => this.onPublish(client, packet, done),
     });
-    const onProtocolError = (client: Client, err: Error & { code?: unknown }) => {
-      // System errors (ECONNRESET...) and the gateway's own refusals carry a code; an error
-      // without one comes from the MQTT parser or a client that never sent CONNECT.
-      if (typeof err.code === 'string') {
-        this.reject('connection-error');
-        return;
-      }
-      this.reject('protocol-error');
+    broker.on('keepaliveTimeout', (client) => {
       const conn = client.conn as LimitedStream;
-      log.warn(
-        { clientId: client.id, remote: conn.remoteAddress, reason: err.message },
-        'MQTT protocol error; connection closed',
-      );
-      void quarantine(
-        this.ingest,
-        `mqtt:${conn.remoteAddress ?? '?'}`,
-        'MQTT_PROTOCOL_ERROR',
-        err.message,
-        conn[RAW_PREFIX] ?? Buffer.alloc(0),
-      ).catch(() => undefined); // the outbox logs and counts a failed write
-    };
-    broker.on('clientError', onProtocolError);
-    broker.on('connectionError', onProtocolError);
+      conn[REFUSED] = true; // the error that follows is this, already counted
+      this.records.count('keepalive-timeout');
+    });
+    const onError = (client: Client, err: Error) => this.onConnectionError(client, err);
+    broker.on('clientError', onError);
+    broker.on('connectionError', onError);
     this.broker = broker;
     const { servers, ports } = await startListeners({
       host: this.options.host,
@@ -133,23 +133,11 @@ export class MqttSource {
       tls: this.options.tls,
       maxClients: this.options.maxClients ?? 1000,
       maxPacketBytes: this.options.maxPacketBytes ?? 65_536,
+      connectTimeoutMs: this.connectTimeoutMs,
+      maxPending: this.options.maxPending ?? 256,
+      maxPendingPerAddress: this.options.maxPendingPerAddress ?? 32,
       handle: (stream: Duplex) => broker.handle(stream),
-      onRejected: (reason, detail) => {
-        this.reject(reason);
-        log.warn(
-          { reason, remote: detail.remote, declaredBytes: detail.declared },
-          'MQTT connection refused',
-        );
-        if (detail.prefix) {
-          void quarantine(
-            this.ingest,
-            `mqtt:${detail.remote ?? '?'}`,
-            'PACKET_TOO_LARGE',
-            `declared ${detail.declared} bytes`,
-            detail.prefix,
-          ).catch(() => undefined);
-        }
-      },
+      onRejected: (reason, detail) => this.onListenerRefusal(reason, detail),
     });
     this.servers = servers;
     log.info(
@@ -169,8 +157,127 @@ export class MqttSource {
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
   }
 
-  private reject(reason: string): void {
-    this.counters.rejected[reason] = (this.counters.rejected[reason] ?? 0) + 1;
+  /** Checks credentials off the event loop (see DeviceAuthenticator); counts a refusal once. */
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    const conn = client.conn as LimitedStream;
+    const { auth } = this.options;
+    const checked = auth
+      ? auth.authenticate(client.id, username, password, conn[CERTIFICATE_ID], () => !client.closed)
+      : Promise.resolve({ ok: true as const, deviceId: undefined });
+    checked.then(
+      (result) => {
+        if (result.ok) {
+          (client as AuthedClient)[DEVICE_ID] = result.deviceId;
+          conn[AUTHENTICATED] = true;
+          return done(null, true);
+        }
+        conn[REFUSED] = true; // aedes reports the refusal as a client error next: counted here
+        if (!result.abandoned) {
+          this.records.count('auth-failed');
+          this.keepRefusedConnect(conn, result.reason, 'MQTT authentication failed');
+        }
+        const error = new Error(result.reason) as AuthenticateError;
+        error.returnCode = 4; // bad user name or password [MQTT-3.2.2-3]
+        done(error, false);
+      },
+      (err: unknown) => {
+        conn[REFUSED] = true;
+        this.records.count('auth-error');
+        this.options.log.error({ err, clientId: client.id }, 'MQTT authentication failed to run');
+        const error = new Error('authentication unavailable') as AuthenticateError;
+        error.returnCode = 3; // server unavailable
+        done(error, false);
+      },
+    );
+  }
+
+  private onConnectionError(client: Client, err: Error): void {
+    const conn = client.conn as LimitedStream;
+    if (conn[REFUSED]) return; // counted (and kept) where it was refused
+    conn[REFUSED] = true;
+    // aedes refused the CONNECT itself (protocol version, client id, keep-alive) [MQTT-3.2.2].
+    if (typeof (err as { errorCode?: unknown }).errorCode === 'number') {
+      this.records.count('connect-refused');
+      this.keepRefusedConnect(conn, err.message, 'MQTT CONNECT refused');
+      return;
+    }
+    // System errors (ECONNRESET...) carry a code; an error without one comes from the MQTT
+    // parser or a client that broke the protocol.
+    if (typeof (err as { code?: unknown }).code === 'string') {
+      this.records.count('connection-error');
+      return;
+    }
+    this.records.count('protocol-error');
+    const remote = conn.remoteAddress ?? '?';
+    const message = 'MQTT protocol error; connection closed';
+    const raw = () =>
+      describeConnection({ remote, reason: err.message, ...conn[EVIDENCE]?.parts() });
+    const record = { code: 'MQTT_PROTOCOL_ERROR', reason: err.message };
+    if (conn[AUTHENTICATED])
+      this.records.keepDevice(remote, { ...record, raw: raw() }, { clientId: client.id }, message);
+    else this.records.keepUnauthenticated(remote, { ...record, raw }, {}, message);
+  }
+
+  /** A refused CONNECT is kept as a description: client id, username, version; no secrets. */
+  private keepRefusedConnect(conn: LimitedStream, reason: string, message: string): void {
+    const remote = conn.remoteAddress ?? '?';
+    const parts = conn[EVIDENCE]?.parts();
+    this.records.keepUnauthenticated(
+      remote,
+      {
+        code: 'MQTT_CONNECT_REFUSED',
+        reason,
+        raw: () => describeConnection({ remote, reason, connect: parts?.connect }),
+      },
+      { clientId: parts?.connect?.clientId, username: parts?.connect?.username },
+      message,
+    );
+  }
+
+  private onListenerRefusal(reason: ListenerRefusal, detail: RefusalDetail): void {
+    this.records.count(reason);
+    const { remote, stream } = detail;
+    if (reason === 'packet-too-large') {
+      const record = {
+        code: 'PACKET_TOO_LARGE',
+        reason: `declared ${detail.declared} bytes`,
+        raw: detail.prefix ?? Buffer.alloc(0),
+      };
+      const message = 'MQTT packet too large; connection closed';
+      const fields = { declaredBytes: detail.declared };
+      if (stream?.[AUTHENTICATED]) this.records.keepDevice(remote, record, fields, message);
+      else
+        this.records.keepUnauthenticated(
+          remote,
+          { ...record, raw: () => record.raw },
+          fields,
+          message,
+        );
+      return;
+    }
+    const parts = stream?.[EVIDENCE]?.parts();
+    if (reason === 'connect-timeout' && parts && parts.bytes.length > 0) {
+      // Bytes that never made a CONNECT: kept (credentials left out, as ever).
+      const why = `no CONNECT within ${this.connectTimeoutMs} ms`;
+      this.records.keepUnauthenticated(
+        remote,
+        {
+          code: 'MQTT_PROTOCOL_ERROR',
+          reason: why,
+          raw: () => describeConnection({ remote, reason: why, ...parts }),
+        },
+        {},
+        'MQTT connection closed: no CONNECT in time',
+      );
+      return;
+    }
+    // Nothing was sent that could be kept (or only a CONNECT, which never is).
+    this.records.warnUnauthenticated(remote, { reason }, 'MQTT connection refused');
   }
 
   private onPublish(
@@ -185,7 +292,7 @@ export class MqttSource {
     const source = `mqtt:${client.id}:${packet.topic}`;
     const deviceId = (client as AuthedClient)[DEVICE_ID];
     if (this.options.auth && !this.options.auth.mayPublish(deviceId, packet.topic)) {
-      this.reject('publish-denied');
+      this.records.count('publish-denied');
       this.options.log.warn(
         { clientId: client.id, topic: packet.topic },
         'publish to a topic of another device refused',

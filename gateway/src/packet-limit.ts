@@ -1,64 +1,87 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
+import { MqttEvidence } from './mqtt-evidence.ts';
+import { FrameWalker, PACKET_AUTH, PACKET_CONNECT } from './mqtt-frames.ts';
+
+/** Bytes of an oversized packet kept to show what it was. */
+const PREFIX_BYTES = 1024;
 
 /**
  * Watches an MQTT byte stream and stops it at the first packet whose declared size exceeds
  * `maxBytes`, before the broker buffers it (aedes and mqtt-packet have no such limit: an
  * oversized Remaining Length sent before authentication was a reported problem, aedes #1086).
- * Passes bytes through unchanged otherwise.
+ * Passes bytes through unchanged otherwise. Along the way it records `evidence` (the first
+ * bytes, credentials left out) and reports each complete packet to `onPacket`, which may stop
+ * the stream (the chunk that completed the packet, and everything after it, is then not
+ * passed on).
  */
 export class PacketSizeLimit extends Transform {
-  /** Bytes still to skip in the current packet's body. */
-  private remaining = 0;
-  /** Fixed-header bytes gathered so far (type byte + up to 4 length bytes). */
-  private header: number[] = [];
+  readonly evidence = new MqttEvidence();
+  private readonly walker: FrameWalker;
+  private type = 0;
+  private stopped = false;
 
   constructor(
-    private readonly maxBytes: number,
+    maxBytes: number,
     private readonly onViolation: (declared: number, prefix: Buffer) => void,
+    onPacket: (type: number) => boolean = () => true,
   ) {
     super();
+    this.walker = new FrameWalker({
+      onHeader: (type, header, bodyLength) => {
+        const total = header.length + bodyLength;
+        if (total > maxBytes) {
+          return new IotError(
+            'PACKET_TOO_LARGE',
+            `MQTT packet of ${total} bytes exceeds the limit of ${maxBytes}`,
+          );
+        }
+        this.type = type;
+        if (!this.evidence.complete) this.evidence.onHeader(type, header, bodyLength);
+        return undefined;
+      },
+      onBody: (bytes) => {
+        if (!this.evidence.complete) this.evidence.onBody(bytes);
+      },
+      onEnd: () => {
+        this.evidence.onEnd();
+        return onPacket(this.type) ? undefined : new IotError('MQTT_STOPPED', 'stopped');
+      },
+    });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.remaining > 0) {
-        const skip = Math.min(this.remaining, chunk.length - i);
-        this.remaining -= skip;
-        i += skip;
-        continue;
-      }
-      this.header.push(chunk[i] as number);
-      i += 1;
-      if (this.header.length === 1) continue;
-      const last = this.header[this.header.length - 1] as number;
-      if (last & 0x80 && this.header.length < 5) continue;
-      if (last & 0x80) {
-        this.onViolation(Number.NaN, chunk.subarray(0, Math.min(chunk.length, 1024)));
-        done(new IotError('MQTT_BAD_LENGTH', 'malformed MQTT remaining length'));
-        return;
-      }
-      let length = 0;
-      for (let k = this.header.length - 1; k >= 1; k -= 1)
-        length = length * 128 + ((this.header[k] as number) & 0x7f);
-      const total = this.header.length + length;
-      if (total > this.maxBytes) {
-        this.onViolation(
-          total,
-          chunk.subarray(Math.max(0, i - this.header.length), Math.min(chunk.length, i + 1024)),
-        );
-        done(
-          new IotError(
-            'PACKET_TOO_LARGE',
-            `MQTT packet of ${total} bytes exceeds the limit of ${this.maxBytes}`,
-          ),
-        );
-        return;
-      }
-      this.remaining = length;
-      this.header = [];
+    if (this.stopped) {
+      done();
+      return;
     }
-    done(null, chunk);
+    const stop = this.walker.feed(chunk);
+    if (stop === undefined) {
+      done(null, chunk);
+      return;
+    }
+    this.stopped = true;
+    if (!(stop.error instanceof IotError) || stop.error.code === 'MQTT_STOPPED') {
+      done();
+      return;
+    }
+    const { header } = stop;
+    const type = (header[0] ?? 0) >> 4;
+    const tooLarge = stop.error.code === 'PACKET_TOO_LARGE';
+    // The body of a credential packet is never kept, not even here.
+    const body =
+      tooLarge && type !== PACKET_CONNECT && type !== PACKET_AUTH
+        ? chunk.subarray(stop.at, stop.at + PREFIX_BYTES)
+        : Buffer.alloc(0);
+    this.onViolation(tooLarge ? declaredSize(header) : Number.NaN, Buffer.concat([header, body]));
+    done(stop.error);
   }
+}
+
+/** Fixed header plus declared Remaining Length. */
+function declaredSize(header: Buffer): number {
+  let length = 0;
+  for (let k = header.length - 1; k >= 1; k -= 1)
+    length = length * 128 + ((header[k] as number) & 0x7f);
+  return header.length + length;
 }

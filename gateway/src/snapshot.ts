@@ -13,7 +13,14 @@ export interface GatewaySnapshot {
     recoveredFrom: { movedTo: string; reason: string } | null;
   };
   /** Per input (`mqtt`, `mqttExternal`): what it received and did with it. */
-  sources: Record<string, IngestCounters & { rejected?: Record<string, number> }>;
+  sources: Record<
+    string,
+    IngestCounters & {
+      rejected?: Record<string, number>;
+      /** Evidence from unauthenticated peers counted but not stored (over their rate), by code. */
+      rateLimited?: Record<string, number>;
+    }
+  >;
   forwarder: { forwarded: number; batches: number; failures: number };
 }
 

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -42,12 +41,13 @@ async function connect(url: string, options: mqtt.IClientOptions) {
 const reading = '{"seq":1,"metrics":{"t":{"value":1}}}';
 
 describe('password hashes', () => {
-  it('verify only the right password', () => {
+  it('verify only the right password', async () => {
     const hash = hashPassword('correct horse');
     expect(hash).toMatch(/^scrypt\$16384\$8\$1\$/);
-    expect(verifyPassword('correct horse', hash)).toBe(true);
-    expect(verifyPassword('correct horsE', hash)).toBe(false);
-    expect(verifyPassword('x', 'not-a-hash')).toBe(false);
+    expect(await verifyPassword('correct horse', hash)).toBe(true);
+    expect(await verifyPassword('correct horsE', hash)).toBe(false);
+    expect(await verifyPassword('x', 'not-a-hash')).toBe(false);
+    expect(await verifyPassword('x', 'scrypt$3$8$1$c2FsdA$aGFzaA')).toBe(false); // N not 2^k
   });
 });
 
@@ -73,12 +73,14 @@ describe('MQTT authentication and authorisation', () => {
       'a client id that is not its device id',
       { clientId: 'other', username: 'dev-1', password: 'secret-one' },
     ],
-  ])('refuses %s', async (_name, options) => {
-    const { port, source } = await broker({ auth });
+  ])('refuses %s, counted once and kept without its secrets', async (_name, options) => {
+    const { port, source, outbox } = await broker({ auth });
     await expect(connect(`mqtt://127.0.0.1:${port}`, options)).rejects.toThrow(
       /Bad username or password/,
     );
-    expect(source.counters.rejected['auth-failed']).toBe(1);
+    await expect.poll(() => outbox.stats().quarantined).toBe(1);
+    expect(outbox.stats().quarantinedByCode).toEqual({ MQTT_CONNECT_REFUSED: 1 });
+    expect(source.counters.rejected).toEqual({ 'auth-failed': 1 });
   });
 
   it('refuses a publish to another device, keeping the payload in quarantine', async () => {
@@ -130,13 +132,15 @@ describe('MQTT limits', () => {
     await small.publishAsync('iot/v1/small/data', reading, { qos: 1 });
   });
 
-  it('refuses connections beyond maxClients', async () => {
+  it('refuses a CONNECT beyond maxClients', async () => {
     const { port, source } = await broker({ maxClients: 2 });
     await connect(`mqtt://127.0.0.1:${port}`, { clientId: 'a' });
     await connect(`mqtt://127.0.0.1:${port}`, { clientId: 'b' });
-    const third = createConnection(port, '127.0.0.1');
+    const third = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'c', reconnectPeriod: 0 });
+    cleanups.push(() => third.endAsync(true));
     await new Promise<void>((resolve) => third.once('close', () => resolve()));
-    expect(source.counters.rejected['max-clients']).toBe(1);
+    expect(third.connected).toBe(false);
+    expect(source.counters.rejected).toEqual({ 'max-clients': 1 });
   });
 });
 

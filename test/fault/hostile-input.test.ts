@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ import { RetransmittingDevice } from '../support/retransmitting-device.ts';
 // Hostile and malformed input against the real gateway binary while honest devices publish:
 // random byte streams, mutated MQTT packets, oversized packets, wrong passwords, publishes to
 // another device's topic, garbage on the serial line. Nothing may crash, every rejection is
-// counted, everything quarantined is on disk, and the honest devices lose nothing.
+// counted (once), everything quarantined is on disk, no password is ever stored, and the
+// honest devices lose nothing.
 const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 const brokers = inject('kafkaBrokers');
 const run = randomBytes(4).toString('hex');
@@ -36,10 +37,11 @@ afterAll(async () => {
 type Counters = {
   quarantined: number;
   rejected?: Record<string, number>;
+  rateLimited?: Record<string, number>;
   frames?: { rejected: number };
 };
 interface Health {
-  outbox: { backlogRows: number; quarantined: number };
+  outbox: { backlogRows: number; quarantined: number; quarantinedByCode: Record<string, number> };
   sources: Record<string, Counters>;
 }
 
@@ -186,6 +188,13 @@ describe('hostile input', () => {
     const mqtt = h.sources.mqtt as Counters;
     const rejected = mqtt.rejected ?? {};
     expect(rejected['auth-failed'], 'wrong passwords refused').toBe(10);
+    // Each refused login once: kept (a description, no password) or, over the per-address
+    // rate for peers that never authenticated, only counted.
+    expect(
+      (h.outbox.quarantinedByCode.MQTT_CONNECT_REFUSED ?? 0) +
+        (mqtt.rateLimited?.MQTT_CONNECT_REFUSED ?? 0),
+      'refused logins, each kept or counted once',
+    ).toBe(10);
     expect(
       rejected['publish-denied'],
       'publishes to another device refused',
@@ -203,6 +212,12 @@ describe('hostile input', () => {
     const db = new Database(join(dir, 'outbox.sqlite'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
+    const file = join(dir, 'outbox.sqlite');
+    const stored = Buffer.concat(
+      [file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)),
+    );
+    for (const password of ['honest-pass', 'other-pass', 'wrong-pass'])
+      expect(stored.includes(password), `${password} stored in the outbox`).toBe(false);
 
     const records = await readTopic(brokers, topic);
     expect(
