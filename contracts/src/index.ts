@@ -7,5 +7,8 @@ export * from './csv.ts';
 export * from './errors.ts';
 export * from './kafka.ts';
 export * from './kafka-security.ts';
+export * from './random.ts';
 export * from './record.ts';
+export * from './retry.ts';
 export * from './status.ts';
+export * from './time-text.ts';

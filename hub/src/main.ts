@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { IotError } from '@iot-stream/contracts';
+import { IotError, retry } from '@iot-stream/contracts';
 import pino, { type Logger } from 'pino';
 import { buildApi } from './api.ts';
 import type { HubConfig } from './config.ts';
@@ -28,7 +28,7 @@ export async function startHub(
   const logger = log ?? pino({ level: config.log.level, base: { app: 'iot-hub' } });
   const rules = config.stream.rulesFile ? readRulesFile(config.stream.rulesFile) : [];
   logger.info({ rules: rules.length, file: config.stream.rulesFile }, 'detection rules loaded');
-  const retrying = (fn: () => Promise<void>, what: string) => retry(fn, what, logger);
+  const retrying = (fn: () => Promise<void>, what: string) => startupRetry(fn, what, logger);
   const opened = await openStore(config, logger, retrying);
   const { store } = opened;
 
@@ -186,22 +186,25 @@ export async function startHub(
  * Start-up waits for a dependency that is still coming up, saying so, rather than dying; an
  * error no wait can mend (refused credentials, a setting the server refuses) stops it at once.
  */
-async function retry(
-  fn: () => Promise<void>,
-  what: string,
-  log: Logger,
-  attempts = 30,
-): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= attempts || isFatal(err)) throw err;
-      if (attempt === 1 || attempt % 5 === 0)
-        log.warn({ err, attempt }, `${what} not reachable yet; retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
-    }
-  }
+function startupRetry(fn: () => Promise<void>, what: string, log: Logger): Promise<void> {
+  return retry(
+    async () => {
+      try {
+        await fn();
+      } catch (err) {
+        throw isFatal(err) ? Object.assign(err as object, { retriable: false }) : err;
+      }
+    },
+    {
+      minMs: 250,
+      maxMs: 5000,
+      attempts: 30,
+      onRetry: (err, attempt) => {
+        if (attempt === 1 || attempt % 5 === 0)
+          log.warn({ err, attempt }, `${what} not reachable yet; retrying`);
+      },
+    },
+  );
 }
 
 /** Our own errors marked not retriable, and Kafka's refusal of the credentials. */

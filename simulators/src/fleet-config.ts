@@ -105,7 +105,7 @@ export type FleetFile = Static<typeof FleetFileSchema>;
 export function readFleetFile(path: string): Partial<FleetConfig> {
   const file = loadConfig(FleetFileSchema, { file: path });
   const out: Partial<FleetConfig> = {};
-  const d = (v: string | number, key: string, unit = 's') =>
+  const d = (v: string | number, key: string, unit: 'ms' | 's' = 's') =>
     parseDuration(v, `${path}: ${key}`, unit);
   if (file.seed !== undefined) out.seed = file.seed;
   if (file.prefix !== undefined) out.prefix = file.prefix;

@@ -1,14 +1,7 @@
-/** A small seeded PRNG (mulberry32): the same seed gives the same fleet and the same signals. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@iot-stream/contracts';
+
+/** The seeded PRNG of contracts (mulberry32): the same seed gives the same fleet and signals. */
+export { seededRandom };
 
 export type Random = () => number;
 

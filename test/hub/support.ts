@@ -1,21 +1,12 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
+import { type ReadingRecord, seededRandom } from '@iot-stream/contracts';
 import { InfluxDB } from 'influx';
 import { Kafka, logLevel } from 'kafkajs';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 
 export const T0 = Date.UTC(2026, 10, 22);
 
-/** A seeded generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (contracts' mulberry32). */
+export const rng = seededRandom;
 
 /**
  * A fleet's readings every second in gateway order: out of order within 20 s, spikes every 97,

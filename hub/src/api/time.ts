@@ -1,3 +1,4 @@
+import { parseDuration, parseTimestamp, YEAR_0000, YEAR_9999_END } from '@iot-stream/contracts';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { badRequest, type Reply } from './http-errors.ts';
 
@@ -5,20 +6,16 @@ export const HOUR = 3_600_000;
 export const MAX_RANGE = 366 * 24 * HOUR;
 
 /** The times a query may name: 0000-01-01T00:00:00Z up to 9999-12-31T23:59:59.999Z. */
-export const QUERY_TIME_MIN = -62_167_219_200_000;
-export const QUERY_TIME_MAX = 253_402_300_799_999;
+export const QUERY_TIME_MIN = YEAR_0000;
+export const QUERY_TIME_MAX = YEAR_9999_END;
 
 /**
  * Parses ISO-8601 or epoch milliseconds; undefined when it is neither or lies outside
  * QUERY_TIME_MIN..QUERY_TIME_MAX (a JavaScript date ends in 275760; `9999999999999999` ms
- * would pass a digits-only check and then fail to print).
+ * would pass a digits-only check and then fail to print). The grammar is contracts' one.
  */
 export function parseTime(text: string): number | undefined {
-  let ms: number;
-  if (/^\d{1,15}$/.test(text)) ms = Number(text);
-  else if (/^\d{4}-\d{2}-\d{2}/.test(text)) ms = Date.parse(text);
-  else return undefined;
-  return ms >= QUERY_TIME_MIN && ms <= QUERY_TIME_MAX ? ms : undefined;
+  return parseTimestamp(text);
 }
 
 /**
@@ -49,12 +46,9 @@ export function rangeParams(span: string) {
   };
 }
 
-/** `30s`, `5m`, `1h`, `1d` in ms; undefined otherwise. */
+/** `30s`, `5m`, `1h`, `1d` in ms (one whole number, 1 to 6 digits, one unit); else undefined. */
 export function parseEvery(text: string): number | undefined {
-  const m = /^([1-9]\d{0,5})(s|m|h|d)$/.exec(text);
-  if (!m) return undefined;
-  const unit = { s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
+  return /^[1-9]\d{0,5}[smhd]$/.test(text) ? parseDuration(text) : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * "" inside quotes), but a field cannot span lines. Parsing never throws: a bad line gives an
  * error that says what is wrong, and the caller names the line.
  */
-import { type Parsed, splitCsvLine } from '@iot-stream/contracts';
+import { type Parsed, parseTimestamp as parseTime, splitCsvLine } from '@iot-stream/contracts';
 
 export { type Parsed, splitCsvLine };
 
@@ -50,22 +50,9 @@ export function parseRow(line: string, header: CsvHeader): Parsed<{ time: number
   return { ok: true, time, value };
 }
 
-const ISO =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
 /** Epoch milliseconds (digits only) or ISO-8601; a date-time without an offset is UTC. */
 export function parseTimestamp(text: string): number | undefined {
-  if (/^\d{1,16}$/.test(text)) return Number(text);
-  const m = ISO.exec(text);
-  if (!m) return undefined;
-  let iso = text.toUpperCase().replace(' ', 'T');
-  if (iso.includes('T')) {
-    if (m[1] === undefined) iso += 'Z';
-    iso = iso.replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(/([+-]\d{2})$/, '$1:00');
-    iso = iso.replace(/(\.\d{3})\d+/, '$1'); // Date.parse takes milliseconds at most
-  }
-  const time = Date.parse(iso);
-  return Number.isFinite(time) && time >= 0 ? time : undefined;
+  return parseTime(text, { min: 0 });
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;

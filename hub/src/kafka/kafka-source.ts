@@ -1,4 +1,5 @@
 import {
+  backoffMs,
   CONTROL_HEADER,
   decodeRecord,
   pinoLogCreator,
@@ -188,7 +189,10 @@ export class KafkaReadingSource {
             break;
           } catch (err) {
             this.counters.writeFailures += 1;
-            const delay = this.backoffMs(attempt);
+            const delay = backoffMs(attempt, {
+              ...(this.options.backoff ?? { minMs: 200, maxMs: 10_000 }),
+              random: Math.random,
+            });
             this.options.log.warn(
               { err, partition: batch.partition, retryInMs: delay },
               'write failed; retrying batch',
@@ -280,11 +284,5 @@ export class KafkaReadingSource {
       this.options.log.warn({ err, partition }, 'flush of uncheckpointed offsets failed');
       if (this.running && generation === this.generation) this.scheduleFlush(partition, '-1', last);
     }
-  }
-
-  private backoffMs(attempt: number): number {
-    const { minMs, maxMs } = this.options.backoff ?? { minMs: 200, maxMs: 10_000 };
-    const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 20));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 }

@@ -1,3 +1,4 @@
+import { backoffMs } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type {
   AssignmentListener,
@@ -89,8 +90,7 @@ export class LocalSource {
         } catch (err) {
           attempt += 1;
           this.counters.writeFailures += 1;
-          const { minMs, maxMs } = this.options.backoff ?? { minMs: 200, maxMs: 10_000 };
-          const delay = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 20));
+          const delay = backoffMs(attempt, this.options.backoff ?? { minMs: 200, maxMs: 10_000 });
           this.options.logger.warn({ err, retryInMs: delay }, 'write failed; retrying batch');
           await this.sleep(delay);
           // The pipeline rebuilds from its checkpoint; offer what it has not covered again.

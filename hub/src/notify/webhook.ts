@@ -1,4 +1,4 @@
-import { IotError } from '@iot-stream/contracts';
+import { IotError, retry } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type { Notification } from './notifications.ts';
 
@@ -32,38 +32,39 @@ export class WebhookNotifier implements Notifier {
 
   async notify(n: Notification): Promise<void> {
     const doFetch = this.options.fetch ?? fetch;
-    const sleep = this.options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    for (let attempt = 1; ; attempt += 1) {
-      let err: WebhookError;
-      try {
-        const res = await doFetch(this.options.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ text: n.text }),
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        });
+    const { sleep } = this.options;
+    const log = this.options.log;
+    await retry(
+      async () => {
+        let res: Response;
+        try {
+          res = await doFetch(this.options.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ text: n.text }),
+            signal: AbortSignal.timeout(this.options.timeoutMs),
+          });
+        } catch (cause) {
+          throw new WebhookError(`webhook unreachable: ${(cause as Error).message}`, {
+            retriable: true,
+            cause,
+          });
+        }
         if (res.ok) return;
         const retriable = res.status === 429 || res.status >= 500;
-        err = new WebhookError(`webhook answered ${res.status}`, { retriable });
-      } catch (cause) {
-        err = new WebhookError(`webhook unreachable: ${(cause as Error).message}`, {
-          retriable: true,
-          cause,
-        });
-      }
-      if (!err.retriable || attempt >= this.options.maxAttempts) {
-        this.options.log.error(
-          { err, key: n.key, attempt },
-          'notification not delivered; giving up',
-        );
-        throw err;
-      }
-      const delay = Math.min(60_000, 500 * 2 ** (attempt - 1));
-      this.options.log.warn(
-        { err, key: n.key, attempt, retryInMs: delay },
-        'notification failed; retrying',
-      );
-      await sleep(delay);
-    }
+        throw new WebhookError(`webhook answered ${res.status}`, { retriable });
+      },
+      {
+        minMs: 500,
+        maxMs: 60_000,
+        attempts: this.options.maxAttempts,
+        onRetry: (err, attempt, retryInMs) =>
+          log.warn({ err, key: n.key, attempt, retryInMs }, 'notification failed; retrying'),
+        ...(sleep ? { wait: async (ms: number) => (await sleep(ms), true) } : {}),
+      },
+    ).catch((err: unknown) => {
+      log.error({ err, key: n.key }, 'notification not delivered; giving up');
+      throw err;
+    });
   }
 }

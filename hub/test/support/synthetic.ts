@@ -1,3 +1,4 @@
+import { seededRandom } from '@iot-stream/contracts';
 /**
  * Seeded synthetic sensor signals with injected anomalies, for detector tests: a level with a
  * slow daily wave, Gaussian noise, quantised like a real sensor, readings at a jittered
@@ -121,14 +122,5 @@ export function synthesize(o: SyntheticOptions): SyntheticSignal {
   return { points, anomalies, cadenceMs };
 }
 
-/** A small, fast, seeded PRNG (uniform in [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of contracts (uniform in [0, 1)), by its former name here. */
+export const mulberry32 = seededRandom;

@@ -109,7 +109,7 @@ export function num(v: Values, name: string, min: number, max = Number.POSITIVE_
   return n;
 }
 
-export function dur(v: Values, name: string, bareUnit = 's'): number | undefined {
+export function dur(v: Values, name: string, bareUnit: 'ms' | 's' = 's'): number | undefined {
   const text = str(v, name);
   return text === undefined ? undefined : parseDuration(text, `--${name}`, bareUnit);
 }
