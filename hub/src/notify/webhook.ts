@@ -60,7 +60,14 @@ export class WebhookNotifier implements Notifier {
         attempts: this.options.maxAttempts,
         onRetry: (err, attempt, retryInMs) =>
           log.warn({ err, key: n.key, attempt, retryInMs }, 'notification failed; retrying'),
-        ...(sleep ? { wait: async (ms: number) => (await sleep(ms), true) } : {}),
+        ...(sleep
+          ? {
+              wait: async (ms: number) => {
+                await sleep(ms);
+                return true;
+              },
+            }
+          : {}),
       },
     ).catch((err: unknown) => {
       log.error({ err, key: n.key }, 'notification not delivered; giving up');
