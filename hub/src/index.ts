@@ -1,12 +1,22 @@
-export * from './api.ts';
+// The hub's public surface (package @iot-stream/hub): the pure layers first, then the adapters.
 export * from './config.ts';
 export * from './detect/index.ts';
-export * from './influx-store.ts';
+export { type ApiOptions, buildApi } from './http/api/app.ts';
+export { parseEvery, parseTime } from './http/api/time.ts';
+export * from './influx/store.ts';
 export * from './kafka/checkpoint-store.ts';
 export * from './kafka/kafka-source.ts';
 export * from './kafka/publisher.ts';
 export * from './main.ts';
-export * from './pipeline.ts';
+export * from './pipeline/pipeline.ts';
 export type * from './ports.ts';
+export * from './processing/index.ts';
 export * from './sqlite/index.ts';
-export * from './stream/index.ts';
+export * from './state/errors.ts';
+export * from './state/ring-buffer.ts';
+export * from './windows/recent-ids.ts';
+export * from './windows/watermark.ts';
+export * from './windows/window-state.ts';
+export * from './windows/windows.ts';
+export * from './windows/windows-snapshot.ts';
+export * from './windows/windows-types.ts';

@@ -1,18 +1,18 @@
 import { hostname } from 'node:os';
 import { IotError, retry } from '@iot-stream/contracts';
 import pino, { type Logger } from 'pino';
-import { buildApi } from './api.ts';
 import type { HubConfig } from './config.ts';
-import { LiveFeed } from './dashboard/live-feed.ts';
-import { PipelineFeed } from './dashboard/pipeline-feed.ts';
 import { readRulesFile } from './detect/rules-file.ts';
-import { HealthReporter } from './health-reporter.ts';
-import { IdleTicker } from './idle-ticker.ts';
-import { kafkaInput, localInput } from './inputs.ts';
-import { hubMetrics } from './metrics.ts';
+import { buildApi } from './http/api/app.ts';
+import { LiveFeed } from './http/dashboard/live-feed.ts';
+import { PipelineFeed } from './http/dashboard/pipeline-feed.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
-import { Pipeline, type PipelineOptions } from './pipeline.ts';
-import { openStore } from './stores.ts';
+import { HealthReporter } from './ops/health-reporter.ts';
+import { hubMetrics } from './ops/metrics.ts';
+import { IdleTicker } from './pipeline/idle-ticker.ts';
+import { Pipeline, type PipelineOptions } from './pipeline/pipeline.ts';
+import { kafkaInput, localInput } from './wiring/inputs.ts';
+import { openStore } from './wiring/stores.ts';
 
 export interface RunningHub {
   url: string;

@@ -1,4 +1,12 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
+import type { EpisodeEvent } from './detect/engine-types.ts';
+import type { Aggregate } from './windows/window-state.ts';
+
+/*
+ * The hub's ports, in its own types: where readings come from (a reading source: Kafka or the
+ * local log), what a processed batch writes (a store: InfluxDB or SQLite), where checkpoints
+ * live. Adapters implement them; the pipeline and the API see only these.
+ */
 
 /** One reading as the REST API returns it: all metrics of one device at one instant. */
 export interface StoredReading {
@@ -126,4 +134,60 @@ export interface HubQueries {
   devices(since: number): Promise<DeviceSummary[]>;
   anomalies(q: AnomalyQuery): Promise<StoredAnomaly[]>;
   gateways(since: number): Promise<GatewayStatus[]>;
+}
+
+// ---- reading sources (kafka/kafka-source.ts, local/source.ts) ----
+
+/** What a reading source counts (Kafka or the local log). */
+export interface SourceCounters {
+  records: number;
+  invalid: number;
+  writeFailures: number;
+  batches: number;
+  /** Control records older hubs appended to the readings log, skipped. */
+  legacyControl: number;
+}
+
+/** A record that failed validation, for the dead letters. */
+export interface InvalidRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  code: string;
+  reason: string;
+}
+
+/** One fetched batch of one partition, decoded, in offset order. */
+export interface SourceBatch {
+  partition: number;
+  lastOffset: string;
+  highWatermark: string;
+  records: { offset: string; record: ReadingRecord }[];
+  invalid: InvalidRecord[];
+  /** No records: checkpoint what earlier batches left uncheckpointed (see flushAfterMs). */
+  flush?: boolean;
+}
+
+/**
+ * Processes and writes a batch; resolves once everything it produced is acknowledged, with the
+ * last offset of the partition whose effects are checkpointed (a string): only up to there is
+ * committed. Resolving with anything else means the whole batch.
+ */
+export type BatchHandler = (batch: SourceBatch) => Promise<unknown>;
+
+/** Told the partitions this member owns after each rebalance (a new generation). */
+export type AssignmentListener = (partitions: number[]) => void;
+
+// ---- stores (influx/store.ts, sqlite/store.ts) ----
+
+/** The site tag of a device (processing/sites.ts). */
+export type SiteOf = (deviceId: string) => string;
+
+/** What one processed batch writes. */
+export interface BatchOutput {
+  readings: readonly ReadingRecord[];
+  aggregates: readonly Aggregate[];
+  events: readonly EpisodeEvent[];
+  /** Site tags (see sites.ts); without it every device is `unassigned`. */
+  siteOf?: SiteOf;
 }

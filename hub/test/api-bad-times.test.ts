@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api/app.ts';
-import { ANOMALIES, GATEWAY_STATUS, READINGS } from '../src/influx-points.ts';
+import { buildApi } from '../src/http/api/app.ts';
 import type { HubQueries } from '../src/ports.ts';
 import { SqliteQueries } from '../src/sqlite/queries.ts';
 import { SqliteStore } from '../src/sqlite/store.ts';
+import { ANOMALIES, GATEWAY_STATUS, READINGS } from '../src/store/points.ts';
 
 // A bad time already in a store (written before the record schema refused it, or by hand)
 // never makes a device, the device list or the gateway list unqueryable: GET /api/devices

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api/app.ts';
-import { API_ERRORS } from '../src/api/http-errors.ts';
-import type { IngestTarget } from '../src/api/routes-ingest.ts';
-import { LiveFeed } from '../src/dashboard/live-feed.ts';
+import { buildApi } from '../src/http/api/app.ts';
+import { API_ERRORS } from '../src/http/api/http-errors.ts';
+import type { IngestTarget } from '../src/http/api/routes-ingest.ts';
+import { LiveFeed } from '../src/http/dashboard/live-feed.ts';
 import type { HubQueries, ReadingStore } from '../src/ports.ts';
 
 // One hostile request never takes the REST API down, and every error has a stable code:

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api.ts';
 import { parseRules } from '../src/detect/rules.ts';
+import { buildApi } from '../src/http/api/app.ts';
 import type { AnomalyQuery, HubQueries, ReadingStore, SeriesQuery } from '../src/ports.ts';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApi, parseTime } from '../src/api.ts';
+import { buildApi } from '../src/http/api/app.ts';
+import { parseTime } from '../src/http/api/time.ts';
 import type { ReadingQuery, ReadingStore, StoredReading } from '../src/ports.ts';
 
 class FakeStore implements ReadingStore {

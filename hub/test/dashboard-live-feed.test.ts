@@ -1,10 +1,10 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HealthTicker, liveHealth } from '../src/dashboard/health-ticker.ts';
-import { type FeedClient, LiveFeed, sseFrame } from '../src/dashboard/live-feed.ts';
-import { PipelineFeed } from '../src/dashboard/pipeline-feed.ts';
 import type { EpisodeEvent } from '../src/detect/engine-types.ts';
+import { HealthTicker, liveHealth } from '../src/http/dashboard/health-ticker.ts';
+import { type FeedClient, LiveFeed, sseFrame } from '../src/http/dashboard/live-feed.ts';
+import { PipelineFeed } from '../src/http/dashboard/pipeline-feed.ts';
 
 /** A client whose socket takes `room` frames before it reports full. */
 class FakeClient implements FeedClient {

@@ -1,8 +1,8 @@
 import { get, type IncomingHttpHeaders } from 'node:http';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api.ts';
-import { LiveFeed } from '../src/dashboard/live-feed.ts';
+import { buildApi } from '../src/http/api/app.ts';
+import { LiveFeed } from '../src/http/dashboard/live-feed.ts';
 import type { ReadingStore } from '../src/ports.ts';
 
 const TOKEN = 'dashboard-test-token-0123';

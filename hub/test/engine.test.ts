@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DetectionEngine } from '../src/detect/engine.ts';
 import type { EpisodeEvent } from '../src/detect/engine-types.ts';
 import { parseRules } from '../src/detect/rules.ts';
-import { type CoreOutput, StreamCore } from '../src/stream/core.ts';
+import { type CoreOutput, StreamCore } from '../src/processing/core.ts';
 import { record } from './support/evaluate.ts';
 import { mulberry32 } from './support/synthetic.ts';
 

@@ -1,7 +1,7 @@
 import type { IPoint } from 'influx';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { type HealthCounters, HealthReporter } from '../src/health-reporter.ts';
+import { type HealthCounters, HealthReporter } from '../src/ops/health-reporter.ts';
 
 const zero: HealthCounters = {
   readings: 0,

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { IdleTicker } from '../src/idle-ticker.ts';
+import { IdleTicker } from '../src/pipeline/idle-ticker.ts';
 
 describe('IdleTicker', () => {
   it('has the pipeline punctuate quiet partitions, never two rounds at once, and survives a failure', async () => {

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { FieldType, InfluxDB, type IPoint } from 'influx';
 import { describe, expect, it } from 'vitest';
-import { LineProtocol, readingLines } from '../src/influx-lines.ts';
+import { LineProtocol, readingLines } from '../src/influx/lines.ts';
+import { INFLUX_SCHEMA } from '../src/influx/store.ts';
 import {
   aggregatePoints,
   episodePoints,
   gatewayStatusPoints,
   readingPoints,
-} from '../src/influx-points.ts';
-import { INFLUX_SCHEMA } from '../src/influx-store.ts';
+} from '../src/store/points.ts';
 import { record } from './support/evaluate.ts';
 
 /** The body the `influx` library POSTs for these points (its pool stubbed out). */

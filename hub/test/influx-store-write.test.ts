@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxStore } from '../src/influx-store.ts';
+import { InfluxStore } from '../src/influx/store.ts';
 import { record } from './support/evaluate.ts';
 
 // The write path talks HTTP itself (not through the influx library): the same request the

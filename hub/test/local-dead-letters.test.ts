@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_INGEST_BYTES } from '../src/api/routes-ingest.ts';
+import { MAX_INGEST_BYTES } from '../src/http/api/routes-ingest.ts';
+import { deadLetter, episodeMessage } from '../src/kafka/messages.ts';
+import { LocalLog } from '../src/local/log.ts';
 import {
   boundDeadLetter,
   DEAD_LETTER_PREFIX_BYTES,
   ORIGINAL_LENGTH_HEADER,
   ORIGINAL_SHA256_HEADER,
-} from '../src/dead-letters.ts';
-import { deadLetter, episodeMessage } from '../src/kafka/messages.ts';
-import { LocalLog } from '../src/local/log.ts';
+} from '../src/store/dead-letters.ts';
 import { singleBoxApi } from './support/single-box-api.ts';
 
 // Single-box mode's dead letters (refused records in log.db) are bounded like a Kafka topic

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SourceBatch } from '../src/kafka/kafka-source.ts';
 import { LocalLog } from '../src/local/log.ts';
 import { LocalSource } from '../src/local/source.ts';
+import type { SourceBatch } from '../src/ports.ts';
 import { record } from './support/evaluate.ts';
 import { singleBoxApi } from './support/single-box-api.ts';
 

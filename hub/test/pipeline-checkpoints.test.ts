@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { SourceBatch } from '../src/kafka/kafka-source.ts';
-import { Pipeline } from '../src/pipeline.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
+import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
 import { batches, RULES, stream } from './support/pipeline-fixture.ts';
 

@@ -1,8 +1,8 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SourceBatch } from '../src/kafka/kafka-source.ts';
-import { Pipeline } from '../src/pipeline.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
+import type { SourceBatch } from '../src/ports.ts';
 import { record } from './support/evaluate.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
 import { batches, RULES, T0 } from './support/pipeline-fixture.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aggregatePoints, readingPoints } from '../src/influx-points.ts';
-import { SiteMap, UNASSIGNED_SITE } from '../src/sites.ts';
-import { PartitionProcessor } from '../src/stream/partition-processor.ts';
+import { PartitionProcessor } from '../src/processing/partition-processor.ts';
+import { SiteMap, UNASSIGNED_SITE } from '../src/processing/sites.ts';
+import { aggregatePoints, readingPoints } from '../src/store/points.ts';
 import { record } from './support/evaluate.ts';
 
 const T0 = Date.UTC(2026, 11, 1);

@@ -5,6 +5,9 @@ import type { ReadingRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EpisodeEvent } from '../src/detect/engine-types.ts';
+import { SqliteQueries } from '../src/sqlite/queries.ts';
+import { MIGRATIONS } from '../src/sqlite/schema.ts';
+import { SqliteStore, type SqliteStoreOptions } from '../src/sqlite/store.ts';
 import {
   ANOMALIES,
   GATEWAY_STATUS,
@@ -12,11 +15,8 @@ import {
   LONG_RP,
   RAW_RP,
   READINGS,
-} from '../src/influx-points.ts';
-import { SqliteQueries } from '../src/sqlite/queries.ts';
-import { retentionMs } from '../src/sqlite/retention.ts';
-import { MIGRATIONS } from '../src/sqlite/schema.ts';
-import { SqliteStore, type SqliteStoreOptions } from '../src/sqlite/store.ts';
+} from '../src/store/points.ts';
+import { retentionMs } from '../src/store/retention.ts';
 import { type StoredPoint, storeContract, T0 } from './support/store-contract.ts';
 import { timeRangeContract } from './support/store-contract-times.ts';
 

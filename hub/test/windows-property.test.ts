@@ -1,8 +1,8 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Aggregate, aggregateKey } from '../src/stream/window-state.ts';
-import { TumblingWindows } from '../src/stream/windows.ts';
+import { type Aggregate, aggregateKey } from '../src/windows/window-state.ts';
+import { TumblingWindows } from '../src/windows/windows.ts';
 
 const T0 = Date.UTC(2026, 10, 22);
 const OOO = 30_000;

@@ -1,7 +1,7 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { describe, expect, it } from 'vitest';
-import { type Aggregate, aggregateKey } from '../src/stream/window-state.ts';
-import { TumblingWindows } from '../src/stream/windows.ts';
+import { type Aggregate, aggregateKey } from '../src/windows/window-state.ts';
+import { TumblingWindows } from '../src/windows/windows.ts';
 import { mulberry32 } from './support/synthetic.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);

@@ -4,7 +4,7 @@ import { DetectionEngine } from '../detect/engine.ts';
 import type { EpisodeConfig } from '../detect/episodes.ts';
 import { globMatcher } from '../detect/glob.ts';
 import { detectorParams, EpisodeSchema, type Rule } from '../detect/rules.ts';
-import { RulesError } from '../stream/errors.ts';
+import { RulesError } from '../state/errors.ts';
 
 /** The device and metric a backtest's rows are fed to the detection engine as. */
 export const BACKTEST_DEVICE = 'backtest';

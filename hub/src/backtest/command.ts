@@ -6,7 +6,7 @@ import type { TObject } from '@sinclair/typebox';
 import { DEFAULT_DETECTOR, DETECTOR_KINDS, DETECTORS, isDetectorKind } from '../detect/registry.ts';
 import type { Rule } from '../detect/rules.ts';
 import { readRulesFile } from '../detect/rules-file.ts';
-import { UsageError } from '../stream/errors.ts';
+import { UsageError } from '../state/errors.ts';
 import { Backtest, backtestRules, detectorRule } from './backtest.ts';
 import { type CsvHeader, parseHeader, parseRow } from './csv.ts';
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { IotError } from '@iot-stream/contracts';
 import { DEFAULT_DETECTOR } from '../detect/registry.ts';
 import type { Rule } from '../detect/rules.ts';
-import { UsageError } from '../stream/errors.ts';
+import { UsageError } from '../state/errors.ts';
 import {
   type BacktestIo,
   EXIT_BAD_INPUT,

@@ -1,6 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
-import { checkState } from '../stream/state.ts';
+import { checkState } from '../state/state.ts';
 import type { Detector } from './detector.ts';
 import type {
   DetectionCounters,

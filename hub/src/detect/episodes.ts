@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { checkState } from '../stream/state.ts';
+import { checkState } from '../state/state.ts';
 
 /** How scores become episodes. All times are event times (or tick times) in ms. */
 export interface EpisodeConfig {

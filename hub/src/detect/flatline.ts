@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { checkState } from '../stream/state.ts';
+import { checkState } from '../state/state.ts';
 import { type Detector, type Scored, scored } from './detector.ts';
 
 export const FlatlineParamsSchema = Type.Object(

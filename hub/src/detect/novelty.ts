@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { checkState } from '../stream/state.ts';
+import { checkState } from '../state/state.ts';
 import { bounded, type Detector, type Scored, ZERO } from './detector.ts';
 import { fromBase64, sumOfSmallest, toBase64, Window } from './floats.ts';
 

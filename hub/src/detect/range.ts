@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { checkState } from '../stream/state.ts';
+import { checkState } from '../state/state.ts';
 import { type Detector, type DetectorState, type Scored, scored, ZERO } from './detector.ts';
 
 export const RangeParamsSchema = Type.Object(

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { RingBuffer } from '../stream/ring-buffer.ts';
-import { checkState } from '../stream/state.ts';
+import { RingBuffer } from '../state/ring-buffer.ts';
+import { checkState } from '../state/state.ts';
 import { bounded, type Detector, type Scored, scored, ZERO } from './detector.ts';
 
 export const RobustZScoreParamsSchema = Type.Object(

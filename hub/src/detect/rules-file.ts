@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { RulesError } from '../stream/errors.ts';
+import { RulesError } from '../state/errors.ts';
 import { parseRules, type Rule } from './rules.ts';
 
 /** Reads and validates a YAML rules file (see hub/rules.example.yaml). */

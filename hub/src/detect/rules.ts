@@ -1,7 +1,7 @@
 import { ID_PATTERN } from '@iot-stream/contracts';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import { RulesError } from '../stream/errors.ts';
+import { RulesError } from '../state/errors.ts';
 import type { DetectorKind } from './detector.ts';
 import type { EpisodeConfig } from './episodes.ts';
 import { GLOB_PATTERN } from './glob.ts';

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { checkState } from '../stream/state.ts';
+import { checkState } from '../state/state.ts';
 import { Baseline, BaselineStateSchema, judge } from './baseline.ts';
 import { bounded, type Detector, type Scored, scored, ZERO } from './detector.ts';
 

@@ -7,6 +7,7 @@ import {
 } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
 
 export interface KafkaSourceOptions {
   brokers: readonly string[];
@@ -28,45 +29,6 @@ export interface KafkaSourceOptions {
   flushAfterMs?: number;
 }
 
-export interface KafkaSourceCounters {
-  records: number;
-  invalid: number;
-  writeFailures: number;
-  batches: number;
-  /** Control records older hubs appended to the readings topic, skipped. */
-  legacyControl: number;
-}
-
-/** A record that failed validation, for the dead-letter topic. */
-export interface InvalidRecord {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  code: string;
-  reason: string;
-}
-
-/** One fetched batch of one partition, decoded, in offset order. */
-export interface SourceBatch {
-  partition: number;
-  lastOffset: string;
-  highWatermark: string;
-  records: { offset: string; record: ReadingRecord }[];
-  invalid: InvalidRecord[];
-  /** No records: checkpoint what earlier batches left uncheckpointed (see flushAfterMs). */
-  flush?: boolean;
-}
-
-/**
- * Processes and writes a batch; resolves once everything it produced is acknowledged, with the
- * last offset of the partition whose effects are checkpointed (a string): only up to there is
- * committed. Resolving with anything else means the whole batch.
- */
-export type BatchHandler = (batch: SourceBatch) => Promise<unknown>;
-
-/** Told the partitions this member owns after each rebalance (a new generation). */
-export type AssignmentListener = (partitions: number[]) => void;
-
 /**
  * Consumes readings as a consumer group. A batch's offsets are resolved only after the
  * handler's write succeeded (auto-resolve is off), and committed (auto-commit is off) only as
@@ -78,7 +40,7 @@ export type AssignmentListener = (partitions: number[]) => void;
  * (the next owner starts from the committed offset and the newest checkpoint).
  */
 export class KafkaReadingSource {
-  readonly counters: KafkaSourceCounters = {
+  readonly counters: SourceCounters = {
     records: 0,
     invalid: 0,
     writeFailures: 0,

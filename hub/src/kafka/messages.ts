@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
-import { boundDeadLetter } from '../dead-letters.ts';
 import type { EpisodeEvent } from '../detect/engine-types.ts';
+import { boundDeadLetter } from '../store/dead-letters.ts';
 
 /** An episode event for the anomalies topic, keyed by device (one device, one partition). */
 export function episodeMessage(e: EpisodeEvent): Message {

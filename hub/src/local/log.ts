@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
 import type { Message } from 'kafkajs';
-import { boundDeadLetter, isDeadLetter } from '../dead-letters.ts';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
-import { retentionMs } from '../sqlite/retention.ts';
+import { boundDeadLetter, isDeadLetter } from '../store/dead-letters.ts';
+import { retentionMs } from '../store/retention.ts';
 
 export interface AppendResult {
   accepted: number;

@@ -1,11 +1,6 @@
 import { backoffMs } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
-import type {
-  AssignmentListener,
-  BatchHandler,
-  KafkaSourceCounters,
-  SourceBatch,
-} from '../kafka/kafka-source.ts';
+import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
 import type { LocalLog } from './log.ts';
 
 export interface LocalSourceOptions {
@@ -25,7 +20,7 @@ export interface LocalSourceOptions {
  * skipped. Covered entries are pruned. Same contract as KafkaReadingSource.
  */
 export class LocalSource {
-  readonly counters: KafkaSourceCounters = {
+  readonly counters: SourceCounters = {
     records: 0,
     invalid: 0,
     writeFailures: 0,

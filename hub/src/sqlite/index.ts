@@ -1,4 +1,3 @@
 export * from './errors.ts';
 export * from './queries.ts';
-export * from './retention.ts';
 export * from './store.ts';

@@ -1,6 +1,5 @@
 import { TIME_MAX } from '@iot-stream/contracts';
 import type Database from 'better-sqlite3';
-import { ANOMALIES, GATEWAY_STATUS, LONG_RP, RAW_RP, READINGS } from '../influx-points.ts';
 import type {
   AggregateFn,
   AnomalyQuery,
@@ -11,7 +10,8 @@ import type {
   SeriesQuery,
   StoredAnomaly,
 } from '../ports.ts';
-import { anomalyOf, gatewayStatusOf } from '../store-rows.ts';
+import { ANOMALIES, GATEWAY_STATUS, LONG_RP, RAW_RP, READINGS } from '../store/points.ts';
+import { anomalyOf, gatewayStatusOf } from '../store/rows.ts';
 
 /** What SqliteQueries reads: the SqliteStore's open database. */
 export interface SqliteQuerySource {

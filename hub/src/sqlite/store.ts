@@ -1,6 +1,7 @@
 import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type Database from 'better-sqlite3';
 import type { IPoint } from 'influx';
+import type { BatchOutput, ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
 import {
   aggregatePoints,
   episodePoints,
@@ -9,12 +10,10 @@ import {
   RAW_RP,
   READINGS,
   readingPoints,
-} from '../influx-points.ts';
-import type { BatchOutput } from '../influx-store.ts';
-import type { ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
-import { addReadingPoint } from '../store-rows.ts';
+} from '../store/points.ts';
+import { retentionMs } from '../store/retention.ts';
+import { addReadingPoint } from '../store/rows.ts';
 import { StoreError, storeWriteFailed } from './errors.ts';
-import { retentionMs } from './retention.ts';
 import { openStore } from './schema.ts';
 
 export interface SqliteStoreOptions {

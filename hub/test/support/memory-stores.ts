@@ -1,7 +1,6 @@
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
-import { aggregatePoints, episodePoints, readingPoints } from '../../src/influx-points.ts';
-import type { BatchOutput } from '../../src/influx-store.ts';
-import type { Checkpoint, CheckpointStore } from '../../src/ports.ts';
+import type { BatchOutput, Checkpoint, CheckpointStore } from '../../src/ports.ts';
+import { aggregatePoints, episodePoints, readingPoints } from '../../src/store/points.ts';
 
 /** Checkpoints kept as JSON text, as a real store would serialise them. */
 export class MemoryCheckpoints implements CheckpointStore {

@@ -1,6 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { parseRules } from '../../src/detect/rules.ts';
-import type { SourceBatch } from '../../src/kafka/kafka-source.ts';
+import type { SourceBatch } from '../../src/ports.ts';
 import { record } from './evaluate.ts';
 import { mulberry32 } from './synthetic.ts';
 

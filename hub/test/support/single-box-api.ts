@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { buildApi } from '../../src/api/app.ts';
+import { buildApi } from '../../src/http/api/app.ts';
 import { deadLetter } from '../../src/kafka/messages.ts';
 import type { LocalLog } from '../../src/local/log.ts';
 

@@ -2,6 +2,13 @@ import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EpisodeEvent } from '../../src/detect/engine-types.ts';
+import type {
+  AggregateFn,
+  BatchOutput,
+  HubQueries,
+  ReadingStore,
+  SeriesPoint,
+} from '../../src/ports.ts';
 import {
   AGGREGATES,
   ANOMALIES,
@@ -15,10 +22,8 @@ import {
   RAW_RP,
   READINGS,
   readingPoints,
-} from '../../src/influx-points.ts';
-import type { BatchOutput } from '../../src/influx-store.ts';
-import type { AggregateFn, HubQueries, ReadingStore, SeriesPoint } from '../../src/ports.ts';
-import type { Aggregate } from '../../src/stream/window-state.ts';
+} from '../../src/store/points.ts';
+import type { Aggregate } from '../../src/windows/window-state.ts';
 
 /**
  * One contract for every store the hub writes to and the REST API reads from (InfluxStore +

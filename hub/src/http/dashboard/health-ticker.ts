@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { GatewayStatus } from '../ports.ts';
+import type { GatewayStatus } from '../../ports.ts';
 import type { LiveFeed } from './live-feed.ts';
 
 /** The dashboard's `health` event. Times in epoch ms; rates null until two samples exist. */

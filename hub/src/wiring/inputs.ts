@@ -3,27 +3,27 @@ import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import { ensureTopic, kafkaSecurityOptions, pinoLogCreator } from '@iot-stream/contracts';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { IngestTarget } from './api/routes-ingest.ts';
-import { checkpointTopicOf, type HubConfig } from './config.ts';
-import { KafkaCheckpointStore } from './kafka/checkpoint-store.ts';
-import {
-  type AssignmentListener,
-  type BatchHandler,
-  KafkaReadingSource,
-  type KafkaSourceCounters,
-} from './kafka/kafka-source.ts';
-import { deadLetter } from './kafka/messages.ts';
-import { KafkaPublisher } from './kafka/publisher.ts';
-import { KafkaStatusSource } from './kafka/status-source.ts';
-import { LocalLog } from './local/log.ts';
-import { LocalSource } from './local/source.ts';
-import type { CheckpointStore } from './ports.ts';
+import { checkpointTopicOf, type HubConfig } from '../config.ts';
+import type { IngestTarget } from '../http/api/routes-ingest.ts';
+import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
+import { KafkaReadingSource } from '../kafka/kafka-source.ts';
+import { deadLetter } from '../kafka/messages.ts';
+import { KafkaPublisher } from '../kafka/publisher.ts';
+import { KafkaStatusSource } from '../kafka/status-source.ts';
+import { LocalLog } from '../local/log.ts';
+import { LocalSource } from '../local/source.ts';
+import type {
+  AssignmentListener,
+  BatchHandler,
+  CheckpointStore,
+  SourceCounters,
+} from '../ports.ts';
 
 /** Where readings come from and the pipeline's Kafka-shaped outputs go. */
 export interface Input {
   mode: 'kafka' | 'single-box';
   source: {
-    readonly counters: KafkaSourceCounters;
+    readonly counters: SourceCounters;
     readonly connected: boolean;
     start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void>;
     stop(): Promise<void>;

@@ -1,14 +1,12 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { KafkaSourceCounters } from './kafka/kafka-source.ts';
-import type { PipelineCounters } from './pipeline.ts';
+import type { PipelineCounters } from '../pipeline/pipeline.ts';
+import type { SourceCounters } from '../ports.ts';
 
 /**
  * Prometheus metrics, read from the pipeline's counters at scrape time (no second set of
  * numbers to keep in step). Counter values only grow, so they are set with `inc(delta)`.
  */
-export function hubMetrics(
-  read: () => { source: KafkaSourceCounters; pipeline: PipelineCounters },
-) {
+export function hubMetrics(read: () => { source: SourceCounters; pipeline: PipelineCounters }) {
   const registry = new Registry();
   const seen = new Map<string, number>();
   const counter = (name: string, help: string, value: (c: ReturnType<typeof read>) => number) =>

@@ -1,6 +1,5 @@
 import { TIME_MAX } from '@iot-stream/contracts';
 import { escape as influxEscape } from 'influx';
-import { ANOMALIES, GATEWAY_STATUS, LONG_RP, RAW_RP, READINGS } from './influx-points.ts';
 import type {
   AnomalyQuery,
   DeviceSummary,
@@ -9,8 +8,9 @@ import type {
   SeriesPoint,
   SeriesQuery,
   StoredAnomaly,
-} from './ports.ts';
-import { anomalyOf, gatewayStatusOf } from './store-rows.ts';
+} from '../ports.ts';
+import { ANOMALIES, GATEWAY_STATUS, LONG_RP, RAW_RP, READINGS } from '../store/points.ts';
+import { anomalyOf, gatewayStatusOf } from '../store/rows.ts';
 
 /** Runs InfluxQL; the InfluxStore provides it. */
 export interface InfluxQueryRunner {

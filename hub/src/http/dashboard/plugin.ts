@@ -6,8 +6,8 @@ import fastifyStatic from '@fastify/static';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { HubQueries } from '../../ports.ts';
 import { error, errorResponses } from '../api/http-errors.ts';
-import type { HubQueries } from '../ports.ts';
 import { HealthTicker } from './health-ticker.ts';
 import type { LiveFeed } from './live-feed.ts';
 

@@ -1,4 +1,4 @@
-import type { GatewayStatus, StoredAnomaly, StoredReading } from './ports.ts';
+import type { GatewayStatus, StoredAnomaly, StoredReading } from '../ports.ts';
 
 /**
  * Row mapping shared by the InfluxDB and SQLite stores, so both answer the REST API with the

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AggregateFn, HubQueries, ReadingStore } from '../ports.ts';
+import type { AggregateFn, HubQueries, ReadingStore } from '../../ports.ts';
 import { badRequest, error, errorResponses, QUERY_ERRORS } from './http-errors.ts';
 import {
   isoOrNull,

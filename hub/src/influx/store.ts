@@ -8,8 +8,9 @@ import {
   type ISchemaOptions,
   escape as influxEscape,
 } from 'influx';
-import type { EpisodeEvent } from './detect/engine-types.ts';
-import { LineProtocol, readingLines } from './influx-lines.ts';
+import type { EpisodeEvent } from '../detect/engine-types.ts';
+import type { BatchOutput, ReadingQuery, ReadingStore, SiteOf, StoredReading } from '../ports.ts';
+import { UNASSIGNED_SITE } from '../processing/sites.ts';
 import {
   AGGREGATES,
   ANOMALIES,
@@ -20,12 +21,10 @@ import {
   RAW_RP,
   READINGS,
   readingPoints,
-  type SiteOf,
-} from './influx-points.ts';
-import type { ReadingQuery, ReadingStore, StoredReading } from './ports.ts';
-import { UNASSIGNED_SITE } from './sites.ts';
-import { addReadingPoint } from './store-rows.ts';
-import type { Aggregate } from './stream/window-state.ts';
+} from '../store/points.ts';
+import { addReadingPoint } from '../store/rows.ts';
+import type { Aggregate } from '../windows/window-state.ts';
+import { LineProtocol, readingLines } from './lines.ts';
 
 export interface InfluxStoreOptions {
   url: string;
@@ -41,15 +40,6 @@ export interface InfluxStoreOptions {
 
 /** InfluxDB's answer to a write whose points were partly older than the retention policy. */
 const BEYOND_RETENTION = /points beyond retention policy dropped=(\d+)/;
-
-/** What one processed batch writes. */
-export interface BatchOutput {
-  readings: readonly ReadingRecord[];
-  aggregates: readonly Aggregate[];
-  events: readonly EpisodeEvent[];
-  /** Site tags (see sites.ts); without it every device is `unassigned`. */
-  siteOf?: SiteOf;
-}
 
 /** The InfluxDB schema of the measurements the hub writes (field types, allowed tags). */
 export const INFLUX_SCHEMA: ISchemaOptions[] = [

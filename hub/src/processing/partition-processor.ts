@@ -1,11 +1,11 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import type { EpisodeEvent } from '../detect/engine-types.ts';
-import { SiteMap, type SiteRule, SitesStateSchema } from '../sites.ts';
+import { checkState } from '../state/state.ts';
+import type { Aggregate } from '../windows/window-state.ts';
+import type { TooLate } from '../windows/windows-types.ts';
 import { StreamCore, type StreamCoreOptions } from './core.ts';
-import { checkState } from './state.ts';
-import type { Aggregate } from './window-state.ts';
-import type { TooLate } from './windows-types.ts';
+import { SiteMap, type SiteRule, SitesStateSchema } from './sites.ts';
 
 export interface PartitionProcessorOptions {
   core: StreamCoreOptions;

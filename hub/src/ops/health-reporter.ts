@@ -1,6 +1,6 @@
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
-import { HUB_HEALTH } from './influx-points.ts';
+import { HUB_HEALTH } from '../store/points.ts';
 
 /** The cumulative numbers the reporter turns into one `hub_health` point per interval. */
 export interface HealthCounters {

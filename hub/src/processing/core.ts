@@ -3,11 +3,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DetectionEngine, type DetectionSnapshot } from '../detect/engine.ts';
 import type { DetectionOutput } from '../detect/engine-types.ts';
 import type { Rule } from '../detect/rules.ts';
-import { checkState } from './state.ts';
-import type { Aggregate } from './window-state.ts';
-import { TumblingWindows } from './windows.ts';
-import type { WindowsSnapshot } from './windows-snapshot.ts';
-import type { AddResult, TumblingWindowsOptions } from './windows-types.ts';
+import { checkState } from '../state/state.ts';
+import type { Aggregate } from '../windows/window-state.ts';
+import { TumblingWindows } from '../windows/windows.ts';
+import type { WindowsSnapshot } from '../windows/windows-snapshot.ts';
+import type { AddResult, TumblingWindowsOptions } from '../windows/windows-types.ts';
 
 export interface StreamCoreOptions {
   windows: TumblingWindowsOptions;

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Rule } from '../detect/rules.ts';
-import type { HubQueries } from '../ports.ts';
+import type { Rule } from '../../detect/rules.ts';
+import type { HubQueries } from '../../ports.ts';
 import { errorResponses, QUERY_ERRORS } from './http-errors.ts';
 import { isoOrNull, Nullable, rangeParams, IsoTime as Time, timeRange } from './time.ts';
 

@@ -6,7 +6,7 @@ import {
 } from '@iot-stream/contracts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AppendResult } from '../local/log.ts';
+import type { AppendResult } from '../../local/log.ts';
 import { errorResponses } from './http-errors.ts';
 
 /** Where ingested readings go: durably stored before the answer (see local/log.ts). */

@@ -1,5 +1,4 @@
-import { parseDuration } from '@iot-stream/contracts';
-import { StoreError } from './errors.ts';
+import { IotError, parseDuration } from '@iot-stream/contracts';
 
 const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
@@ -10,7 +9,7 @@ const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 export function retentionMs(duration: string): number | undefined {
   if (duration.toUpperCase() === 'INF') return undefined;
   if (!DURATION.test(duration))
-    throw new StoreError(
+    throw new IotError(
       'STORE_RETENTION_INVALID',
       `retention "${duration}" is not a duration like 30d, 12h, 2w or INF`,
     );

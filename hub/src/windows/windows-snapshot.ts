@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { checkState } from '../state/state.ts';
 import { RecentIds } from './recent-ids.ts';
-import { checkState } from './state.ts';
 import type { WindowState } from './window-state.ts';
 import type { WindowCounters } from './windows-types.ts';
 

@@ -1,11 +1,11 @@
 import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
-import type { EpisodeEvent } from './detect/engine-types.ts';
-import { UNASSIGNED_SITE } from './sites.ts';
-import type { Aggregate } from './stream/window-state.ts';
+import type { EpisodeEvent } from '../detect/engine-types.ts';
+import type { SiteOf } from '../ports.ts';
+import { UNASSIGNED_SITE } from '../processing/sites.ts';
+import type { Aggregate } from '../windows/window-state.ts';
 
 /** A device's site tag; without one, every device is `unassigned`. */
-export type SiteOf = (deviceId: string) => string;
 const noSites: SiteOf = () => UNASSIGNED_SITE;
 
 export const READINGS = 'readings';

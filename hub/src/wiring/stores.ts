@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
-import type { HubConfig } from './config.ts';
-import { InfluxQueries } from './influx-queries.ts';
-import { type BatchOutput, InfluxStore } from './influx-store.ts';
-import type { HubQueries, ReadingStore } from './ports.ts';
-import { SqliteQueries } from './sqlite/queries.ts';
-import { SqliteStore } from './sqlite/store.ts';
+import type { HubConfig } from '../config.ts';
+import { InfluxQueries } from '../influx/queries.ts';
+import { InfluxStore } from '../influx/store.ts';
+import type { BatchOutput, HubQueries, ReadingStore } from '../ports.ts';
+import { SqliteQueries } from '../sqlite/queries.ts';
+import { SqliteStore } from '../sqlite/store.ts';
 
 /** What the hub writes to and the REST API reads from: InfluxDB, or SQLite without it. */
 export interface HubStore extends ReadingStore {

@@ -1,5 +1,5 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
-import type { EpisodeEvent } from '../detect/engine-types.ts';
+import type { EpisodeEvent } from '../../detect/engine-types.ts';
 import type { LiveFeed } from './live-feed.ts';
 
 /** What the pipeline hands over once a batch is in InfluxDB (a subset of `PartitionOutput`). */

@@ -1,5 +1,5 @@
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
-import type { BatchOutput } from './influx-store.ts';
+import type { BatchOutput } from '../ports.ts';
 
 /** What a batch write left out. */
 export interface WriteOutcome {

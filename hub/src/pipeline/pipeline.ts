@@ -1,21 +1,19 @@
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
 import type { Message } from 'kafkajs';
 import type { Logger } from 'pino';
-import { writeIsolating } from './batch-writer.ts';
-import type { TransitionType } from './detect/episodes.ts';
-import type { BatchOutput } from './influx-store.ts';
-import type { SourceBatch } from './kafka/kafka-source.ts';
-import { deadLetter, episodeMessage } from './kafka/messages.ts';
-import type { KafkaPublisher } from './kafka/publisher.ts';
-import { type Notification, notificationsOf } from './notify/notifications.ts';
-import type { Notifier } from './notify/webhook.ts';
-import type { Checkpoint, CheckpointStore } from './ports.ts';
+import type { TransitionType } from '../detect/episodes.ts';
+import { deadLetter, episodeMessage } from '../kafka/messages.ts';
+import type { KafkaPublisher } from '../kafka/publisher.ts';
+import { type Notification, notificationsOf } from '../notify/notifications.ts';
+import type { Notifier } from '../notify/webhook.ts';
+import type { BatchOutput, Checkpoint, CheckpointStore, SourceBatch } from '../ports.ts';
 import {
   type PartitionOutput,
   PartitionProcessor,
   type PartitionProcessorOptions,
   type PartitionTick,
-} from './stream/partition-processor.ts';
+} from '../processing/partition-processor.ts';
+import { writeIsolating } from './batch-writer.ts';
 
 export interface PipelineOptions {
   processor: PartitionProcessorOptions;

@@ -1,0 +1,3 @@
+export * from './core.ts';
+export * from './partition-processor.ts';
+export * from './sites.ts';
