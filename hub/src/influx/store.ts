@@ -8,8 +8,7 @@ import {
   type ISchemaOptions,
   escape as influxEscape,
 } from 'influx';
-import type { EpisodeEvent } from '../detect/engine-types.ts';
-import type { BatchOutput, ReadingQuery, ReadingStore, SiteOf, StoredReading } from '../ports.ts';
+import type { BatchOutput, ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
 import { UNASSIGNED_SITE } from '../processing/sites.ts';
 import {
   AGGREGATES,
@@ -23,7 +22,6 @@ import {
   readingPoints,
 } from '../store/points.ts';
 import { addReadingPoint } from '../store/rows.ts';
-import type { Aggregate } from '../windows/window-state.ts';
 import { LineProtocol, readingLines } from './lines.ts';
 
 export interface InfluxStoreOptions {

@@ -1,10 +1,4 @@
-import {
-  backoffMs,
-  CONTROL_HEADER,
-  decodeRecord,
-  pinoLogCreator,
-  type ReadingRecord,
-} from '@iot-stream/contracts';
+import { backoffMs, CONTROL_HEADER, decodeRecord, pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
