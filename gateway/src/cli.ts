@@ -38,7 +38,7 @@ async function hashPasswordCommand(): Promise<void> {
   const { ConfigError } = await import('@iot-stream/contracts');
   if (password.length < 8)
     throw new ConfigError('hash-password: the password must have at least 8 characters');
-  const { hashPassword } = await import('./mqtt-auth.ts');
+  const { hashPassword } = await import('./sources/mqtt/auth.ts');
   process.stdout.write(`${await hashPassword(password)}\n`);
 }
 

@@ -8,7 +8,7 @@ import {
 } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import { GATEWAY_ENV_KEYS } from './env-keys.ts';
-import type { DeviceEntry } from './mqtt-auth.ts';
+import type { DeviceEntry } from './sources/mqtt/auth.ts';
 
 export const GatewayConfigSchema = Type.Object({
   gatewayId: Type.String({

@@ -1,7 +1,7 @@
 export * from './config.ts';
-export * from './forwarder.ts';
-export * from './kafka-sink.ts';
 export * from './main.ts';
-export * from './mqtt-source.ts';
+export * from './outbox/sqlite-outbox.ts';
 export type * from './ports.ts';
-export * from './sqlite-outbox.ts';
+export * from './sources/mqtt/mqtt-source.ts';
+export * from './uplink/forwarder.ts';
+export * from './uplink/kafka-sink.ts';

@@ -1,14 +1,14 @@
 import pino, { type Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
-import { Forwarder } from './forwarder.ts';
-import { buildGatewayHttp } from './http.ts';
-import { HttpSink } from './http-sink.ts';
-import { KafkaSink } from './kafka-sink.ts';
-import { buildMetrics } from './metrics.ts';
-import type { GatewaySnapshot } from './snapshot.ts';
-import { startSources } from './sources.ts';
-import { SqliteOutbox } from './sqlite-outbox.ts';
-import { StatusReporter } from './status-reporter.ts';
+import { buildGatewayHttp } from './ops/http.ts';
+import { buildMetrics } from './ops/metrics.ts';
+import type { GatewaySnapshot } from './ops/snapshot.ts';
+import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
+import { startSources } from './sources/registry.ts';
+import { Forwarder } from './uplink/forwarder.ts';
+import { HttpSink } from './uplink/http-sink.ts';
+import { KafkaSink } from './uplink/kafka-sink.ts';
+import { StatusReporter } from './uplink/status-reporter.ts';
 
 export interface RunningGateway {
   /** Embedded broker port (undefined when it is off). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AckTracker } from '../src/ack-tracker.ts';
+import { AckTracker } from '../src/sources/serial/ack-tracker.ts';
 
 describe('AckTracker', () => {
   it('starts before seq 0 and advances only over handled frames', () => {

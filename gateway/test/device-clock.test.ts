@@ -5,15 +5,15 @@ import { checkRecord, TIME_MAX, TIME_MIN } from '@iot-stream/contracts';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import {
   type ClockSettings,
   clockFault,
   DEFAULT_CLOCK,
   judgeReading,
-} from '../src/device-clock.ts';
-import { MqttSource } from '../src/mqtt-source.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
-import { recordOf } from '../src/uplink-record.ts';
+} from '../src/sources/device-clock.ts';
+import { MqttSource } from '../src/sources/mqtt/mqtt-source.ts';
+import { recordOf } from '../src/uplink/record.ts';
 
 // A device's wrong clock must never silence it at the hub: a stamp far ahead (cheap RTC, bad
 // sync) or impossible (booted at epoch 0) is quarantined or restamped at the gateway.

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ExternalMqttSource } from '../src/external-mqtt-source.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { Outbox } from '../src/ports.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
+import { ExternalMqttSource } from '../src/sources/mqtt/external-mqtt-source.ts';
 
 // Against a real Mosquitto (Debian's mosquitto package): the gateway's persistent session must
 // get back every message it had not acknowledged when it went away.

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Forwarder } from '../src/forwarder.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { OutboxRow, Sink } from '../src/ports.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
+import { Forwarder } from '../src/uplink/forwarder.ts';
 
 /** A sink that fails the first `failures` sends, and records what it was given. */
 class FlakySink implements Sink {

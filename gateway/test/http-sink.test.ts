@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpSink } from '../src/http-sink.ts';
 import type { OutboxRow } from '../src/ports.ts';
+import { HttpSink } from '../src/uplink/http-sink.ts';
 
 // A stand-in hub that records what it got and answers as told.
 const got: { path: string; auth: string | undefined; body: unknown }[] = [];

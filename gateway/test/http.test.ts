@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { buildGatewayHttp } from '../src/http.ts';
-import { newIngestCounters } from '../src/ingest.ts';
-import { buildMetrics } from '../src/metrics.ts';
-import type { GatewaySnapshot } from '../src/snapshot.ts';
+import { buildGatewayHttp } from '../src/ops/http.ts';
+import { buildMetrics } from '../src/ops/metrics.ts';
+import type { GatewaySnapshot } from '../src/ops/snapshot.ts';
+import { newIngestCounters } from '../src/sources/ingest.ts';
 
 function snapshot(over: Partial<GatewaySnapshot> = {}): GatewaySnapshot {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceOfDataTopic, parseJsonReading } from '../src/json-reading.ts';
+import { deviceOfDataTopic, parseJsonReading } from '../src/sources/json-reading.ts';
 
 describe('JSON data payload', () => {
   it('parses the documented shape and stamps receive time when time is absent', () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AdmissionTicket, ConnectionGate, normaliseAddress } from '../src/mqtt-admission.ts';
-import { LimitedQueue } from '../src/mqtt-auth.ts';
-import { TokenBuckets } from '../src/token-buckets.ts';
+import {
+  type AdmissionTicket,
+  ConnectionGate,
+  normaliseAddress,
+} from '../src/sources/mqtt/admission.ts';
+import { LimitedQueue } from '../src/sources/mqtt/auth.ts';
+import { TokenBuckets } from '../src/sources/mqtt/token-buckets.ts';
 
 describe('ConnectionGate', () => {
   const limits = { maxClients: 2, maxPending: 5, maxPendingPerAddress: 2 };

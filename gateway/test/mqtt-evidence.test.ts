@@ -5,8 +5,8 @@ import {
   MqttEvidence,
   parseConnect,
   scrubStoredPackets,
-} from '../src/mqtt-evidence.ts';
-import { FrameWalker } from '../src/mqtt-frames.ts';
+} from '../src/sources/mqtt/evidence.ts';
+import { FrameWalker } from '../src/sources/mqtt/frames.ts';
 
 const PASSWORD = 'hunter2-secret';
 const WILL = 'will-payload-secret';

@@ -7,9 +7,9 @@ import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceAuthenticator, hashPassword } from '../src/mqtt-auth.ts';
-import { MqttSource, type MqttSourceOptions } from '../src/mqtt-source.ts';
-import { SqliteOutbox, type SqliteOutboxOptions } from '../src/sqlite-outbox.ts';
+import { SqliteOutbox, type SqliteOutboxOptions } from '../src/outbox/sqlite-outbox.ts';
+import { DeviceAuthenticator, hashPassword } from '../src/sources/mqtt/auth.ts';
+import { MqttSource, type MqttSourceOptions } from '../src/sources/mqtt/mqtt-source.ts';
 
 // Peers that never authenticate, against the real embedded broker: what they can make the
 // gateway store, what it keeps of them (never a password), and whether they can keep devices

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceAuthenticator, hashPassword, verifyPassword } from '../src/mqtt-auth.ts';
-import { MqttSource, type MqttSourceOptions } from '../src/mqtt-source.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
+import { DeviceAuthenticator, hashPassword, verifyPassword } from '../src/sources/mqtt/auth.ts';
+import { MqttSource, type MqttSourceOptions } from '../src/sources/mqtt/mqtt-source.ts';
 
 const log = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MqttSource } from '../src/mqtt-source.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { Outbox } from '../src/ports.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
+import { MqttSource } from '../src/sources/mqtt/mqtt-source.ts';
 
 const log = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../src/outbox-schema.ts';
+import { MIGRATIONS } from '../src/outbox/schema.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { QuarantineItem } from '../src/ports.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
 
 const tempPath = () => join(mkdtempSync(join(tmpdir(), 'quarantine-')), 'outbox.sqlite');
 const onDisk = (path: string) =>

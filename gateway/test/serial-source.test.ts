@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PtyPair } from '../../test/support/pty.ts';
-import { type ClockSettings, DEFAULT_CLOCK } from '../src/device-clock.ts';
-import { SerialSource } from '../src/serial-source.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
+import { type ClockSettings, DEFAULT_CLOCK } from '../src/sources/device-clock.ts';
+import { SerialSource } from '../src/sources/serial/serial-source.ts';
 import { type DeviceMessage, SerialDevice } from './support/serial-device.ts';
 
 // The serial source with the real serialport bindings over a real pseudo-terminal pair.

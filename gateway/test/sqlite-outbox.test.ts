@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { checkRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanMarker } from '../src/outbox-file.ts';
-import { MIGRATIONS } from '../src/outbox-schema.ts';
+import { cleanMarker } from '../src/outbox/file.ts';
+import { MIGRATIONS } from '../src/outbox/schema.ts';
+import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { IncomingReading } from '../src/ports.ts';
-import { SqliteOutbox } from '../src/sqlite-outbox.ts';
-import { recordOf } from '../src/uplink-record.ts';
+import { recordOf } from '../src/uplink/record.ts';
 
 const tempPath = () => join(mkdtempSync(join(tmpdir(), 'outbox-')), 'outbox.sqlite');
 const reading = (seq: number, deviceId = 'dev-1', session = 1): IncomingReading => ({

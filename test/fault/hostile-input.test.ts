@@ -7,7 +7,7 @@ import { seededRandom } from '@iot-stream/simulators';
 import Database from 'better-sqlite3';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { hashPassword } from '../../gateway/src/mqtt-auth.ts';
+import { hashPassword } from '../../gateway/src/sources/mqtt/auth.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../harness/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';

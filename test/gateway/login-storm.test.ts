@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt, { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { hashPassword } from '../../gateway/src/mqtt-auth.ts';
+import { hashPassword } from '../../gateway/src/sources/mqtt/auth.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../harness/free-ports.ts';
 

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
-import type { ClockSettings } from './device-clock.ts';
-import { type IngestContext, type IngestCounters, newIngestCounters } from './ingest.ts';
-import type { Outbox } from './ports.ts';
-import { type GatewayIdentity, SerialSession, type SerialSessionState } from './serial-session.ts';
+import type { Outbox } from '../../ports.ts';
+import type { ClockSettings } from '../device-clock.ts';
+import { type IngestContext, type IngestCounters, newIngestCounters } from '../ingest.ts';
+import { type GatewayIdentity, SerialSession, type SerialSessionState } from './session.ts';
 
 export interface SerialSourceOptions {
   /** Prefer /dev/serial/by-id/... : stable across replugging and reboots. */

@@ -1,7 +1,7 @@
 import { type AckBody, CAPABILITIES } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
+import type { Outbox } from '../../ports.ts';
 import { AckTracker } from './ack-tracker.ts';
-import type { Outbox } from './ports.ts';
 
 /** A gap a retransmitting device has not filled in this long is given up (counted as lost). */
 const GAP_TIMEOUT_MS = 30_000;

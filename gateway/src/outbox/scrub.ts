@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { describeConnection, scrubStoredPackets } from './mqtt-evidence.ts';
+import { describeConnection, scrubStoredPackets } from '../sources/mqtt/evidence.ts';
 
 const NOTE = 'scrubbed by outbox migration 4: credentials are never kept';
 /** Free pages overwritten at most (64 MiB of 4 KiB pages); beyond that, VACUUM by hand. */

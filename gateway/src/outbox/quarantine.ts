@@ -1,5 +1,5 @@
-import type { OutboxStatements } from './outbox-statements.ts';
-import type { QuarantineItem } from './ports.ts';
+import type { QuarantineItem } from '../ports.ts';
+import type { OutboxStatements } from './statements.ts';
 
 export interface QuarantineLimits {
   /** Rows kept at most; beyond, the oldest are dropped (`quarantine-cap`). */

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
-import { MqttEvidence } from './mqtt-evidence.ts';
-import { FrameWalker, PACKET_AUTH, PACKET_CONNECT } from './mqtt-frames.ts';
+import { MqttEvidence } from './evidence.ts';
+import { FrameWalker, PACKET_AUTH, PACKET_CONNECT } from './frames.ts';
 
 /** Bytes of an oversized packet kept to show what it was. */
 const PREFIX_BYTES = 1024;

@@ -11,8 +11,8 @@ import {
   type SensorDescription,
 } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
-import { commitReading, type IngestContext, type IngestCounters, quarantine } from './ingest.ts';
-import { SessionAcks } from './serial-acks.ts';
+import { commitReading, type IngestContext, type IngestCounters, quarantine } from '../ingest.ts';
+import { SessionAcks } from './acks.ts';
 
 /** What the gateway announces in its hello [FP-5.2]: its id, and the frames it can take. */
 export interface GatewayIdentity {

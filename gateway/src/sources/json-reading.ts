@@ -1,5 +1,5 @@
 import { parseJsonData, parseTopic } from '@iot-stream/firmware-protocol';
-import type { IncomingReading } from './ports.ts';
+import type { IncomingReading } from '../ports.ts';
 
 /** The device id of a JSON data topic (`iot/v1/{deviceId}/data`, SPEC [FP-7]); else undefined. */
 export function deviceOfDataTopic(topic: string): string | undefined {

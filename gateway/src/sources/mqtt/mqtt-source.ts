@@ -3,16 +3,17 @@ import type { Duplex } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { ClockSettings } from './device-clock.ts';
+import type { Outbox } from '../../ports.ts';
+import type { ClockSettings } from '../device-clock.ts';
 import {
   type IngestContext,
   type IngestCounters,
   ingestPublish,
   newIngestCounters,
   quarantine,
-} from './ingest.ts';
-import type { DeviceAuthenticator } from './mqtt-auth.ts';
-import { describeConnection } from './mqtt-evidence.ts';
+} from '../ingest.ts';
+import type { DeviceAuthenticator } from './auth.ts';
+import { describeConnection } from './evidence.ts';
 import {
   AUTHENTICATED,
   CERTIFICATE_ID,
@@ -23,14 +24,13 @@ import {
   type RefusalDetail,
   startListeners,
   type TlsListenerOptions,
-} from './mqtt-listeners.ts';
+} from './listeners.ts';
 import {
   DEFAULT_UNAUTHENTICATED_LIMITS,
   type RefusalCounters,
   RefusalRecords,
   type UnauthenticatedLimits,
-} from './mqtt-refusals.ts';
-import type { Outbox } from './ports.ts';
+} from './refusals.ts';
 
 export interface MqttSourceOptions {
   host: string;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from './outbox-schema.ts';
+import { migrate } from './schema.ts';
 
 export interface OpenedOutbox {
   db: Database.Database;

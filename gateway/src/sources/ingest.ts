@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { IncomingReading, Outbox } from '../ports.ts';
 import { type ClockSettings, DEFAULT_CLOCK, judgeReading } from './device-clock.ts';
 import { deviceOfDataTopic, parseJsonReading } from './json-reading.ts';
-import type { IncomingReading, Outbox } from './ports.ts';
 
 export interface IngestCounters {
   received: number;

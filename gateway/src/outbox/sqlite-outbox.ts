@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { OutboxError, outboxWriteFailed } from './errors.ts';
-import { cleanMarker, openOutbox } from './outbox-file.ts';
-import { OutboxQuarantine } from './outbox-quarantine.ts';
-import { type OutboxStatements, prepareStatements, type RowFromDb } from './outbox-statements.ts';
+import { OutboxError, outboxWriteFailed } from '../errors.ts';
 import type {
   AppendOutcome,
   IncomingReading,
@@ -12,7 +9,10 @@ import type {
   OutboxRow,
   OutboxStats,
   QuarantineItem,
-} from './ports.ts';
+} from '../ports.ts';
+import { cleanMarker, openOutbox } from './file.ts';
+import { OutboxQuarantine } from './quarantine.ts';
+import { type OutboxStatements, prepareStatements, type RowFromDb } from './statements.ts';
 
 export interface SqliteOutboxOptions {
   path: string;

@@ -1,5 +1,5 @@
 import { RECORD_SCHEMA_VERSION, type ReadingRecord } from '@iot-stream/contracts';
-import type { OutboxRow } from './ports.ts';
+import type { OutboxRow } from '../ports.ts';
 
 /** An outbox row as the Kafka record format (README "Kafka record format"), for either uplink. */
 export function recordOf(

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { ClockSettings } from './device-clock.ts';
+import type { Outbox } from '../../ports.ts';
+import type { ClockSettings } from '../device-clock.ts';
 import {
   type IngestContext,
   type IngestCounters,
   ingestPublish,
   newIngestCounters,
-} from './ingest.ts';
-import type { Outbox } from './ports.ts';
+} from '../ingest.ts';
 
 export interface ExternalMqttOptions {
   /** e.g. mqtt://broker:1883 or mqtts://broker:8883 */

@@ -1,5 +1,5 @@
 import { isSaneTime, TIME_MAX, TIME_MIN } from '@iot-stream/contracts';
-import type { IncomingReading } from './ports.ts';
+import type { IncomingReading } from '../ports.ts';
 
 /** The gateway's `clock` settings: what a device stamp may be, and what to do when it is not. */
 export interface ClockSettings {

@@ -1,4 +1,4 @@
-import { type FrameVisitor, FrameWalker, PACKET_AUTH, PACKET_CONNECT } from './mqtt-frames.ts';
+import { type FrameVisitor, FrameWalker, PACKET_AUTH, PACKET_CONNECT } from './frames.ts';
 
 /** How many bytes of a connection are kept as evidence, at most. */
 export const EVIDENCE_BYTES = 512;

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config.ts';
-import { loadDevicesFile } from './config.ts';
-import { ExternalMqttSource } from './external-mqtt-source.ts';
-import { DeviceAuthenticator } from './mqtt-auth.ts';
-import { MqttSource } from './mqtt-source.ts';
-import type { Outbox } from './ports.ts';
-import { SerialSource } from './serial-source.ts';
-import type { GatewaySnapshot } from './snapshot.ts';
-import { GATEWAY_VERSION } from './version.ts';
+import type { GatewayConfig } from '../config.ts';
+import { loadDevicesFile } from '../config.ts';
+import type { GatewaySnapshot } from '../ops/snapshot.ts';
+import type { Outbox } from '../ports.ts';
+import { GATEWAY_VERSION } from '../version.ts';
+import { DeviceAuthenticator } from './mqtt/auth.ts';
+import { ExternalMqttSource } from './mqtt/external-mqtt-source.ts';
+import { MqttSource } from './mqtt/mqtt-source.ts';
+import { SerialSource } from './serial/serial-source.ts';
 
 export interface Sources {
   embedded: MqttSource | undefined;

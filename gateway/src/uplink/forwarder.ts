@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Outbox, Sink } from './ports.ts';
+import type { Outbox, Sink } from '../ports.ts';
 
 export interface ForwarderOptions {
   outbox: Outbox;

@@ -1,4 +1,4 @@
-import { type IngestContext, quarantine } from './ingest.ts';
+import { type IngestContext, quarantine } from '../ingest.ts';
 import { TokenBuckets } from './token-buckets.ts';
 
 export interface RefusalCounters {

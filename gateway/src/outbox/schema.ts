@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { OutboxError } from './errors.ts';
-import { rebuildQuarantine } from './outbox-scrub.ts';
+import { OutboxError } from '../errors.ts';
+import { rebuildQuarantine } from './scrub.ts';
 
 /** SQL, or a step that needs code; runs inside the migration's transaction. */
 export type Migration = string | ((db: Database.Database) => void);
@@ -57,7 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
   'ALTER TABLE outbox ADD COLUMN device_time INTEGER;',
   // 4: quarantine rows from peers that never authenticated get their own cap
   // (mqtt.unauthenticated), so they never push out what devices sent; and refused logins, kept
-  // before as whole CONNECT packets with the password, are scrubbed (outbox-scrub.ts).
+  // before as whole CONNECT packets with the password, are scrubbed (scrub.ts).
   rebuildQuarantine,
 ];
 

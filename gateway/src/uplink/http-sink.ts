@@ -1,7 +1,7 @@
 import { IotError } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
-import type { OutboxRow, Sink } from './ports.ts';
-import { recordOf } from './uplink-record.ts';
+import type { OutboxRow, Sink } from '../ports.ts';
+import { recordOf } from './record.ts';
 
 export class UplinkError extends IotError {
   constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
@@ -20,7 +20,7 @@ export interface HttpSinkOptions {
   log: Logger;
 }
 
-/** The hub's limits for one POST /api/ingest (hub/src/api/routes-ingest.ts): 10,000 records, 16 MiB. */
+/** The hub's limits for one POST /api/ingest (hub/src/http/api/routes-ingest.ts): 10,000 records, 16 MiB. */
 const MAX_RECORDS = 10_000;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 

@@ -1,5 +1,5 @@
-import type { IngestCounters } from './ingest.ts';
-import type { OutboxStats } from './ports.ts';
+import type { OutboxStats } from '../ports.ts';
+import type { IngestCounters } from '../sources/ingest.ts';
 
 /** Everything health, metrics and status records report: one read of the gateway's state. */
 export interface GatewaySnapshot {

@@ -7,9 +7,9 @@ import {
   type AdmissionTicket,
   ConnectionGate,
   normaliseAddress,
-} from './mqtt-admission.ts';
-import type { MqttEvidence } from './mqtt-evidence.ts';
-import { PACKET_CONNECT } from './mqtt-frames.ts';
+} from './admission.ts';
+import type { MqttEvidence } from './evidence.ts';
+import { PACKET_CONNECT } from './frames.ts';
 import { PacketSizeLimit } from './packet-limit.ts';
 
 export interface TlsListenerOptions {

@@ -16,8 +16,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { OutboxRow, Sink } from './ports.ts';
-import { recordOf } from './uplink-record.ts';
+import type { OutboxRow, Sink } from '../ports.ts';
+import { recordOf } from './record.ts';
 
 export interface KafkaSinkOptions {
   brokers: readonly string[];

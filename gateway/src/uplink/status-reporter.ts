@@ -1,7 +1,7 @@
 import type { GatewayStatusRecord as ContractStatusRecord } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
-import type { GatewaySnapshot } from './snapshot.ts';
-import { GATEWAY_VERSION } from './version.ts';
+import type { GatewaySnapshot } from '../ops/snapshot.ts';
+import { GATEWAY_VERSION } from '../version.ts';
 
 export interface StatusReporterOptions {
   intervalMs: number;
