@@ -36,7 +36,7 @@ export async function startHub(
   const input = k.brokers
     ? await kafkaInput(config, k.brokers, logger, retrying)
     : localInput(config, logger);
-  const { source, publisher, checkpoints } = input;
+  const { source, outputs, checkpoints } = input;
   const s = config.stream;
   // Dashboard (hub/docs/dashboard.md): written batches -> live events for GET /api/stream.
   const live = new LiveFeed();
@@ -57,10 +57,10 @@ export async function startHub(
       },
     },
     store,
-    publisher,
+    outputs,
     checkpoints,
     live: input.live,
-    topics: { source: k.topic, deadLetter: k.deadLetterTopic, anomalies: k.anomalyTopic },
+    source: k.topic,
     log: logger.child({ module: 'pipeline' }),
     // Both sources move their committed / pruned position only to what a checkpoint covers.
     checkpointEvery:
@@ -95,9 +95,11 @@ export async function startHub(
   );
   logger.info({ mode: input.mode, ...input.describe }, 'consuming');
 
+  /** Gateway status records written (counted here: the pipeline does not see them). */
+  const statusWrites = { gatewayStatus: 0 };
   await input.startStatus(async (records) => {
     await store.writeGatewayStatus(records);
-    pipeline.counters.gatewayStatus += records.length;
+    statusWrites.gatewayStatus += records.length;
   });
   const health = new HealthReporter({
     instance:
@@ -107,9 +109,7 @@ export async function startHub(
         .slice(0, 64),
     intervalMs: config.health.intervalMs,
     read: () => ({ ...source.counters, ...pipeline.counters }),
-    resetWriteMax: () => {
-      pipeline.counters.writeMsMax = 0;
-    },
+    resetWriteMax: () => pipeline.takeWriteMsMax(),
     write: (point) => store.writeHealth(point),
     log: logger.child({ module: 'health' }),
   });
@@ -128,7 +128,10 @@ export async function startHub(
       { key: 'http.token', env: 'HUB_API_TOKEN' },
       'NO API TOKEN CONFIGURED: the REST API answers anyone who can reach it; set http.token',
     );
-  const metrics = hubMetrics(() => ({ source: source.counters, pipeline: pipeline.counters }));
+  const metrics = hubMetrics(() => ({
+    source: source.counters,
+    pipeline: { ...pipeline.counters, ...statusWrites },
+  }));
   const api = buildApi({
     store,
     queries: opened.queries,
@@ -161,7 +164,7 @@ export async function startHub(
             : null,
         store: { kind: opened.kind, ok: influxOk },
         ...(opened.kind === 'influx' ? { influx: { ok: influxOk } } : {}),
-        pipeline: { ...source.counters, ...pipeline.counters },
+        pipeline: { ...source.counters, ...pipeline.counters, ...statusWrites },
       };
     },
   });

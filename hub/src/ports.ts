@@ -191,3 +191,22 @@ export interface BatchOutput {
   /** Site tags (see sites.ts); without it every device is `unassigned`. */
   siteOf?: SiteOf;
 }
+
+// ---- outputs besides the store (kafka/outputs.ts, local/outputs.ts) ----
+
+/** A record the hub could not take, kept with its reason (the dead letters). */
+export interface DeadLetter {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  /** A stable code (RECORD_INVALID, TIME_AHEAD, STORE_REJECTED, ...) and a reason for people. */
+  code: string;
+  reason: string;
+  /** Where it came from: the readings topic (or `http-ingest`), partition and offset. */
+  source: { topic: string; partition: number; offset?: string };
+}
+
+/** Where the pipeline's outputs besides the store go. Resolves once they are durable. */
+export interface Outputs {
+  deadLetters(items: readonly DeadLetter[]): Promise<void>;
+  episodes(events: readonly EpisodeEvent[]): Promise<void>;
+}

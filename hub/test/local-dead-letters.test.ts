@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_INGEST_BYTES } from '../src/http/api/routes-ingest.ts';
-import { deadLetter, episodeMessage } from '../src/kafka/messages.ts';
 import { LocalLog } from '../src/local/log.ts';
 import {
   boundDeadLetter,
@@ -13,6 +12,7 @@ import {
   ORIGINAL_LENGTH_HEADER,
   ORIGINAL_SHA256_HEADER,
 } from '../src/store/dead-letters.ts';
+import { deadLetterRecord, episodeRecord } from '../src/store/outputs.ts';
 import { singleBoxApi } from './support/single-box-api.ts';
 
 // Single-box mode's dead letters (refused records in log.db) are bounded like a Kafka topic
@@ -28,7 +28,13 @@ const TOKEN = 'token-0123456789abcdef';
 let n = 0;
 const path = () => join(dir, `log-${++n}.db`);
 const dead = (value: string, code = 'RECORD_INVALID') =>
-  deadLetter(null, value, code, 'a reason', 'http-ingest', 0);
+  deadLetterRecord({
+    key: null,
+    value: value,
+    code: code,
+    reason: 'a reason',
+    source: { topic: 'http-ingest', partition: 0 },
+  });
 
 const api = (local: LocalLog) => singleBoxApi(local, TOKEN);
 
@@ -80,7 +86,7 @@ describe('dead letters in single-box mode', () => {
     const local = new LocalLog(path(), { deadLetterRetention: '7d', now: () => now });
     await local.send('dlq', [dead('old')]);
     await local.send('anomalies', [
-      episodeMessage({
+      episodeRecord({
         type: 'opened',
         time: T0,
         episode: {
@@ -159,7 +165,13 @@ describe('boundDeadLetter', () => {
   });
 
   it('cuts a header value over 1 KiB (a long reason)', () => {
-    const m = deadLetter(null, 'x', 'RECORD_INVALID', 'r'.repeat(5000), 'http-ingest', 0);
+    const m = deadLetterRecord({
+      key: null,
+      value: 'x',
+      code: 'RECORD_INVALID',
+      reason: 'r'.repeat(5000),
+      source: { topic: 'http-ingest', partition: 0 },
+    });
     const reason = boundDeadLetter(m).headers?.['iot-error-reason'] as string;
     expect(reason.length).toBeLessThan(1100);
   });

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { KafkaOutputs } from '../src/kafka/outputs.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
@@ -26,9 +27,12 @@ function setup(
       },
     },
     store: influx,
-    publisher: { send: async () => undefined },
+    outputs: new KafkaOutputs(
+      { send: async () => undefined },
+      { deadLetter: 'dlq', anomalies: 'a' },
+    ),
     checkpoints,
-    topics: { source: 'r', deadLetter: 'dlq', anomalies: 'a' },
+    source: 'r',
     log: pino({ level: 'silent' }),
     notifier: notified && { notify: async (n) => void notified.push(n.key) },
     checkpointEvery: every,

@@ -1,6 +1,7 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KafkaOutputs } from '../src/kafka/outputs.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../src/ports.ts';
 import { record } from './support/evaluate.ts';
@@ -39,11 +40,14 @@ function setup(
       },
     },
     store: influx,
-    publisher: {
-      send: async (topic, messages) => void sent.push({ topic, messages: messages as never }),
-    },
+    outputs: new KafkaOutputs(
+      {
+        send: async (topic, messages) => void sent.push({ topic, messages: messages as never }),
+      },
+      { deadLetter: 'dlq', anomalies: 'a' },
+    ),
     checkpoints,
-    topics: { source: 'r', deadLetter: 'dlq', anomalies: 'a' },
+    source: 'r',
     log: pino({ level: 'silent' }),
     elapsed: () => clock.ms,
     live: opts.live,
@@ -211,9 +215,12 @@ describe('pipeline: notifications', () => {
         },
       },
       store: new MemoryInflux(),
-      publisher: { send: async () => undefined },
+      outputs: new KafkaOutputs(
+        { send: async () => undefined },
+        { deadLetter: 'dlq', anomalies: 'a' },
+      ),
       checkpoints: new MemoryCheckpoints(),
-      topics: { source: 'r', deadLetter: 'dlq', anomalies: 'a' },
+      source: 'r',
       log: pino({ level: 'silent' }),
       notifier: {
         notify: async () => {

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { KafkaOutputs } from '../src/kafka/outputs.ts';
 import type { Notifier } from '../src/notify/webhook.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
@@ -21,9 +22,12 @@ function setup(
       },
     },
     store: influx,
-    publisher: { send: async (topic, messages) => void sent.push({ topic, n: messages.length }) },
+    outputs: new KafkaOutputs(
+      { send: async (topic, messages) => void sent.push({ topic, n: messages.length }) },
+      { deadLetter: 'dlq', anomalies: 'a' },
+    ),
     checkpoints,
-    topics: { source: 'r', deadLetter: 'dlq', anomalies: 'a' },
+    source: 'r',
     log: pino({ level: 'silent' }),
     notifier: Array.isArray(notified)
       ? { notify: async (n) => void notified.push(n.key) }

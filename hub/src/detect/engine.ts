@@ -1,5 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
+import { RecencyList } from '../state/recency-list.ts';
 import { checkState } from '../state/state.ts';
 import type { Detector } from './detector.ts';
 import type {
@@ -75,13 +76,8 @@ export type DetectionSnapshot = Static<typeof SnapshotSchema>;
  */
 export class DetectionEngine {
   counters: DetectionCounters = { scored: 0, outOfOrder: 0, evictedSeries: 0, droppedOnRestore: 0 };
-  /**
-   * The series in recency order, least recently updated first (eviction, tick and snapshot
-   * order): a doubly linked list, so an update moves its series to the end without hashing.
-   */
-  private oldest: Series | undefined;
-  private newest: Series | undefined;
-  private count = 0;
+  /** The series least recently updated first: eviction, tick and snapshot order. */
+  private readonly recency = new RecencyList<Series>();
   /** deviceId -> metric -> the rules and series of that device's metric. */
   private slots = new Map<string, Map<string, Slot>>();
   private readonly rules: CompiledRule[];
@@ -131,7 +127,7 @@ export class DetectionEngine {
    */
   tick(now: number): DetectionOutput {
     const out: DetectionOutput = { scores: [], events: [] };
-    for (let s = this.oldest; s !== undefined; s = s.newer) {
+    for (const s of this.recency) {
       if (s.detector.tick) {
         const r = s.detector.tick(now);
         if (this.scores) out.scores.push(this.scoreOf(s, now, null, r.score, r.statistic));
@@ -145,7 +141,7 @@ export class DetectionEngine {
 
   snapshot(): DetectionSnapshot {
     const series: DetectionSnapshot['series'] = [];
-    for (let s = this.oldest; s !== undefined; s = s.newer)
+    for (const s of this.recency)
       series.push({
         rule: s.rule.rule.id,
         fingerprint: s.rule.fingerprint,
@@ -183,12 +179,10 @@ export class DetectionEngine {
         restored.push(s);
       } else restored[at] = s;
     }
-    this.oldest = undefined;
-    this.newest = undefined;
-    this.count = 0;
+    this.recency.clear();
     this.slots = new Map();
     for (const s of restored) {
-      this.append(s);
+      this.recency.push(s);
       // A series whose rule no longer watches its metric (globs changed) stays in the recency
       // list (ticks, eviction, snapshots), as before, but is not updated by readings.
       const slot = this.slotFor(s.deviceId, s.metric);
@@ -235,15 +229,12 @@ export class DetectionEngine {
   ): Series {
     let s = slot.series[i];
     if (s) {
-      if (s !== this.newest) {
-        this.unlink(s);
-        this.append(s);
-      }
+      this.recency.touch(s);
       return s;
     }
-    if (this.count >= this.maxSeries) this.evictOldest(out);
+    if (this.recency.size >= this.maxSeries) this.evictOldest(out);
     s = this.newSeries(slot.rules[i] as CompiledRule, deviceId, metric);
-    this.append(s);
+    this.recency.push(s);
     // The eviction may have emptied and dropped this very slot: put it back.
     let byMetric = this.slots.get(deviceId);
     if (!byMetric) {
@@ -260,29 +251,10 @@ export class DetectionEngine {
     slot.series[i] = s;
   }
 
-  private append(s: Series): void {
-    s.older = this.newest;
-    s.newer = undefined;
-    if (this.newest) this.newest.newer = s;
-    else this.oldest = s;
-    this.newest = s;
-    this.count += 1;
-  }
-
-  private unlink(s: Series): void {
-    if (s.older) s.older.newer = s.newer;
-    else this.oldest = s.newer;
-    if (s.newer) s.newer.older = s.older;
-    else this.newest = s.older;
-    s.older = undefined;
-    s.newer = undefined;
-    this.count -= 1;
-  }
-
   private evictOldest(out: DetectionOutput): void {
-    const old = this.oldest as Series;
+    const old = this.recency.oldest as Series;
     this.emit(old, old.tracker.forceClose(old.lastTime ?? 0), out);
-    this.unlink(old);
+    this.recency.remove(old);
     const byMetric = this.slots.get(old.deviceId);
     const slot = byMetric?.get(old.metric);
     const i = slot ? slot.series.indexOf(old) : -1;

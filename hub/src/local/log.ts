@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
-import type { Message } from 'kafkajs';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
 import { boundDeadLetter, isDeadLetter } from '../store/dead-letters.ts';
+import type { OutputRecord } from '../store/outputs.ts';
 import { retentionMs } from '../store/retention.ts';
 
 export interface AppendResult {
@@ -187,10 +187,10 @@ export class LocalLog implements CheckpointStore {
   }
 
   /**
-   * The pipeline's publisher, and the HTTP ingest's dead-letter store: dead letters (bounded,
-   * see the class comment) and anomaly events, kept in `outputs`.
+   * Keeps outputs under a name (as Kafka keeps them in a topic): dead letters (bounded, see the
+   * class comment) and anomaly events, in `outputs`. See outputs.ts for the Outputs port.
    */
-  async send(topic: string, messages: Message[]): Promise<void> {
+  async send(topic: string, messages: readonly OutputRecord[]): Promise<void> {
     if (messages.length === 0) return;
     const now = this.now();
     const text = (v: unknown) =>
@@ -204,9 +204,7 @@ export class LocalLog implements CheckpointStore {
           topic,
           text(m.key),
           text(m.value),
-          m.headers
-            ? JSON.stringify(m.headers, (_k, v) => (Buffer.isBuffer(v) ? v.toString() : v))
-            : null,
+          JSON.stringify(m.headers),
           now,
         );
         if (isDead) dead += 1;

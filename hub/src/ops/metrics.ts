@@ -6,7 +6,9 @@ import type { SourceCounters } from '../ports.ts';
  * Prometheus metrics, read from the pipeline's counters at scrape time (no second set of
  * numbers to keep in step). Counter values only grow, so they are set with `inc(delta)`.
  */
-export function hubMetrics(read: () => { source: SourceCounters; pipeline: PipelineCounters }) {
+export function hubMetrics(
+  read: () => { source: SourceCounters; pipeline: PipelineCounters & { gatewayStatus: number } },
+) {
   const registry = new Registry();
   const seen = new Map<string, number>();
   const counter = (name: string, help: string, value: (c: ReturnType<typeof read>) => number) =>

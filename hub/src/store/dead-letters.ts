@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IHeaders, Message } from 'kafkajs';
+import type { OutputRecord } from './outputs.ts';
 
 /** How much of a dead letter's value is kept when it is larger: a prefix of 4 KiB. */
 export const DEAD_LETTER_PREFIX_BYTES = 4096;
@@ -9,10 +9,10 @@ export const DEAD_LETTER_HEADER_BYTES = 1024;
 /** Set on a dead letter whose value was cut: its original length in bytes, and its digest. */
 export const ORIGINAL_LENGTH_HEADER = 'iot-original-length';
 export const ORIGINAL_SHA256_HEADER = 'iot-original-sha256';
-/** Every dead letter carries it (kafka/messages.ts deadLetter): how one is told apart. */
+/** Every dead letter carries it (outputs.ts deadLetterRecord): how one is told apart. */
 export const ERROR_CODE_HEADER = 'iot-error-code';
 
-export function isDeadLetter(m: Message): boolean {
+export function isDeadLetter(m: OutputRecord): boolean {
   return m.headers?.[ERROR_CODE_HEADER] !== undefined;
 }
 
@@ -23,7 +23,10 @@ export function isDeadLetter(m: Message): boolean {
  * the sender's copy. Header values over DEAD_LETTER_HEADER_BYTES are cut the same way. A value
  * within bounds is left as it is (no headers added).
  */
-export function boundDeadLetter(m: Message, maxBytes = DEAD_LETTER_PREFIX_BYTES): Message {
+export function boundDeadLetter(
+  m: OutputRecord,
+  maxBytes = DEAD_LETTER_PREFIX_BYTES,
+): OutputRecord {
   const headers = boundHeaders(m.headers);
   const value = m.value;
   if (value === null || value === undefined) return { ...m, headers };
@@ -49,11 +52,10 @@ function textCut(bytes: Buffer, max: number): number {
   return n;
 }
 
-function boundHeaders(headers: IHeaders | undefined): IHeaders | undefined {
-  if (!headers) return headers;
-  const out: IHeaders = {};
+function boundHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(headers)) {
-    if (typeof v === 'string' && Buffer.byteLength(v) > DEAD_LETTER_HEADER_BYTES) {
+    if (Buffer.byteLength(v) > DEAD_LETTER_HEADER_BYTES) {
       const bytes = Buffer.from(v);
       out[name] =
         `${bytes.subarray(0, textCut(bytes, DEAD_LETTER_HEADER_BYTES)).toString('utf8')}…`;

@@ -1,25 +1,27 @@
 import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import { ensureTopic, kafkaSecurityOptions, pinoLogCreator } from '@iot-stream/contracts';
-import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import { checkpointTopicOf, type HubConfig } from '../config.ts';
 import type { IngestTarget } from '../http/api/routes-ingest.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { KafkaReadingSource } from '../kafka/kafka-source.ts';
-import { deadLetter } from '../kafka/messages.ts';
+import { KafkaOutputs } from '../kafka/outputs.ts';
 import { KafkaPublisher } from '../kafka/publisher.ts';
 import { KafkaStatusSource } from '../kafka/status-source.ts';
 import { LocalLog } from '../local/log.ts';
+import { LocalOutputs } from '../local/outputs.ts';
 import { LocalSource } from '../local/source.ts';
 import type {
   AssignmentListener,
   BatchHandler,
   CheckpointStore,
+  Outputs,
   SourceCounters,
 } from '../ports.ts';
 
-/** Where readings come from and the pipeline's Kafka-shaped outputs go. */
+/** Where readings come from, and where the pipeline's outputs besides the store go. */
 export interface Input {
   mode: 'kafka' | 'single-box';
   source: {
@@ -28,7 +30,7 @@ export interface Input {
     start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void>;
     stop(): Promise<void>;
   };
-  publisher: { send(topic: string, messages: Message[]): Promise<void> };
+  outputs: Outputs;
   checkpoints: CheckpointStore;
   /** Whether the source is fetching now: quiet partitions are punctuated only then. */
   live: () => boolean;
@@ -105,7 +107,10 @@ export async function kafkaInput(
   return {
     mode: 'kafka',
     source,
-    publisher,
+    outputs: new KafkaOutputs(publisher, {
+      deadLetter: k.deadLetterTopic,
+      anomalies: k.anomalyTopic,
+    }),
     checkpoints,
     live: () => source.fetching(Math.max(5000, 2 * k.sessionTimeoutMs)),
     async startStatus(write) {
@@ -139,20 +144,27 @@ export function localInput(config: HubConfig, logger: Logger): Input {
   const log = new LocalLog(join(config.storage.dir, 'log.db'), config.storage);
   const source = new LocalSource({ log, logger: logger.child({ module: 'local-source' }) });
   let writeStatus: ((records: GatewayStatusRecord[]) => Promise<void>) | undefined;
+  const outputs = new LocalOutputs(log, {
+    deadLetter: config.kafka.deadLetterTopic,
+    anomalies: config.kafka.anomalyTopic,
+  });
   return {
     mode: 'single-box',
     source,
-    publisher: log,
+    outputs,
     checkpoints: log,
     live: () => true, // the log is local: no records is quiet
     ingest: {
       append: (records) => log.append(records),
       deadLetter: (items) =>
-        log.send(
-          config.kafka.deadLetterTopic,
-          items.map((i) =>
-            deadLetter(null, JSON.stringify(i.value), i.code, i.reason, 'http-ingest', 0),
-          ),
+        outputs.deadLetters(
+          items.map((i) => ({
+            key: null,
+            value: JSON.stringify(i.value),
+            code: i.code,
+            reason: i.reason,
+            source: { topic: 'http-ingest', partition: 0 },
+          })),
         ),
       writeStatus: async (record) => {
         await writeStatus?.([record]);

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { buildApi } from '../../src/http/api/app.ts';
-import { deadLetter } from '../../src/kafka/messages.ts';
 import type { LocalLog } from '../../src/local/log.ts';
+import { deadLetterRecord } from '../../src/store/outputs.ts';
 
 /**
  * The REST API with single-box ingest wired to a LocalLog as inputs.ts wires it (dead letters
@@ -24,7 +24,13 @@ export function singleBoxApi(local: LocalLog, token: string) {
         local.send(
           'dlq',
           items.map((i) =>
-            deadLetter(null, JSON.stringify(i.value), i.code, i.reason, 'http-ingest', 0),
+            deadLetterRecord({
+              key: null,
+              value: JSON.stringify(i.value),
+              code: i.code,
+              reason: i.reason,
+              source: { topic: 'http-ingest', partition: 0 },
+            }),
           ),
         ),
       writeStatus: async () => {},
