@@ -1,13 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HubQueries } from '../../ports.ts';
-import { error, errorResponses } from '../api/http-errors.ts';
+import { bearerAuth } from '../api/auth.ts';
+import { errorResponses } from '../api/http-errors.ts';
 import { HealthTicker } from './health-ticker.ts';
 import type { LiveFeed } from './live-feed.ts';
 
@@ -55,22 +55,6 @@ const StreamQuery = Type.Object(
   { additionalProperties: false },
 );
 type StreamQuery = Static<typeof StreamQuery>;
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Like the REST API's bearer auth, but also accepting `?token=` (EventSource sends no headers). */
-function streamAuth(token: string) {
-  const expected = digest(token);
-  return async (req: FastifyRequest<{ Querystring: StreamQuery }>, reply: FastifyReply) => {
-    const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const given = header ?? (req.query as StreamQuery | undefined)?.token;
-    if (given && timingSafeEqual(digest(given), expected)) return;
-    reply.header('www-authenticate', 'Bearer');
-    return reply
-      .code(401)
-      .send(error('UNAUTHORISED', 'send `Authorization: Bearer <token>` or `?token=<token>`'));
-  };
-}
 
 /**
  * The built-in dashboard: static page at /dashboard/ (/ redirects there), uPlot from
@@ -140,7 +124,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
           ...errorResponses('BAD_REQUEST', 'UNAUTHORISED', 'RATE_LIMITED', 'QUERY_FAILED'),
         },
       },
-      onRequest: options.token ? streamAuth(options.token) : [],
+      onRequest: options.token ? bearerAuth(options.token, { queryParam: 'token' }) : [],
     },
     (req, reply) => {
       reply.hijack();
