@@ -2,12 +2,12 @@ import pino, { type Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
 import { buildGatewayHttp } from './ops/http.ts';
 import { buildMetrics } from './ops/metrics.ts';
-import type { GatewaySnapshot } from './ops/snapshot.ts';
+import { takeSnapshot } from './ops/snapshot.ts';
 import { SqliteOutbox } from './outbox/sqlite-outbox.ts';
-import { startSources } from './sources/registry.ts';
+import { createSources, startSources } from './sources/registry.ts';
+import { UplinkConnection } from './uplink/connection.ts';
 import { Forwarder } from './uplink/forwarder.ts';
-import { HttpSink } from './uplink/http-sink.ts';
-import { KafkaSink } from './uplink/kafka-sink.ts';
+import { selectUplink } from './uplink/select.ts';
 import { StatusReporter } from './uplink/status-reporter.ts';
 
 export interface RunningGateway {
@@ -33,85 +33,48 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     );
   }
   logger.info({ path: config.outbox.path, backlog: outbox.stats().backlogRows }, 'outbox open');
-  const brokers = config.kafka.brokers;
-  const uplink = brokers
-    ? { name: 'Kafka', where: { brokers, topic: config.kafka.topic } }
-    : { name: 'hub', where: { url: config.hub.url } };
-  const sink = brokers
-    ? new KafkaSink({
-        ...config.kafka,
-        brokers,
-        gatewayId: config.gatewayId,
-        site: config.site,
-        log: logger.child({ module: 'kafka-sink' }),
-      })
-    : new HttpSink({
-        ...config.hub,
-        gatewayId: config.gatewayId,
-        site: config.site,
-        log: logger.child({ module: 'http-sink' }),
-      });
+  const uplink = selectUplink(config, logger);
   const forwarder = new Forwarder({
     outbox,
-    sink,
+    sink: uplink.sink,
     batchSize: config.kafka.batchSize,
     log: logger.child({ module: 'forwarder' }),
   });
-  const sources = await startSources(config, outbox, () => forwarder.notify(), logger);
-
-  let stopping = false;
-  const stopSignal = new AbortController();
-  let kafkaConnected = false;
-  const kafkaReady = (async () => {
-    // Keep accepting readings while Kafka is unreachable: they wait in the outbox.
-    for (let attempt = 1; !kafkaConnected && !stopping; attempt += 1) {
-      try {
-        await sink.connect();
-        kafkaConnected = true;
-        logger.info(uplink.where, `${uplink.name} connected`);
-        forwarder.start();
-      } catch (err) {
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-        if (attempt === 1 || attempt % 10 === 0) {
-          logger.warn(
-            { err, attempt, retryInMs: delay, ...uplink.where },
-            `${uplink.name} unreachable; buffering`,
-          );
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          stopSignal.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-    }
-  })();
+  const sources = await startSources(
+    createSources(config, {
+      outbox,
+      acks: outbox,
+      onStored: () => forwarder.notify(),
+      log: logger,
+    }),
+  );
+  // Readings are accepted while the uplink is unreachable: they wait in the outbox.
+  const connection = new UplinkConnection({
+    uplink,
+    log: logger,
+    onConnected: () => forwarder.start(),
+  });
+  connection.start();
 
   const startedAt = Date.now();
-  const snapshot = (): GatewaySnapshot => {
-    const time = Date.now();
-    const stats = outbox.stats();
-    return {
+  const snapshot = () =>
+    takeSnapshot({
       gatewayId: config.gatewayId,
-      time,
       startedAt,
-      kafka: { connected: kafkaConnected, lastError: forwarder.lastError ?? null },
-      outbox: {
-        ...stats,
-        oldestAgeMs: stats.oldestReceivedAt === null ? null : time - stats.oldestReceivedAt,
-        lastWriteError: outbox.lastWriteError ?? null,
-        recoveredFrom: outbox.recovered ?? null,
-      },
-      sources: sources.counters(),
-      forwarder: { ...forwarder.counters },
-    };
-  };
+      now: Date.now,
+      outbox,
+      uplink: () => ({
+        kind: uplink.kind,
+        connected: connection.connected,
+        lastError: forwarder.lastError ?? null,
+      }),
+      sources: sources.counters,
+      forwarder,
+    });
   const status = new StatusReporter({
     intervalMs: config.kafka.statusIntervalMs,
     snapshot,
-    send: (record) => sink.sendStatus(config.gatewayId, record),
+    send: (record) => uplink.sink.sendStatus(config.gatewayId, record),
     log: logger.child({ module: 'status' }),
   });
   status.start();
@@ -125,18 +88,16 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   logger.info({ url: `${httpUrl}/health` }, 'health endpoint listening');
 
   return {
-    mqttPort: sources.ports.mqtt,
+    mqttPort: sources.ports.mqtt?.port,
     httpUrl,
     async stop() {
-      stopping = true;
-      stopSignal.abort();
+      connection.abort();
       logger.info('stopping');
       await sources.stop();
       status.stop();
       await forwarder.stop();
-      // A connection attempt in progress is bounded by kafkajs's own retries; don't wait longer.
-      await Promise.race([kafkaReady, new Promise((r) => setTimeout(r, 2000))]);
-      await sink.disconnect().catch(() => undefined);
+      await connection.stopped();
+      await uplink.sink.disconnect().catch(() => undefined);
       await http.close();
       outbox.close();
       logger.info('stopped');

@@ -1,4 +1,4 @@
-import type { Metric } from '@iot-stream/contracts';
+import type { GatewayStatusRecord, Metric } from '@iot-stream/contracts';
 
 /** A reading as a source hands it to the outbox, before it has a gateway sequence number. */
 export interface IncomingReading {
@@ -67,16 +67,69 @@ export interface Outbox {
   /** Deletes rows the uplink has acknowledged. */
   remove(ids: readonly number[]): void;
   stats(): OutboxStats;
-  /** The last cumulative acknowledgement sent to a serial device session, if any. */
+  close(): void;
+}
+
+/**
+ * Where a serial link keeps the last acknowledgement it sent to each device session, so a
+ * restarted gateway never acknowledges frames it did not handle [FP-6.3a].
+ */
+export interface AckStore {
+  /** The last cumulative acknowledgement sent to a device session, if any. */
   loadAck(deviceId: string, session: number): number | undefined;
   /** Records an acknowledgement durably, before it is sent. */
   saveAck(deviceId: string, session: number, cumulative: number): void;
-  close(): void;
 }
+
+/** Which uplink the gateway forwards to: Kafka (`kafka.brokers`) or the hub over HTTP (`hub.url`). */
+export type UplinkKind = 'kafka' | 'hub';
 
 /** The uplink. `send` resolves only when every row is acknowledged upstream. */
 export interface Sink {
   connect(): Promise<void>;
   send(rows: readonly OutboxRow[]): Promise<void>;
+  /** Sends one gateway status record, keyed by gateway id; rejects when the uplink did not take it. */
+  sendStatus(gatewayId: string, record: GatewayStatusRecord): Promise<void>;
   disconnect(): Promise<void>;
+}
+
+/** What every source counts about what it received and did with it. */
+export interface IngestCounters {
+  received: number;
+  stored: number;
+  duplicates: number;
+  quarantined: number;
+  /** Quarantined input by reason code. */
+  quarantinedByReason: Record<string, number>;
+  /** Readings stored at the gateway's receive time because the device's clock was wrong, by reason. */
+  restampedByReason: Record<string, number>;
+  failed: number;
+}
+
+/** A source's counters: the ingest counters, plus whatever the source adds (state, refusals). */
+export type SourceCounters = IngestCounters & {
+  /** Connections and publishes refused, by reason (the embedded broker). */
+  rejected?: Record<string, number>;
+  /** Evidence from unauthenticated peers counted but not stored (over their rate), by code. */
+  rateLimited?: Record<string, number>;
+};
+
+/** The ports a source listens on once started: none for a client (a subscription, a serial port). */
+export interface SourcePorts {
+  port?: number;
+  tlsPort?: number;
+}
+
+/**
+ * One input of readings: the embedded MQTT broker, a subscription to an external broker, a
+ * serial port (a Modbus poller next). Each commits what it receives through the ingest step
+ * (sources/ingest.ts) and acknowledges to a device only what is on disk.
+ */
+export interface Source {
+  /** Its key in `/health` `sources` and the metrics' `source` label: `mqtt`, `mqttExternal`, `serial:<path>`. */
+  readonly name: string;
+  readonly counters: SourceCounters;
+  /** Resolves once the source takes input; a serial port that is missing is retried in the background. */
+  start(): Promise<SourcePorts>;
+  stop(): Promise<void>;
 }

@@ -14,6 +14,7 @@ class FlakySink implements Sink {
   constructor(private failures: number) {}
   async connect() {}
   async disconnect() {}
+  async sendStatus() {}
   async send(rows: readonly OutboxRow[]) {
     this.sent.push(rows.map((r) => r.id));
     if (this.failures > 0) {

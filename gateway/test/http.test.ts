@@ -1,16 +1,18 @@
+import { checkStatusRecord } from '@iot-stream/contracts';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildGatewayHttp } from '../src/ops/http.ts';
 import { buildMetrics } from '../src/ops/metrics.ts';
 import type { GatewaySnapshot } from '../src/ops/snapshot.ts';
 import { newIngestCounters } from '../src/sources/ingest.ts';
+import { type GatewayStatusRecord, StatusReporter } from '../src/uplink/status-reporter.ts';
 
 function snapshot(over: Partial<GatewaySnapshot> = {}): GatewaySnapshot {
   return {
     gatewayId: 'gw-1',
     time: 100_000,
     startedAt: 1,
-    kafka: { connected: true, lastError: null },
+    uplink: { kind: 'kafka', connected: true, lastError: null },
     outbox: {
       backlogRows: 3,
       backlogBytes: 4096,
@@ -66,7 +68,11 @@ describe('gateway HTTP', () => {
   });
 
   it.each([
-    ['Kafka is unreachable', { kafka: { connected: false, lastError: null } }, 'kafkaReachable'],
+    [
+      'Kafka is unreachable',
+      { uplink: { kind: 'kafka', connected: false, lastError: null } },
+      'kafkaReachable',
+    ],
     [
       'the outbox cannot write',
       { outbox: { ...snapshot().outbox, lastWriteError: 'disk full' } },
@@ -103,5 +109,34 @@ describe('gateway HTTP', () => {
       expect(text).toContain(line);
     }
     expect(text).toContain('process_resident_memory_bytes');
+  });
+
+  it('names the uplink neutrally, and keeps `kafka` for what reads it, also for the hub uplink', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const hub = snapshot({
+      time: now,
+      uplink: { kind: 'hub', connected: true, lastError: null },
+      outbox: { ...snapshot().outbox, oldestReceivedAt: now - 1000 },
+    });
+    const health = (await app(hub).inject('/health')).json();
+    expect(health).toMatchObject({
+      uplink: { kind: 'hub', connected: true, lastError: null },
+      kafka: { connected: true, lastError: null },
+    });
+    const text = (await app(hub).inject('/metrics')).body;
+    expect(text).toContain('iot_gateway_uplink_connected{uplink="hub"} 1');
+    expect(text).toContain('iot_gateway_kafka_connected 1');
+
+    const sent: GatewayStatusRecord[] = [];
+    const reporter = new StatusReporter({
+      intervalMs: 60_000,
+      snapshot: () => hub,
+      send: async (record) => void sent.push(record),
+      log: pino({ level: 'silent' }),
+    });
+    await reporter.report();
+    // The hub stores `kafka.connected` as kafka_connected: still sent, and still valid.
+    expect(sent[0]).toMatchObject({ kind: 'gateway-status', kafka: { connected: true } });
+    expect(checkStatusRecord(JSON.parse(JSON.stringify(sent[0]))).ok).toBe(true);
   });
 });

@@ -78,8 +78,6 @@ describe('MqttSource (embedded aedes, real MQTT client)', () => {
         quarantinedByCode: {},
         drops: {},
       }),
-      loadAck: () => undefined,
-      saveAck: () => undefined,
       close: () => undefined,
     };
     const { source, client } = await startWith(failing);

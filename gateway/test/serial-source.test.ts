@@ -68,6 +68,7 @@ function startSource(path: string, outbox: SqliteOutbox, clock?: ClockSettings):
     baudRate: 115_200,
     identity: { gatewayId: 'gw-test', firmware: 'iot-gateway test', maxFrame: 1024 },
     outbox,
+    acks: outbox,
     log,
     backoff: { minMs: 20, maxMs: 100 },
     clock,

@@ -1,7 +1,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { type GatewaySnapshot, readiness } from './snapshot.ts';
+import { type GatewaySnapshot, published, readiness } from './snapshot.ts';
 
 export interface GatewayHttpOptions {
   snapshot: () => GatewaySnapshot;
@@ -14,9 +14,10 @@ export interface GatewayHttpOptions {
  * The gateway's HTTP surface:
  * - `GET /health/live`: 200 while the process runs (a liveness probe must not restart a
  *   gateway that is buffering through an uplink outage);
- * - `GET /health/ready`: 200 when the outbox takes writes, Kafka answers and the backlog is
+ * - `GET /health/ready`: 200 when the outbox takes writes, the uplink answers and the backlog is
  *   younger than `maxBacklogAgeMs`, else 503;
- * - `GET /health`: the full snapshot plus those checks, with the readiness status code;
+ * - `GET /health`: the full snapshot (with `kafka`, see `published`) plus those checks, with
+ *   the readiness status code;
  * - `GET /metrics`: Prometheus text.
  */
 export function buildGatewayHttp(options: GatewayHttpOptions) {
@@ -35,9 +36,13 @@ export function buildGatewayHttp(options: GatewayHttpOptions) {
   });
   app.get('/health', async (_req, reply) => {
     const { snapshot, ready, checks } = check();
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ok' : 'degraded', live: true, ready, checks, ...snapshot });
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ok' : 'degraded',
+      live: true,
+      ready,
+      checks,
+      ...published(snapshot),
+    });
   });
   app.get('/metrics', async (_req, reply) => {
     return reply.type(options.metrics.contentType).send(await options.metrics.metrics());

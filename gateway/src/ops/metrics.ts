@@ -111,13 +111,13 @@ export function buildMetrics(snapshot: () => GatewaySnapshot): Registry {
   };
   single(
     'iot_gateway_forwarded_total',
-    'Readings Kafka acknowledged',
+    'Readings the uplink acknowledged (Kafka, or the hub in single-box mode)',
     (s) => s.forwarder.forwarded,
     'counter',
   );
   single(
     'iot_gateway_forward_failures_total',
-    'Failed Kafka sends (resent)',
+    'Failed uplink sends (resent)',
     (s) => s.forwarder.failures,
     'counter',
   );
@@ -141,10 +141,21 @@ export function buildMetrics(snapshot: () => GatewaySnapshot): Registry {
   );
   single(
     'iot_gateway_kafka_connected',
-    '1 when the Kafka producer is connected',
-    (s) => (s.kafka.connected ? 1 : 0),
+    '1 when the uplink is connected (the name predates the HTTP uplink: the hub in single-box mode)',
+    (s) => (s.uplink.connected ? 1 : 0),
     'gauge',
   );
+  new Gauge({
+    name: 'iot_gateway_uplink_connected',
+    help: '1 when the uplink is connected, labelled with which it is (kafka, hub)',
+    labelNames: ['uplink'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const { uplink } = snapshot();
+      this.set({ uplink: uplink.kind }, uplink.connected ? 1 : 0);
+    },
+  });
   single(
     'iot_gateway_outbox_writable',
     '1 when the last outbox commit succeeded',

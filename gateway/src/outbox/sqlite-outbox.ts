@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { OutboxError, outboxWriteFailed } from '../errors.ts';
 import type {
+  AckStore,
   AppendOutcome,
   IncomingReading,
   Outbox,
@@ -61,7 +62,7 @@ const MAINTENANCE_EVERY_MS = 1000;
  * (disk full, I/O error) or a full outbox under `reject` rejects them, so nothing that was not
  * stored is ever acknowledged.
  */
-export class SqliteOutbox implements Outbox {
+export class SqliteOutbox implements Outbox, AckStore {
   /** Set when the file was corrupt at start-up and moved aside. */
   readonly recovered: { movedTo: string; reason: string } | undefined;
   /** The last commit's error, cleared by the next successful commit: readiness reads it. */

@@ -1,20 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { IncomingReading, Outbox } from '../ports.ts';
+import type { IncomingReading, IngestCounters, Outbox } from '../ports.ts';
 import { type ClockSettings, DEFAULT_CLOCK, judgeReading } from './device-clock.ts';
 import { deviceOfDataTopic, parseJsonReading } from './json-reading.ts';
-
-export interface IngestCounters {
-  received: number;
-  stored: number;
-  duplicates: number;
-  quarantined: number;
-  /** Quarantined input by reason code. */
-  quarantinedByReason: Record<string, number>;
-  /** Readings stored at the gateway's receive time because the device's clock was wrong, by reason. */
-  restampedByReason: Record<string, number>;
-  failed: number;
-}
 
 export const newIngestCounters = (): IngestCounters => ({
   received: 0,

@@ -1,100 +1,126 @@
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config.ts';
-import { loadDevicesFile } from '../config.ts';
-import type { GatewaySnapshot } from '../ops/snapshot.ts';
-import type { Outbox } from '../ports.ts';
+import { type GatewayConfig, loadDevicesFile } from '../config.ts';
+import type { AckStore, Outbox, Source, SourceCounters, SourcePorts } from '../ports.ts';
 import { GATEWAY_VERSION } from '../version.ts';
 import { DeviceAuthenticator } from './mqtt/auth.ts';
 import { ExternalMqttSource } from './mqtt/external-mqtt-source.ts';
 import { MqttSource } from './mqtt/mqtt-source.ts';
 import { SerialSource } from './serial/serial-source.ts';
 
-export interface Sources {
-  embedded: MqttSource | undefined;
-  external: ExternalMqttSource | undefined;
-  /** Ports the embedded broker listens on. */
-  ports: { mqtt?: number; mqttTls?: number };
-  counters(): GatewaySnapshot['sources'];
+/** What every source is built with. */
+export interface SourceDeps {
+  outbox: Outbox;
+  /** The serial links' acknowledgements (the outbox's file). */
+  acks: AckStore;
+  /** Called after a reading is committed (wakes the forwarder). */
+  onStored: () => void;
+  log: Logger;
+}
+
+/** One kind of input: what it is, and the sources the configuration asks for (none when off). */
+export interface SourceKind {
+  summary: string;
+  create(config: GatewayConfig, deps: SourceDeps): Source[];
+}
+
+/**
+ * Every kind of input the gateway has, in the order they start, stop and appear in `/health`.
+ * A new kind (Modbus) is one entry here and one folder beside mqtt/ and serial/.
+ */
+export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
+  mqtt: {
+    summary: 'the embedded MQTT broker (aedes): mqtt.embedded, mqtt.port, mqtt.tls',
+    create: ({ mqtt: m, clock }, { outbox, onStored, log }) =>
+      m.embedded
+        ? [
+            new MqttSource({
+              host: m.host,
+              port: m.port,
+              maxClients: m.maxClients,
+              maxPacketBytes: m.maxPacketBytes,
+              connectTimeoutMs: m.connectTimeoutMs,
+              maxPending: m.maxPending,
+              maxPendingPerAddress: m.maxPendingPerAddress,
+              unauthenticated: m.unauthenticated,
+              auth: new DeviceAuthenticator(
+                m.auth,
+                loadDevicesFile(m.devicesFile),
+                m.authConcurrency,
+              ),
+              tls: m.tls.enabled ? { ...m.tls, caFile: m.tls.caFile || undefined } : undefined,
+              outbox,
+              onStored,
+              clock,
+              log: log.child({ module: 'mqtt-source' }),
+            }),
+          ]
+        : [],
+  },
+  mqttExternal: {
+    summary: 'a subscription to an external MQTT broker (Mosquitto): mqtt.external.url',
+    create: ({ mqtt: { external: e }, gatewayId, clock }, { outbox, onStored, log }) =>
+      e.url
+        ? [
+            new ExternalMqttSource({
+              url: e.url,
+              clientId: e.clientId || gatewayId,
+              username: e.username || undefined,
+              password: e.password || undefined,
+              caFile: e.caFile || undefined,
+              topics: e.topics,
+              outbox,
+              onStored,
+              clock,
+              log: log.child({ module: 'external-mqtt' }),
+            }),
+          ]
+        : [],
+  },
+  serial: {
+    summary: 'one serial port per serial.ports entry, speaking the firmware protocol',
+    create: ({ serial, gatewayId, clock }, { outbox, acks, onStored, log }) =>
+      serial.ports.map(
+        (p) =>
+          new SerialSource({
+            path: p.path,
+            baudRate: p.baudRate,
+            identity: {
+              gatewayId,
+              firmware: `iot-gateway ${GATEWAY_VERSION}`,
+              maxFrame: serial.maxFrame,
+            },
+            outbox,
+            acks,
+            onStored,
+            clock,
+            log: log.child({ module: 'serial', path: p.path }),
+          }),
+      ),
+  },
+};
+
+/** The sources the configuration asks for, built but not started. */
+export function createSources(config: GatewayConfig, deps: SourceDeps): Source[] {
+  return Object.values(SOURCE_KINDS).flatMap((kind) => kind.create(config, deps));
+}
+
+export interface RunningSources {
+  /** Ports each source listens on, by source name (`mqtt`: the embedded broker's). */
+  ports: Readonly<Record<string, SourcePorts>>;
+  /** Each source's counters, by name. */
+  counters(): Record<string, SourceCounters>;
   stop(): Promise<void>;
 }
 
-/** Starts the configured inputs: the embedded broker and/or a subscription to an external one. */
-export async function startSources(
-  config: GatewayConfig,
-  outbox: Outbox,
-  onStored: () => void,
-  log: Logger,
-): Promise<Sources> {
-  const { mqtt: m } = config;
-  const embedded = m.embedded
-    ? new MqttSource({
-        host: m.host,
-        port: m.port,
-        maxClients: m.maxClients,
-        maxPacketBytes: m.maxPacketBytes,
-        connectTimeoutMs: m.connectTimeoutMs,
-        maxPending: m.maxPending,
-        maxPendingPerAddress: m.maxPendingPerAddress,
-        unauthenticated: m.unauthenticated,
-        auth: new DeviceAuthenticator(m.auth, loadDevicesFile(m.devicesFile), m.authConcurrency),
-        tls: m.tls.enabled ? { ...m.tls, caFile: m.tls.caFile || undefined } : undefined,
-        outbox,
-        onStored,
-        clock: config.clock,
-        log: log.child({ module: 'mqtt-source' }),
-      })
-    : undefined;
-  const external = m.external.url
-    ? new ExternalMqttSource({
-        url: m.external.url,
-        clientId: m.external.clientId || config.gatewayId,
-        username: m.external.username || undefined,
-        password: m.external.password || undefined,
-        caFile: m.external.caFile || undefined,
-        topics: m.external.topics,
-        outbox,
-        onStored,
-        clock: config.clock,
-        log: log.child({ module: 'external-mqtt' }),
-      })
-    : undefined;
-  const serial = config.serial.ports.map(
-    (p) =>
-      new SerialSource({
-        path: p.path,
-        baudRate: p.baudRate,
-        identity: {
-          gatewayId: config.gatewayId,
-          firmware: `iot-gateway ${GATEWAY_VERSION}`,
-          maxFrame: config.serial.maxFrame,
-        },
-        outbox,
-        onStored,
-        clock: config.clock,
-        log: log.child({ module: 'serial', path: p.path }),
-      }),
-  );
-  for (const s of serial) s.start();
-  const ports: Sources['ports'] = {};
-  if (embedded) {
-    const started = await embedded.start();
-    ports.mqtt = started.port;
-    if (started.tlsPort !== undefined) ports.mqttTls = started.tlsPort;
-  }
-  await external?.start();
+/** Starts the sources one after the other, in their order; stops them in the same order. */
+export async function startSources(sources: readonly Source[]): Promise<RunningSources> {
+  const ports: Record<string, SourcePorts> = {};
+  for (const source of sources) ports[source.name] = await source.start();
   return {
-    embedded,
-    external,
     ports,
-    counters: () => ({
-      ...(embedded ? { mqtt: embedded.counters } : {}),
-      ...(external ? { mqttExternal: external.counters } : {}),
-      ...Object.fromEntries(serial.map((s) => [s.source, s.counters])),
-    }),
+    counters: () => Object.fromEntries(sources.map((s) => [s.name, s.counters])),
     async stop() {
-      await embedded?.stop();
-      await external?.stop();
-      await Promise.all(serial.map((s) => s.stop()));
+      for (const source of sources) await source.stop();
     },
   };
 }

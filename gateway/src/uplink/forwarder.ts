@@ -1,3 +1,4 @@
+import { type Backoff, backoffMs, sleep } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type { Outbox, Sink } from '../ports.ts';
 
@@ -9,8 +10,12 @@ export interface ForwarderOptions {
   /** How long to wait for new rows when the outbox is empty. */
   idleMs?: number;
   backoff?: { minMs: number; maxMs: number };
+  /** Jitter's random source (Math.random by default). */
   random?: () => number;
 }
+
+/** 200 ms, doubling up to 30 s, with jitter, between resends of a batch that failed. */
+const RESEND_BACKOFF = { minMs: 200, maxMs: 30_000 };
 
 export interface ForwarderCounters {
   forwarded: number;
@@ -22,7 +27,8 @@ export interface ForwarderCounters {
  * Moves rows from the outbox to the sink, oldest first, one batch in flight. A row is deleted
  * only after the sink acknowledged it; on failure the same rows are resent after a backoff
  * with jitter, so a timeout (an unknown outcome) can produce a duplicate but never a loss.
- * Duplicates carry the same (gatewayId, gatewaySeq) and are dropped downstream.
+ * Duplicates carry the same (gatewayId, gatewaySeq) and are dropped downstream. It resends
+ * whatever the error (never gives up on a row), so it uses contracts' backoff, not `retry()`.
  */
 export class Forwarder {
   readonly counters: ForwarderCounters = { forwarded: 0, batches: 0, failures: 0 };
@@ -56,7 +62,7 @@ export class Forwarder {
     while (this.running) {
       const rows = outbox.peek(batchSize);
       if (rows.length === 0) {
-        await this.sleep(this.options.idleMs ?? 500, true);
+        await this.pause(this.options.idleMs ?? 500, true);
         continue;
       }
       try {
@@ -71,31 +77,26 @@ export class Forwarder {
         this.counters.failures += 1;
         this.consecutiveFailures += 1;
         this.lastError = (err as Error).message;
-        const delay = this.backoffMs();
+        const delay = this.resendDelay();
         log.warn({ err, rows: rows.length, retryInMs: delay }, 'forwarding failed; will resend');
-        await this.sleep(delay, false);
+        await this.pause(delay, false);
       }
     }
   }
 
-  private backoffMs(): number {
-    const { minMs, maxMs } = this.options.backoff ?? { minMs: 200, maxMs: 30_000 };
-    const random = this.options.random ?? Math.random;
-    const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  private resendDelay(): number {
+    const backoff: Backoff = {
+      ...(this.options.backoff ?? RESEND_BACKOFF),
+      random: this.options.random ?? Math.random,
+    };
+    return backoffMs(this.consecutiveFailures, backoff);
   }
 
-  /** Idle sleeps end early on `notify()`; backoff sleeps only on `stop()`. */
-  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = wakeOnNotify ? done : () => (this.running ? undefined : done());
-    });
+  /** Idle pauses end early on `notify()`; backoff pauses only on `stop()`. */
+  private async pause(ms: number, wakeOnNotify: boolean): Promise<void> {
+    const wake = new AbortController();
+    this.wake = wakeOnNotify ? () => wake.abort() : () => (this.running ? undefined : wake.abort());
+    await sleep(ms, wake.signal);
+    this.wake = undefined;
   }
 }

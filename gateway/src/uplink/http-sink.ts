@@ -1,4 +1,4 @@
-import { IotError } from '@iot-stream/contracts';
+import { type GatewayStatusRecord, IotError } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type { OutboxRow, Sink } from '../ports.ts';
 import { recordOf } from './record.ts';
@@ -87,7 +87,7 @@ export class HttpSink implements Sink {
       );
   }
 
-  async sendStatus(_gatewayId: string, record: object): Promise<void> {
+  async sendStatus(_gatewayId: string, record: GatewayStatusRecord): Promise<void> {
     const res = await this.request('POST', '/api/ingest/status', record);
     if (!res.ok) throw await this.failure(res);
   }

@@ -1,6 +1,7 @@
 import {
   encodeRecord,
   ensureTopic,
+  type GatewayStatusRecord,
   isProducerStateError,
   type KafkaSecurity,
   kafkaSecurityOptions,
@@ -83,7 +84,7 @@ export class KafkaSink implements Sink {
     await old.disconnect().catch(() => undefined);
   }
 
-  async sendStatus(gatewayId: string, record: object): Promise<void> {
+  async sendStatus(gatewayId: string, record: GatewayStatusRecord): Promise<void> {
     await this.statusProducer.send({
       topic: this.options.statusTopic,
       acks: -1,

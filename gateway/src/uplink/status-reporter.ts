@@ -1,21 +1,22 @@
 import type { GatewayStatusRecord as ContractStatusRecord } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
-import type { GatewaySnapshot } from '../ops/snapshot.ts';
+import { type GatewaySnapshot, type PublishedSnapshot, published } from '../ops/snapshot.ts';
 import { GATEWAY_VERSION } from '../version.ts';
 
 export interface StatusReporterOptions {
   intervalMs: number;
   snapshot: () => GatewaySnapshot;
-  /** Sends one status record; rejects when Kafka did not take it. */
+  /** Sends one status record; rejects when the uplink did not take it. */
   send: (record: GatewayStatusRecord) => Promise<void>;
   log: Logger;
 }
 
 /**
  * What the hub learns about a gateway, every `intervalMs`, keyed by gateway id: the snapshot,
- * which carries more than the contract (contracts' GatewayStatusRecordSchema) checks.
+ * which carries more than the contract (contracts' GatewayStatusRecordSchema) checks. The hub
+ * reads the uplink's state as `kafka.connected` (see `published`), also from an HTTP uplink.
  */
-export type GatewayStatusRecord = GatewaySnapshot &
+export type GatewayStatusRecord = PublishedSnapshot &
   ContractStatusRecord & { v: 1; kind: 'gateway-status'; version: string };
 
 /** Publishes the gateway's snapshot periodically. A failed send is logged and skipped. */
@@ -40,7 +41,7 @@ export class StatusReporter {
       v: 1,
       kind: 'gateway-status',
       version: GATEWAY_VERSION,
-      ...this.options.snapshot(),
+      ...published(this.options.snapshot()),
     };
     try {
       await this.options.send(record);

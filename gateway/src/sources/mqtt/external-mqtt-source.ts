@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Outbox } from '../../ports.ts';
+import type { IngestCounters, Outbox, Source, SourcePorts } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
-import {
-  type IngestContext,
-  type IngestCounters,
-  ingestPublish,
-  newIngestCounters,
-} from '../ingest.ts';
+import { type IngestContext, ingestPublish, newIngestCounters } from '../ingest.ts';
 
 export interface ExternalMqttOptions {
   /** e.g. mqtt://broker:1883 or mqtts://broker:8883 */
@@ -35,7 +30,8 @@ export interface ExternalMqttOptions {
  * dropped so the broker redelivers. mqtt.js hands over one message at a time, so each waits
  * for its own group commit: see README for the throughput this gives.
  */
-export class ExternalMqttSource {
+export class ExternalMqttSource implements Source {
+  readonly name = 'mqttExternal';
   readonly counters: IngestCounters & { connected: boolean; reconnects: number } = {
     ...newIngestCounters(),
     connected: false,
@@ -55,7 +51,7 @@ export class ExternalMqttSource {
     };
   }
 
-  async start(): Promise<void> {
+  async start(): Promise<SourcePorts> {
     const { log } = this.options;
     const client = mqtt.connect(this.options.url, {
       clientId: this.options.clientId,
@@ -103,6 +99,7 @@ export class ExternalMqttSource {
     });
     client.on('error', (err) => log.warn({ err }, 'external MQTT broker error'));
     client.connect();
+    return {};
   }
 
   async stop(): Promise<void> {

@@ -3,15 +3,9 @@ import type { Duplex } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
-import type { Outbox } from '../../ports.ts';
+import type { IngestCounters, Outbox, Source } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
-import {
-  type IngestContext,
-  type IngestCounters,
-  ingestPublish,
-  newIngestCounters,
-  quarantine,
-} from '../ingest.ts';
+import { type IngestContext, ingestPublish, newIngestCounters, quarantine } from '../ingest.ts';
 import type { DeviceAuthenticator } from './auth.ts';
 import { describeConnection } from './evidence.ts';
 import {
@@ -69,7 +63,8 @@ type AuthedClient = Client & { [DEVICE_ID]?: string };
  * connection is counted once, under one reason; what is kept about it never includes its
  * credentials (see MqttEvidence).
  */
-export class MqttSource {
+export class MqttSource implements Source {
+  readonly name = 'mqtt';
   readonly counters: MqttSourceCounters = {
     ...newIngestCounters(),
     rejected: {},

@@ -1,13 +1,13 @@
 import { type AckBody, CAPABILITIES } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
-import type { Outbox } from '../../ports.ts';
+import type { AckStore } from '../../ports.ts';
 import { AckTracker } from './ack-tracker.ts';
 
 /** A gap a retransmitting device has not filled in this long is given up (counted as lost). */
 const GAP_TIMEOUT_MS = 30_000;
 
 export interface SessionAcksOptions {
-  outbox: Pick<Outbox, 'loadAck' | 'saveAck'>;
+  store: AckStore;
   now: () => number;
   log: Logger;
   source: string;
@@ -41,7 +41,7 @@ export class SessionAcks {
       this.tracker.session !== session
     ) {
       // A new session starts before seq 0; frames the device still holds are never claimed.
-      const baseline = this.options.outbox.loadAck(deviceId, session) ?? 0xffff;
+      const baseline = this.options.store.loadAck(deviceId, session) ?? 0xffff;
       this.tracker = new AckTracker(session, baseline, this.options.now);
     }
     this.deviceId = deviceId;
@@ -93,7 +93,7 @@ export class SessionAcks {
     const body = tracker.body();
     try {
       // Durable before it is sent: a restarted gateway resumes from here.
-      this.options.outbox.saveAck(deviceId, tracker.session, body.cumulative);
+      this.options.store.saveAck(deviceId, tracker.session, body.cumulative);
     } catch (err) {
       this.options.log.error(
         { err, source: this.options.source },

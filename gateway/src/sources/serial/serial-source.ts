@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
+import { backoffMs, sleep } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
-import type { Outbox } from '../../ports.ts';
+import type { AckStore, IngestCounters, Outbox, Source, SourcePorts } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
-import { type IngestContext, type IngestCounters, newIngestCounters } from '../ingest.ts';
+import { type IngestContext, newIngestCounters } from '../ingest.ts';
 import { type GatewayIdentity, SerialSession, type SerialSessionState } from './session.ts';
 
 export interface SerialSourceOptions {
@@ -12,6 +13,8 @@ export interface SerialSourceOptions {
   baudRate: number;
   identity: GatewayIdentity;
   outbox: Outbox;
+  /** Where the acknowledgements sent to each device session are kept (the outbox's file). */
+  acks: AckStore;
   log: Logger;
   now?: () => number;
   onStored?: () => void;
@@ -19,6 +22,9 @@ export interface SerialSourceOptions {
   /** What a device stamp may be (the `clock` settings). */
   clock?: ClockSettings | undefined;
 }
+
+/** Between attempts to open a missing port: 0.5 s, doubling up to 10 s (no jitter: one port, one gateway). */
+const DEFAULT_BACKOFF = { minMs: 500, maxMs: 10_000 };
 
 export type SerialCounters = IngestCounters & {
   state: 'opening' | 'open' | 'waiting' | 'stopped';
@@ -34,11 +40,12 @@ export type SerialCounters = IngestCounters & {
  * unplugged later is retried with backoff; the outage is logged once (and when it ends) and
  * shown in health. The protocol itself is SerialSession's business.
  */
-export class SerialSource {
+export class SerialSource implements Source {
   readonly counters: SerialCounters;
   private port: SerialPort | undefined;
   private running = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  /** Aborted by stop(): ends the wait before the next attempt to open the port. */
+  private stopping = new AbortController();
   private failuresInARow = 0;
   private readonly ingest: IngestContext;
 
@@ -62,19 +69,22 @@ export class SerialSource {
     };
   }
 
-  get source(): string {
+  get name(): string {
     return `serial:${this.options.path}`;
   }
 
-  start(): void {
+  /** Resolves at once: a port that is missing is retried in the background. */
+  async start(): Promise<SourcePorts> {
     this.running = true;
+    this.stopping = new AbortController();
     this.open();
+    return {};
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.counters.state = 'stopped';
-    clearTimeout(this.retryTimer);
+    this.stopping.abort();
     const port = this.port;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
@@ -109,10 +119,11 @@ export class SerialSource {
       );
       // A fresh session object per open: the device may have rebooted while unplugged.
       const session = new SerialSession({
-        source: this.source,
+        source: this.name,
         identity: this.options.identity,
         session: randomInt(0, 0xffff_ffff),
         ingest: this.ingest,
+        acks: this.options.acks,
         write: (bytes) => {
           if (port.isOpen) port.write(Buffer.from(bytes));
         },
@@ -137,14 +148,15 @@ export class SerialSource {
     this.counters.openFailures += 1;
     this.counters.lastError = err.message;
     this.failuresInARow += 1;
-    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 10_000 };
-    const delay = Math.min(maxMs, minMs * 2 ** Math.min(this.failuresInARow - 1, 10));
+    const delay = backoffMs(this.failuresInARow, this.options.backoff ?? DEFAULT_BACKOFF);
     if (this.failuresInARow === 1) {
       this.options.log.warn(
         { path: this.options.path, err: err.message, retryInMs: delay },
         'serial port unavailable; retrying',
       );
     }
-    this.retryTimer = setTimeout(() => this.open(), delay);
+    void sleep(delay, this.stopping.signal).then((waited) => {
+      if (waited) this.open();
+    });
   }
 }

@@ -11,7 +11,8 @@ import {
   type SensorDescription,
 } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
-import { commitReading, type IngestContext, type IngestCounters, quarantine } from '../ingest.ts';
+import type { AckStore, IngestCounters } from '../../ports.ts';
+import { commitReading, type IngestContext, quarantine } from '../ingest.ts';
 import { SessionAcks } from './acks.ts';
 
 /** What the gateway announces in its hello [FP-5.2]: its id, and the frames it can take. */
@@ -28,6 +29,8 @@ export interface SerialSessionOptions {
   /** The gateway's own session id on this link (random per start). */
   session: number;
   ingest: IngestContext;
+  /** Where the acknowledgements sent in this session are kept durably. */
+  acks: AckStore;
   write: (bytes: Uint8Array) => void;
   log: Logger;
   /** Acknowledge within this many ms of a commit, or after `ackEvery` frames [FP-6.3]. */
@@ -74,7 +77,7 @@ export class SerialSession {
   constructor(private readonly options: SerialSessionOptions) {
     this.sender = new FrameSender(options.session);
     this.acks = new SessionAcks({
-      outbox: options.ingest.outbox,
+      store: options.acks,
       now: options.ingest.now,
       log: options.log,
       source: options.source,
