@@ -1,5 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
-import { FieldType, type IPoint, type ISchemaOptions, escape as influxEscape } from 'influx';
+import { FieldType, type ISchemaOptions, escape as influxEscape } from 'influx';
+import type { Sample } from '../store/points.ts';
 
 interface Field {
   name: string;
@@ -65,18 +66,18 @@ export class LineProtocol {
   }
 
   /** The body of one write request, or undefined when a point needs the library. */
-  lines(points: readonly IPoint[]): string | undefined {
+  lines(points: readonly Sample[]): string | undefined {
     // The pieces of all lines, joined once: no rope of concatenations to build and flatten.
     const parts: string[] = [];
     for (let i = 0; i < points.length; i += 1) {
       if (i > 0) parts.push('\n');
-      if (!this.line(points[i] as IPoint, parts)) return undefined;
+      if (!this.line(points[i] as Sample, parts)) return undefined;
     }
     return parts.join('');
   }
 
   /** Appends the point's line to `parts`; false when the library must write it. */
-  private line(point: IPoint, parts: string[]): boolean {
+  private line(point: Sample, parts: string[]): boolean {
     const { measurement, tags = {}, fields = {}, timestamp } = point;
     if (typeof measurement !== 'string') return false;
     const schema = this.schemas.get(measurement);

@@ -1,13 +1,7 @@
 import http, { type Agent as HttpAgent } from 'node:http';
 import https from 'node:https';
 import { type GatewayStatusRecord, IotError, type ReadingRecord } from '@iot-stream/contracts';
-import {
-  FieldType,
-  InfluxDB,
-  type IPoint,
-  type ISchemaOptions,
-  escape as influxEscape,
-} from 'influx';
+import { FieldType, InfluxDB, type ISchemaOptions, escape as influxEscape } from 'influx';
 import type { BatchOutput, ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
 import { UNASSIGNED_SITE } from '../processing/sites.ts';
 import {
@@ -20,6 +14,7 @@ import {
   RAW_RP,
   READINGS,
   readingPoints,
+  type Sample,
 } from '../store/points.ts';
 import { addReadingPoint } from '../store/rows.ts';
 import { LineProtocol, readingLines } from './lines.ts';
@@ -149,7 +144,7 @@ export class InfluxStore implements ReadingStore {
   async writeBatch(batch: BatchOutput): Promise<void> {
     const fast = this.readingLines(batch);
     const raw = fast ? [] : readingPoints(batch.readings, batch.siteOf);
-    const long: IPoint[] = [
+    const long: Sample[] = [
       ...aggregatePoints(batch.aggregates, batch.siteOf),
       ...episodePoints(batch.events, batch.siteOf),
     ];
@@ -182,7 +177,7 @@ export class InfluxStore implements ReadingStore {
   }
 
   /** One `hub_health` point into the raw policy. */
-  async writeHealth(point: IPoint): Promise<void> {
+  async writeHealth(point: Sample): Promise<void> {
     await this.writePoints([point], RAW_RP);
   }
 
@@ -196,7 +191,7 @@ export class InfluxStore implements ReadingStore {
    * `influx` library would send (LineProtocol), built without its per-point overhead; points
    * outside that fast path go through the library itself.
    */
-  private async writePoints(points: IPoint[], retentionPolicy: string): Promise<void> {
+  private async writePoints(points: Sample[], retentionPolicy: string): Promise<void> {
     for (let i = 0; i < points.length; i += 5000) {
       const chunk = points.length <= 5000 ? points : points.slice(i, i + 5000);
       const body = this.lines.lines(chunk);

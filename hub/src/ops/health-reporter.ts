@@ -1,6 +1,5 @@
-import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
-import { HUB_HEALTH } from '../store/points.ts';
+import { HUB_HEALTH, type Sample } from '../store/points.ts';
 
 /** The cumulative numbers the reporter turns into one `hub_health` point per interval. */
 export interface HealthCounters {
@@ -30,7 +29,7 @@ export interface HealthReporterOptions {
   read: () => HealthCounters;
   /** Starts a new interval for `writeMsMax`. */
   resetWriteMax: () => void;
-  write: (point: IPoint) => Promise<void>;
+  write: (point: Sample) => Promise<void>;
   log: Logger;
   now?: () => number;
 }
@@ -61,7 +60,7 @@ export class HealthReporter {
   }
 
   /** The point for the interval since the previous call. */
-  sample(): IPoint {
+  sample(): Sample {
     const now = (this.options.now ?? Date.now)();
     const c = structuredClone(this.options.read());
     this.options.resetWriteMax();

@@ -1,6 +1,5 @@
 import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
 import type Database from 'better-sqlite3';
-import type { IPoint } from 'influx';
 import type { BatchOutput, ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
 import {
   aggregatePoints,
@@ -10,6 +9,7 @@ import {
   RAW_RP,
   READINGS,
   readingPoints,
+  type Sample,
 } from '../store/points.ts';
 import { retentionMs } from '../store/retention.ts';
 import { addReadingPoint } from '../store/rows.ts';
@@ -32,7 +32,7 @@ export interface SqliteStoreOptions {
 const PRUNE_CHUNK = 5000;
 const PRUNE_EVERY_MS = 60_000;
 
-type Batch = readonly { rp: string; points: readonly IPoint[] }[];
+type Batch = readonly { rp: string; points: readonly Sample[] }[];
 
 interface Statements {
   ping: Database.Statement<[], { ok: number }>;
@@ -158,7 +158,7 @@ export class SqliteStore implements ReadingStore {
   }
 
   /** One `hub_health` point into the raw policy. */
-  async writeHealth(point: IPoint): Promise<void> {
+  async writeHealth(point: Sample): Promise<void> {
     this.run([{ rp: RAW_RP, points: [point] }]);
   }
 
@@ -239,7 +239,7 @@ export class SqliteStore implements ReadingStore {
       const keep = this.retention.get(rp);
       const cutoff = keep === undefined ? Number.NEGATIVE_INFINITY : now - keep;
       for (const point of points) {
-        const time = timeOf(point, now);
+        const time = timeOf(point);
         if (time < cutoff) {
           skipped += 1;
           continue;
@@ -270,7 +270,7 @@ export class SqliteStore implements ReadingStore {
     return { deleted, more };
   }
 
-  private seriesId(rp: string, point: IPoint, created: string[]): number {
+  private seriesId(rp: string, point: Sample, created: string[]): number {
     const measurement = point.measurement;
     if (typeof measurement !== 'string' || measurement === '')
       throw new StoreError('STORE_POINT_INVALID', 'a point without a measurement');
@@ -309,12 +309,13 @@ function canonicalTags(tags: Record<string, string>): string {
   return JSON.stringify(sorted);
 }
 
-function timeOf(point: IPoint, now: number): number {
-  const t = point.timestamp;
-  if (t === undefined) return now; // InfluxDB stamps it with its clock
-  const ms = t instanceof Date ? t.getTime() : Number(t);
+function timeOf(point: Sample): number {
+  const ms = point.timestamp;
   if (!Number.isSafeInteger(ms))
-    throw new StoreError('STORE_POINT_INVALID', `${point.measurement}: bad timestamp ${String(t)}`);
+    throw new StoreError(
+      'STORE_POINT_INVALID',
+      `${point.measurement}: bad timestamp ${String(ms)}`,
+    );
   return ms;
 }
 
@@ -322,7 +323,7 @@ function timeOf(point: IPoint, now: number): number {
  * A numeric `value` field (readings) goes to the typed column, the other fields to JSON; null
  * and undefined are left out (InfluxDB writes no such field).
  */
-function encodeFields(point: IPoint): { value: number | null; json: string } {
+function encodeFields(point: Sample): { value: number | null; json: string } {
   const fields = (point.fields ?? {}) as Record<string, unknown>;
   const value = typeof fields.value === 'number' ? fields.value : null;
   const rest: Record<string, unknown> = {};

@@ -1,5 +1,4 @@
 import type { GatewayStatusRecord, ReadingRecord } from '@iot-stream/contracts';
-import type { IPoint } from 'influx';
 import type { EpisodeEvent } from '../detect/engine-types.ts';
 import type { SiteOf } from '../ports.ts';
 import { UNASSIGNED_SITE } from '../processing/sites.ts';
@@ -21,8 +20,21 @@ export const LONG_RP = 'long';
  * severity; never a reading or episode id), so rewriting the same records overwrites the same
  * points: a replay leaves InfluxDB as it was.
  */
-export function readingPoints(records: readonly ReadingRecord[], siteOf = noSites): IPoint[] {
-  const points: IPoint[] = [];
+/**
+ * One point of a measurement, as both stores keep it (InfluxDB's data model: a series is the
+ * measurement and its tags, a point its fields at a time). The InfluxDB adapter writes these as
+ * they are (they fit the `influx` library's IPoint); the SQLite store keeps them in tables.
+ */
+export interface Sample {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, number | string | boolean>;
+  /** Epoch milliseconds. */
+  timestamp: number;
+}
+
+export function readingPoints(records: readonly ReadingRecord[], siteOf = noSites): Sample[] {
+  const points: Sample[] = [];
   for (const r of records) {
     const site = siteOf(r.deviceId);
     for (const [metric, m] of Object.entries(r.metrics)) {
@@ -54,7 +66,7 @@ export function windowTag(ms: number): string {
   return `${ms / 1000}s`;
 }
 
-export function aggregatePoints(aggregates: readonly Aggregate[], siteOf = noSites): IPoint[] {
+export function aggregatePoints(aggregates: readonly Aggregate[], siteOf = noSites): Sample[] {
   return aggregates.map((a) => ({
     measurement: AGGREGATES,
     tags: {
@@ -80,7 +92,7 @@ export function aggregatePoints(aggregates: readonly Aggregate[], siteOf = noSit
  * One point per episode at its start time (a Grafana annotation: title, text, tags), rewritten
  * with each event so it shows the newest state; the id is a field, not a tag.
  */
-export function episodePoints(events: readonly EpisodeEvent[], siteOf = noSites): IPoint[] {
+export function episodePoints(events: readonly EpisodeEvent[], siteOf = noSites): Sample[] {
   return events.map(({ type, time, episode: e }) => ({
     measurement: ANOMALIES,
     tags: {
@@ -119,7 +131,7 @@ const REASON_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
  * `gateway_status` point, and one `gateway_quarantine` point per reason code (at most 50 codes,
  * code-shaped only, so a confused gateway cannot blow up series cardinality).
  */
-export function gatewayStatusPoints(s: GatewayStatusRecord): IPoint[] {
+export function gatewayStatusPoints(s: GatewayStatusRecord): Sample[] {
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const fields: Record<string, string | number | boolean> = {};
   const put = (k: string, v: string | number | boolean | undefined) => {
@@ -133,7 +145,7 @@ export function gatewayStatusPoints(s: GatewayStatusRecord): IPoint[] {
   put('quarantined', n(s.outbox?.quarantined));
   put('forwarded', n(s.forwarder?.forwarded) ?? 0);
   put('forward_failures', n(s.forwarder?.failures));
-  const points: IPoint[] = [
+  const points: Sample[] = [
     { measurement: GATEWAY_STATUS, tags: { gateway: s.gatewayId }, fields, timestamp: s.time },
   ];
   const codes = Object.entries(s.outbox?.quarantinedByCode ?? {})

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
-import type { IPoint } from 'influx';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config.ts';
 import { InfluxQueries } from '../influx/queries.ts';
@@ -8,11 +7,12 @@ import { InfluxStore } from '../influx/store.ts';
 import type { BatchOutput, HubQueries, ReadingStore } from '../ports.ts';
 import { SqliteQueries } from '../sqlite/queries.ts';
 import { SqliteStore } from '../sqlite/store.ts';
+import type { Sample } from '../store/points.ts';
 
 /** What the hub writes to and the REST API reads from: InfluxDB, or SQLite without it. */
 export interface HubStore extends ReadingStore {
   writeBatch(batch: BatchOutput): Promise<void>;
-  writeHealth(point: IPoint): Promise<void>;
+  writeHealth(point: Sample): Promise<void>;
   writeGatewayStatus(records: readonly GatewayStatusRecord[]): Promise<void>;
 }
 
