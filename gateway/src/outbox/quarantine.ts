@@ -1,3 +1,4 @@
+import { Drop, type DropReason } from '../errors.ts';
 import type { QuarantineItem } from '../ports.ts';
 import type { OutboxStatements } from './statements.ts';
 
@@ -24,7 +25,7 @@ export class OutboxQuarantine {
   constructor(
     private readonly stmt: OutboxStatements,
     private readonly limits: QuarantineLimits,
-    private readonly countDrops: (reason: string, n: number) => void,
+    private readonly countDrops: (reason: DropReason, n: number) => void,
   ) {
     this.rows = stmt.countQuarantine.get()?.n ?? 0;
     this.unauthenticated = stmt.countUnauthenticated.get()?.n ?? 0;
@@ -64,7 +65,7 @@ export class OutboxQuarantine {
         const n = this.stmt.dropOldestUnauthenticated.run(over).changes;
         this.unauthenticated -= n;
         this.rows -= n;
-        this.countDrops('quarantine-unauthenticated-cap', n);
+        this.countDrops(Drop.QUARANTINE_UNAUTHENTICATED_CAP, n);
       }
       return;
     }
@@ -72,7 +73,7 @@ export class OutboxQuarantine {
       const n = this.stmt.dropOldestQuarantine.run(this.rows - maxRows).changes;
       this.rows -= n;
       this.unauthenticated = this.stmt.countUnauthenticated.get()?.n ?? 0;
-      this.countDrops('quarantine-cap', n);
+      this.countDrops(Drop.QUARANTINE_CAP, n);
     }
   }
 }

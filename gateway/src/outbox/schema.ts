@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { OutboxError } from '../errors.ts';
+import { Code, OutboxError } from '../errors.ts';
 import { rebuildQuarantine } from './scrub.ts';
 
 /** SQL, or a step that needs code; runs inside the migration's transaction. */
@@ -65,7 +65,7 @@ export function migrate(db: Database.Database, firstSeq: () => number): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
     throw new OutboxError(
-      'OUTBOX_TOO_NEW',
+      Code.OUTBOX_TOO_NEW,
       `the outbox schema is version ${version}, newer than this gateway (${MIGRATIONS.length}); upgrade the gateway`,
     );
   }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { Code } from '../errors.ts';
 import { describeConnection, scrubStoredPackets } from '../sources/mqtt/evidence.ts';
 
 const NOTE = 'scrubbed by outbox migration 4: credentials are never kept';
@@ -59,7 +60,7 @@ interface QuarantineRow {
 function scrubRow(row: QuarantineRow): { raw: Buffer; reason: string } | undefined {
   if (!row.source.startsWith('mqtt:')) return undefined;
   const remote = row.source.slice('mqtt:'.length);
-  if (row.code === 'MQTT_PROTOCOL_ERROR') {
+  if (row.code === Code.MQTT_PROTOCOL_ERROR) {
     // These bytes are the start of a connection: its CONNECT came first.
     const parts = scrubStoredPackets(row.raw);
     return {
@@ -76,7 +77,7 @@ function scrubRow(row: QuarantineRow): { raw: Buffer; reason: string } | undefin
       reason: `${row.reason} (bytes removed by outbox migration 4)`,
     };
   }
-  if (row.code !== 'PACKET_TOO_LARGE') return undefined;
+  if (row.code !== Code.PACKET_TOO_LARGE) return undefined;
   const parts = scrubStoredPackets(row.raw);
   if (parts.removed.length === 0) return undefined;
   return {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { OutboxError, outboxWriteFailed } from '../errors.ts';
+import { Code, Drop, type DropReason, OutboxError, outboxWriteFailed } from '../errors.ts';
 import type {
   AckStore,
   AppendOutcome,
@@ -43,7 +43,8 @@ export interface SqliteOutboxOptions {
   now?: () => number;
 }
 
-type Outcome = AppendOutcome | 'full' | undefined;
+/** `no-room`: the outbox is at its cap under `whenFull: reject`. */
+type Outcome = AppendOutcome | 'no-room' | undefined;
 type Op =
   | {
       kind: 'append';
@@ -176,7 +177,7 @@ export class SqliteOutbox implements Outbox, AckStore {
 
   private enqueue(op: Op): void {
     if (!this.db.open) {
-      op.fail(new OutboxError('OUTBOX_CLOSED', 'the outbox is closed', { retriable: true }));
+      op.fail(new OutboxError(Code.OUTBOX_CLOSED, 'the outbox is closed', { retriable: true }));
       return;
     }
     this.queue.push(op);
@@ -217,7 +218,7 @@ export class SqliteOutbox implements Outbox, AckStore {
     ops.forEach((op, i) => {
       const outcome = outcomes[i];
       if (op.kind === 'quarantine') op.done();
-      else if (outcome === 'full') op.fail(full());
+      else if (outcome === 'no-room') op.fail(full());
       else op.done(outcome as AppendOutcome);
     });
   }
@@ -235,7 +236,7 @@ export class SqliteOutbox implements Outbox, AckStore {
     const overBytes = maxBytes > 0 && usedBytes >= maxBytes;
     if ((overRows || overBytes) && this.options.whenFull === 'reject') {
       // A resend of something already stored is still acknowledged when full.
-      return digest !== undefined && this.isDuplicate(r, digest) ? 'duplicate' : 'full';
+      return digest !== undefined && this.isDuplicate(r, digest) ? 'duplicate' : 'no-room';
     }
     // One statement both checks and records (device, session, seq, digest): no change means
     // the same reading was seen before.
@@ -249,7 +250,7 @@ export class SqliteOutbox implements Outbox, AckStore {
     if (overRows || overBytes) {
       const n = this.stmt.dropOldest.run(overRows ? this.backlog - maxRows + 1 : 64).changes;
       this.backlog -= n;
-      this.countDrops('full', n);
+      this.countDrops(Drop.FULL, n);
     }
     this.stmt.insert.run(
       r.deviceId,
@@ -276,11 +277,11 @@ export class SqliteOutbox implements Outbox, AckStore {
     if (this.options.ttlMs > 0) {
       const n = this.stmt.dropExpired.run(now - this.options.ttlMs).changes;
       this.backlog -= n;
-      this.countDrops('ttl', n);
+      this.countDrops(Drop.TTL, n);
     }
   }
 
-  private countDrops(reason: string, n: number): void {
+  private countDrops(reason: DropReason, n: number): void {
     if (n > 0) this.stmt.countDrop.run({ reason, n });
   }
 
@@ -294,7 +295,7 @@ export class SqliteOutbox implements Outbox, AckStore {
 
 function full(): OutboxError {
   return new OutboxError(
-    'OUTBOX_FULL',
+    Code.OUTBOX_FULL,
     'the outbox is full; not accepting readings until the uplink drains it',
     {
       retriable: true,

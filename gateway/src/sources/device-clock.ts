@@ -1,4 +1,5 @@
 import { isSaneTime, TIME_MAX, TIME_MIN } from '@iot-stream/contracts';
+import { Code } from '../errors.ts';
 import type { IncomingReading } from '../ports.ts';
 
 /** The gateway's `clock` settings: what a device stamp may be, and what to do when it is not. */
@@ -18,7 +19,10 @@ export const DEFAULT_CLOCK: ClockSettings = {
 };
 
 /** Stable reason codes of a device clock fault (quarantine and restamp counters). */
-export type ClockFaultCode = 'TIME_INVALID' | 'TIME_AHEAD' | 'TIME_BEHIND';
+export type ClockFaultCode =
+  | typeof Code.TIME_INVALID
+  | typeof Code.TIME_AHEAD
+  | typeof Code.TIME_BEHIND;
 
 export interface ClockFault {
   code: ClockFaultCode;
@@ -40,20 +44,20 @@ export function clockFault(
 ): ClockFault | undefined {
   if (!isSaneTime(time)) {
     return {
-      code: 'TIME_INVALID',
+      code: Code.TIME_INVALID,
       reason: `device time ${time} is outside ${iso(TIME_MIN)} .. ${iso(TIME_MAX)} (a clock that was never set?)`,
     };
   }
   const ahead = time - receivedAt;
   if (ahead > clock.maxAheadMs) {
     return {
-      code: 'TIME_AHEAD',
+      code: Code.TIME_AHEAD,
       reason: `device time ${iso(time)} is ${ahead} ms ahead of the gateway's receive time ${iso(receivedAt)}, more than clock.maxAheadMs (${clock.maxAheadMs})`,
     };
   }
   if (clock.maxBehindMs > 0 && -ahead > clock.maxBehindMs) {
     return {
-      code: 'TIME_BEHIND',
+      code: Code.TIME_BEHIND,
       reason: `device time ${iso(time)} is ${-ahead} ms behind the gateway's receive time ${iso(receivedAt)}, more than clock.maxBehindMs (${clock.maxBehindMs})`,
     };
   }

@@ -1,13 +1,8 @@
-import { type GatewayStatusRecord, IotError } from '@iot-stream/contracts';
+import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
+import { UplinkError } from '../errors.ts';
 import type { OutboxRow, Sink } from '../ports.ts';
 import { recordOf } from './record.ts';
-
-export class UplinkError extends IotError {
-  constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
-    super('UPLINK_FAILED', message, options);
-  }
-}
 
 export interface HttpSinkOptions {
   /** The hub's base URL, e.g. http://127.0.0.1:8080. */

@@ -1,5 +1,10 @@
+import { Refusal } from '../../errors.ts';
+
 /** Why a connection was turned away before the broker saw it. */
-export type AdmissionRefusal = 'max-pending' | 'max-pending-per-address' | 'max-clients';
+export type AdmissionRefusal =
+  | typeof Refusal.MAX_PENDING
+  | typeof Refusal.MAX_PENDING_PER_ADDRESS
+  | typeof Refusal.MAX_CLIENTS;
 
 export interface AdmissionLimits {
   /** Connections that sent their CONNECT (clients), at most. */
@@ -41,8 +46,8 @@ export class ConnectionGate {
   admit(remoteAddress: string | undefined): AdmissionTicket | AdmissionRefusal {
     const address = normaliseAddress(remoteAddress);
     const fromAddress = this.pendingByAddress.get(address) ?? 0;
-    if (fromAddress >= this.limits.maxPendingPerAddress) return 'max-pending-per-address';
-    if (this.pending >= this.limits.maxPending) return 'max-pending';
+    if (fromAddress >= this.limits.maxPendingPerAddress) return Refusal.MAX_PENDING_PER_ADDRESS;
+    if (this.pending >= this.limits.maxPending) return Refusal.MAX_PENDING;
     this.pending += 1;
     this.pendingByAddress.set(address, fromAddress + 1);
     let state: AdmissionTicket['state'] = 'pending';
@@ -62,7 +67,7 @@ export class ConnectionGate {
         leavePending();
         if (this.clients >= this.limits.maxClients) {
           state = 'closed';
-          return 'max-clients';
+          return Refusal.MAX_CLIENTS;
         }
         this.clients += 1;
         state = 'client';

@@ -1,4 +1,5 @@
 import { IotError } from '@iot-stream/contracts';
+import { Code } from '../../errors.ts';
 
 /** MQTT control packet types whose bodies carry credentials [MQTT-3.1.3] (and, in MQTT 5, AUTH). */
 export const PACKET_CONNECT = 1;
@@ -62,7 +63,7 @@ export class FrameWalker {
       // [MQTT-2.2.3]: at most four Remaining Length bytes.
       if (last & 0x80)
         return {
-          error: new IotError('MQTT_BAD_LENGTH', 'malformed MQTT remaining length'),
+          error: new IotError(Code.MQTT_BAD_LENGTH, 'malformed MQTT remaining length'),
           at: i,
           header,
         };

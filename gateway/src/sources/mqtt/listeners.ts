@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { Refusal } from '../../errors.ts';
 import {
   type AdmissionRefusal,
   type AdmissionTicket,
@@ -23,7 +24,10 @@ export interface TlsListenerOptions {
 }
 
 /** Why the listener closed a connection itself. */
-export type ListenerRefusal = AdmissionRefusal | 'connect-timeout' | 'packet-too-large';
+export type ListenerRefusal =
+  | AdmissionRefusal
+  | typeof Refusal.CONNECT_TIMEOUT
+  | typeof Refusal.PACKET_TOO_LARGE;
 
 export interface RefusalDetail {
   /** The peer's address (IPv4-mapped IPv6 addresses as plain IPv4). */
@@ -102,7 +106,7 @@ export async function startListeners(
     const timer = setTimeout(() => {
       if (ticket.state !== 'pending') return;
       if (entry.stream) entry.stream[REFUSED] = true;
-      options.onRejected('connect-timeout', { remote, stream: entry.stream });
+      options.onRejected(Refusal.CONNECT_TIMEOUT, { remote, stream: entry.stream });
       entry.stream?.destroy();
       socket.destroy();
     }, options.connectTimeoutMs);
@@ -128,7 +132,7 @@ export async function startListeners(
       options.maxPacketBytes,
       (declared, prefix) => {
         conn[REFUSED] = true;
-        options.onRejected('packet-too-large', { remote, stream: conn, declared, prefix });
+        options.onRejected(Refusal.PACKET_TOO_LARGE, { remote, stream: conn, declared, prefix });
       },
       (type) => {
         // Only the first CONNECT moves a connection out of the pending pool; anything else

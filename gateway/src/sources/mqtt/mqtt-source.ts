@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { Code, Refusal } from '../../errors.ts';
 import type { IngestCounters, Outbox, Source } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
 import { type IngestContext, ingestPublish, newIngestCounters, quarantine } from '../ingest.ts';
@@ -107,7 +108,7 @@ export class MqttSource implements Source {
       authorizeSubscribe: (client, subscription, done) => {
         if (!auth || auth.maySubscribe((client as AuthedClient)[DEVICE_ID], subscription.topic))
           return done(null, subscription);
-        this.records.count('subscribe-denied');
+        this.records.count(Refusal.SUBSCRIBE_DENIED);
         log.warn({ clientId: client.id, topic: subscription.topic }, 'subscription refused');
         done(notAuthorised());
       },
@@ -116,7 +117,7 @@ export class MqttSource implements Source {
     broker.on('keepaliveTimeout', (client) => {
       const conn = client.conn as LimitedStream;
       conn[REFUSED] = true; // the error that follows is this, already counted
-      this.records.count('keepalive-timeout');
+      this.records.count(Refusal.KEEPALIVE_TIMEOUT);
     });
     const onError = (client: Client, err: Error) => this.onConnectionError(client, err);
     broker.on('clientError', onError);
@@ -173,7 +174,7 @@ export class MqttSource implements Source {
         }
         conn[REFUSED] = true; // aedes reports the refusal as a client error next: counted here
         if (!result.abandoned) {
-          this.records.count('auth-failed');
+          this.records.count(Refusal.AUTH_FAILED);
           this.keepRefusedConnect(conn, result.reason, 'MQTT authentication failed');
         }
         const error = new Error(result.reason) as AuthenticateError;
@@ -182,7 +183,7 @@ export class MqttSource implements Source {
       },
       (err: unknown) => {
         conn[REFUSED] = true;
-        this.records.count('auth-error');
+        this.records.count(Refusal.AUTH_ERROR);
         this.options.log.error({ err, clientId: client.id }, 'MQTT authentication failed to run');
         const error = new Error('authentication unavailable') as AuthenticateError;
         error.returnCode = 3; // server unavailable
@@ -197,22 +198,22 @@ export class MqttSource implements Source {
     conn[REFUSED] = true;
     // aedes refused the CONNECT itself (protocol version, client id, keep-alive) [MQTT-3.2.2].
     if (typeof (err as { errorCode?: unknown }).errorCode === 'number') {
-      this.records.count('connect-refused');
+      this.records.count(Refusal.CONNECT_REFUSED);
       this.keepRefusedConnect(conn, err.message, 'MQTT CONNECT refused');
       return;
     }
     // System errors (ECONNRESET...) carry a code; an error without one comes from the MQTT
     // parser or a client that broke the protocol.
     if (typeof (err as { code?: unknown }).code === 'string') {
-      this.records.count('connection-error');
+      this.records.count(Refusal.CONNECTION_ERROR);
       return;
     }
-    this.records.count('protocol-error');
+    this.records.count(Refusal.PROTOCOL_ERROR);
     const remote = conn.remoteAddress ?? '?';
     const message = 'MQTT protocol error; connection closed';
     const raw = () =>
       describeConnection({ remote, reason: err.message, ...conn[EVIDENCE]?.parts() });
-    const record = { code: 'MQTT_PROTOCOL_ERROR', reason: err.message };
+    const record = { code: Code.MQTT_PROTOCOL_ERROR, reason: err.message };
     if (conn[AUTHENTICATED])
       this.records.keepDevice(remote, { ...record, raw: raw() }, { clientId: client.id }, message);
     else this.records.keepUnauthenticated(remote, { ...record, raw }, {}, message);
@@ -225,7 +226,7 @@ export class MqttSource implements Source {
     this.records.keepUnauthenticated(
       remote,
       {
-        code: 'MQTT_CONNECT_REFUSED',
+        code: Code.MQTT_CONNECT_REFUSED,
         reason,
         raw: () => describeConnection({ remote, reason, connect: parts?.connect }),
       },
@@ -237,9 +238,9 @@ export class MqttSource implements Source {
   private onListenerRefusal(reason: ListenerRefusal, detail: RefusalDetail): void {
     this.records.count(reason);
     const { remote, stream } = detail;
-    if (reason === 'packet-too-large') {
+    if (reason === Refusal.PACKET_TOO_LARGE) {
       const record = {
-        code: 'PACKET_TOO_LARGE',
+        code: Code.PACKET_TOO_LARGE,
         reason: `declared ${detail.declared} bytes`,
         raw: detail.prefix ?? Buffer.alloc(0),
       };
@@ -256,13 +257,13 @@ export class MqttSource implements Source {
       return;
     }
     const parts = stream?.[EVIDENCE]?.parts();
-    if (reason === 'connect-timeout' && parts && parts.bytes.length > 0) {
+    if (reason === Refusal.CONNECT_TIMEOUT && parts && parts.bytes.length > 0) {
       // Bytes that never made a CONNECT: kept (credentials left out, as ever).
       const why = `no CONNECT within ${this.connectTimeoutMs} ms`;
       this.records.keepUnauthenticated(
         remote,
         {
-          code: 'MQTT_PROTOCOL_ERROR',
+          code: Code.MQTT_PROTOCOL_ERROR,
           reason: why,
           raw: () => describeConnection({ remote, reason: why, ...parts }),
         },
@@ -287,7 +288,7 @@ export class MqttSource implements Source {
     const source = `mqtt:${client.id}:${packet.topic}`;
     const deviceId = (client as AuthedClient)[DEVICE_ID];
     if (this.options.auth && !this.options.auth.mayPublish(deviceId, packet.topic)) {
-      this.records.count('publish-denied');
+      this.records.count(Refusal.PUBLISH_DENIED);
       this.options.log.warn(
         { clientId: client.id, topic: packet.topic },
         'publish to a topic of another device refused',
@@ -296,7 +297,7 @@ export class MqttSource implements Source {
       quarantine(
         this.ingest,
         source,
-        'UNAUTHORISED_TOPIC',
+        Code.UNAUTHORISED_TOPIC,
         `client ${client.id} may not publish to ${packet.topic}`,
         packet.payload,
       ).then(refuse, refuse);
@@ -310,5 +311,5 @@ export class MqttSource implements Source {
 }
 
 function notAuthorised(): IotError {
-  return new IotError('NOT_AUTHORISED', 'not authorised');
+  return new IotError(Code.NOT_AUTHORISED, 'not authorised');
 }

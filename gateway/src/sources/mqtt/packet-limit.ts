@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { IotError } from '@iot-stream/contracts';
+import { Code } from '../../errors.ts';
 import { MqttEvidence } from './evidence.ts';
 import { FrameWalker, PACKET_AUTH, PACKET_CONNECT } from './frames.ts';
 
@@ -32,7 +33,7 @@ export class PacketSizeLimit extends Transform {
         const total = header.length + bodyLength;
         if (total > maxBytes) {
           return new IotError(
-            'PACKET_TOO_LARGE',
+            Code.PACKET_TOO_LARGE,
             `MQTT packet of ${total} bytes exceeds the limit of ${maxBytes}`,
           );
         }
@@ -45,7 +46,7 @@ export class PacketSizeLimit extends Transform {
       },
       onEnd: () => {
         this.evidence.onEnd();
-        return onPacket(this.type) ? undefined : new IotError('MQTT_STOPPED', 'stopped');
+        return onPacket(this.type) ? undefined : new IotError(Code.MQTT_STOPPED, 'stopped');
       },
     });
   }
@@ -61,13 +62,13 @@ export class PacketSizeLimit extends Transform {
       return;
     }
     this.stopped = true;
-    if (!(stop.error instanceof IotError) || stop.error.code === 'MQTT_STOPPED') {
+    if (!(stop.error instanceof IotError) || stop.error.code === Code.MQTT_STOPPED) {
       done();
       return;
     }
     const { header } = stop;
     const type = (header[0] ?? 0) >> 4;
-    const tooLarge = stop.error.code === 'PACKET_TOO_LARGE';
+    const tooLarge = stop.error.code === Code.PACKET_TOO_LARGE;
     // The body of a credential packet is never kept, not even here.
     const body =
       tooLarge && type !== PACKET_CONNECT && type !== PACKET_AUTH

@@ -1,3 +1,4 @@
+import type { RefusalReason } from '../../errors.ts';
 import { type IngestContext, quarantine } from '../ingest.ts';
 import { TokenBuckets } from './token-buckets.ts';
 
@@ -44,7 +45,7 @@ export class RefusalRecords {
   }
 
   /** Counts one refusal under its reason. */
-  count(reason: string): void {
+  count(reason: RefusalReason): void {
     this.counters.rejected[reason] = (this.counters.rejected[reason] ?? 0) + 1;
   }
 

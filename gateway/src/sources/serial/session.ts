@@ -11,6 +11,7 @@ import {
   type SensorDescription,
 } from '@iot-stream/firmware-protocol';
 import type { Logger } from 'pino';
+import { Code } from '../../errors.ts';
 import type { AckStore, IngestCounters } from '../../ports.ts';
 import { commitReading, type IngestContext, quarantine } from '../ingest.ts';
 import { SessionAcks } from './acks.ts';
@@ -46,10 +47,10 @@ export interface SerialSessionState {
 }
 
 const ERROR_FOR: Partial<Record<string, number>> = {
-  UNSUPPORTED_VERSION: ERROR_MESSAGE_CODES.unsupportedVersion,
-  UNSUPPORTED_FLAGS: ERROR_MESSAGE_CODES.unsupportedFlags,
-  UNKNOWN_TYPE: ERROR_MESSAGE_CODES.unknownType,
-  PAYLOAD_INVALID: ERROR_MESSAGE_CODES.payloadInvalid,
+  [Code.UNSUPPORTED_VERSION]: ERROR_MESSAGE_CODES.unsupportedVersion,
+  [Code.UNSUPPORTED_FLAGS]: ERROR_MESSAGE_CODES.unsupportedFlags,
+  [Code.UNKNOWN_TYPE]: ERROR_MESSAGE_CODES.unknownType,
+  [Code.PAYLOAD_INVALID]: ERROR_MESSAGE_CODES.payloadInvalid,
 };
 const LOG_LEVEL = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -219,7 +220,7 @@ export class SerialSession {
       void quarantine(
         ingest,
         source,
-        'NOT_READY',
+        Code.NOT_READY,
         'data before hello in this session',
         event.bytes,
       ).catch(() => undefined);
@@ -243,7 +244,9 @@ export class SerialSession {
         ? `unknown aliases ${converted.unknownAliases.join(',')}`
         : converted.reason;
       ingest.counters.received += 1;
-      void quarantine(ingest, source, 'UNKNOWN_ALIAS', reason, event.bytes).catch(() => undefined);
+      void quarantine(ingest, source, Code.UNKNOWN_ALIAS, reason, event.bytes).catch(
+        () => undefined,
+      );
       this.send({
         type: 'error',
         body: { code: ERROR_MESSAGE_CODES.unknownAlias, message: reason, seq: frame.seq },
