@@ -1,5 +1,6 @@
 export * from './cli.ts';
 export * from './config.ts';
+export * from './config-common.ts';
 export * from './config-keys.ts';
 export * from './config-redact.ts';
 export * from './config-strict.ts';

@@ -3,6 +3,8 @@ import {
   ID_PATTERN,
   KafkaSecuritySchema,
   type LoadConfigOptions,
+  LogConfigSchema,
+  listenProperties,
   loadConfig,
   SECRET,
 } from '@iot-stream/contracts';
@@ -180,21 +182,12 @@ export const GatewayConfigSchema = Type.Object({
   ),
   http: Type.Object(
     {
-      host: Type.String({ default: '127.0.0.1' }),
-      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }),
+      ...listenProperties(8081),
       maxBacklogAgeMs: Type.Integer({ minimum: 0, default: 300_000 }),
     },
     { default: {} },
   ),
-  log: Type.Object(
-    {
-      level: Type.Union(
-        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-        { default: 'info' },
-      ),
-    },
-    { default: {} },
-  ),
+  log: LogConfigSchema,
 });
 
 export type GatewayConfig = Static<typeof GatewayConfigSchema>;

@@ -1,6 +1,8 @@
 import {
   KafkaSecuritySchema,
   type LoadConfigOptions,
+  LogConfigSchema,
+  listenProperties,
   loadConfig,
   SECRET,
 } from '@iot-stream/contracts';
@@ -155,22 +157,13 @@ export const HubConfigSchema = Type.Object({
   ),
   http: Type.Object(
     {
-      host: Type.String({ default: '127.0.0.1' }),
-      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      ...listenProperties(8080),
       token: Type.Optional(Type.String({ minLength: 16, ...SECRET })),
       rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
     },
     { default: {} },
   ),
-  log: Type.Object(
-    {
-      level: Type.Union(
-        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-        { default: 'info' },
-      ),
-    },
-    { default: {} },
-  ),
+  log: LogConfigSchema,
 });
 
 export type HubConfig = Static<typeof HubConfigSchema>;
