@@ -11,6 +11,15 @@ import { HUB_ENV_KEYS } from './env-keys.ts';
 
 const DURATION = '^(INF|[1-9][0-9]*(h|d|w))$';
 
+/**
+ * Where the apps keep their files unless told: one data folder, `data/`, in the folder they
+ * start in; the gateway's outbox is `data/outbox.sqlite`, the hub's files go to `data/hub/`
+ * (`npm start` uses `.data/` the same way). Hubs before 0.2 used `hub-data/` (see dataDir).
+ */
+export const DEFAULT_DATA_DIR = 'data/hub';
+/** The hub's default folder before it followed the one-data-folder rule. */
+export const LEGACY_DATA_DIR = 'hub-data';
+
 export const HubConfigSchema = Type.Object({
   kafka: Type.Object(
     {
@@ -51,8 +60,9 @@ export const HubConfigSchema = Type.Object({
     {
       dir: Type.String({
         minLength: 1,
-        default: 'hub-data',
-        description: 'Single-box mode: the local log and, without InfluxDB, the SQLite store',
+        default: DEFAULT_DATA_DIR,
+        description:
+          'Single-box mode: the local log and, without InfluxDB, the SQLite store (the gateway keeps data/outbox.sqlite: one data folder)',
       }),
       deadLetterRetention: Type.String({
         pattern: DURATION,
@@ -178,4 +188,18 @@ export function loadHubConfig(options: Omit<LoadConfigOptions, 'envKeys'>): HubC
 export function checkpointTopicOf(kafka: HubConfig['kafka']): string {
   const name = `${kafka.groupId}.${kafka.topic}.checkpoints`.replace(/[^A-Za-z0-9._-]/g, '_');
   return kafka.checkpointTopic ?? name.slice(0, 249);
+}
+
+/**
+ * The data folder in use: `storage.dir`, except that a hub left at the default keeps using an
+ * existing `hub-data/` of an older version (when `data/hub/` does not exist yet), so an
+ * upgrade never leaves readings behind in a folder nobody reads.
+ */
+export function dataDir(
+  storage: HubConfig['storage'],
+  exists: (path: string) => boolean,
+): { dir: string; legacy: boolean } {
+  const legacy =
+    storage.dir === DEFAULT_DATA_DIR && !exists(DEFAULT_DATA_DIR) && exists(LEGACY_DATA_DIR);
+  return { dir: legacy ? LEGACY_DATA_DIR : storage.dir, legacy };
 }

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { IotError, retry } from '@iot-stream/contracts';
 import pino, { type Logger } from 'pino';
-import type { HubConfig } from './config.ts';
+import { DEFAULT_DATA_DIR, dataDir, type HubConfig } from './config.ts';
 import { readRulesFile } from './detect/rules-file.ts';
 import { buildApi } from './http/api/app.ts';
 import { LiveFeed } from './http/dashboard/live-feed.ts';
@@ -21,11 +22,18 @@ export interface RunningHub {
 
 /** Wires the hub's adapters together. The only place that constructs them. */
 export async function startHub(
-  config: HubConfig,
+  configured: HubConfig,
   log?: Logger,
   observe: Pick<PipelineOptions, 'onWritten'> = {},
 ): Promise<RunningHub> {
-  const logger = log ?? pino({ level: config.log.level, base: { app: 'iot-hub' } });
+  const logger = log ?? pino({ level: configured.log.level, base: { app: 'iot-hub' } });
+  const data = dataDir(configured.storage, existsSync);
+  if (data.legacy)
+    logger.warn(
+      { dir: data.dir, default: DEFAULT_DATA_DIR },
+      'using the data folder of an older hub; move it to the default (or set storage.dir) to silence this',
+    );
+  const config: HubConfig = { ...configured, storage: { ...configured.storage, dir: data.dir } };
   const rules = config.stream.rulesFile ? readRulesFile(config.stream.rulesFile) : [];
   logger.info({ rules: rules.length, file: config.stream.rulesFile }, 'detection rules loaded');
   const retrying = (fn: () => Promise<void>, what: string) => startupRetry(fn, what, logger);

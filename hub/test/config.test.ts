@@ -4,7 +4,7 @@ import { objectKeys, schemaKeys } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { HubConfigSchema, loadHubConfig } from '../src/config.ts';
+import { dataDir, HubConfigSchema, loadHubConfig } from '../src/config.ts';
 
 describe('hub configuration', () => {
   it('config.example.yaml is valid and equals the defaults', () => {
@@ -31,5 +31,24 @@ describe('hub configuration', () => {
     expect(() => loadHubConfig({ env: { INFLUX_DATABASE: 'bad name' } })).toThrow(
       /influx\.database/,
     );
+  });
+});
+
+describe('hub data folder', () => {
+  it('is data/hub by default, keeps an older hub-data/ until data/hub/ exists, and obeys storage.dir', () => {
+    const storage = loadHubConfig({}).storage;
+    expect(storage.dir).toBe('data/hub');
+    const only =
+      (...paths: string[]) =>
+      (p: string) =>
+        paths.includes(p);
+    expect(dataDir(storage, only())).toEqual({ dir: 'data/hub', legacy: false });
+    expect(dataDir(storage, only('hub-data'))).toEqual({ dir: 'hub-data', legacy: true });
+    expect(dataDir(storage, only('hub-data', 'data/hub'))).toEqual({
+      dir: 'data/hub',
+      legacy: false,
+    });
+    const set = loadHubConfig({ overrides: { 'storage.dir': '/var/lib/hub' } }).storage;
+    expect(dataDir(set, only('hub-data'))).toEqual({ dir: '/var/lib/hub', legacy: false });
   });
 });
