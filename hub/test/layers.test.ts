@@ -13,6 +13,7 @@ const SRC = join(import.meta.dirname, '..', 'src');
 const LAYER: Record<string, number> = {
   'version.ts': 0,
   'env-keys.ts': 0,
+  'errors.ts': 0,
   state: 0,
   windows: 1,
   detect: 1,

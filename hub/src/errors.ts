@@ -1,0 +1,31 @@
+/**
+ * Every stable code the hub gives out, with what it means (as fastify's lib/errors.js): the
+ * codes of the errors it throws, of the dead letters it writes (`iot-error-code`) and of the
+ * partitions /api/health lists as failing. A code is never reused or renamed; the REST API's
+ * codes are in http/api/http-errors.ts. hub/test/codes.test.ts fails on a code used in
+ * hub/src that is not here, and on one here that hub/docs/errors.md does not explain.
+ */
+export const HUB_CODES = {
+  // Errors (IotError.code): start-up, configuration and the adapters.
+  CHECKPOINT_FAILED: 'a checkpoint could not be written or read (Kafka); retried',
+  STORE_TOO_NEW: 'the SQLite store was written by a newer hub; refused',
+  STORE_RETENTION_INVALID: 'a retention setting is not a duration like 30d, 12h or INF',
+  STORE_POINT_INVALID: 'a value InfluxDB would refuse too (not finite, a bad timestamp)',
+  STORE_WRITE_FAILED: 'the SQLite commit failed (disk full, I/O error); retried',
+  INFLUX_WRITE_REJECTED: 'InfluxDB refused a write for its content (400, 413)',
+  INFLUX_WRITE_FAILED: 'InfluxDB did not take a write (unreachable, 5xx); retried',
+  WEBHOOK_FAILED: 'the webhook did not take a notification',
+  STATE_INVALID: 'a checkpointed state does not have the shape this version writes',
+  RULES_INVALID: 'a rules file or a detector parameter is invalid',
+  USAGE_INVALID: 'bad command-line usage of iot-hub backtest / evaluate',
+  // Dead letters (header iot-error-code), besides contracts' RECORD_NOT_JSON,
+  // RECORD_INVALID and RECORD_VERSION for records that fail validation.
+  TIME_AHEAD: "a reading stamped more than stream.maxAheadMs ahead of its gateway's receive time",
+  STORE_REJECTED: 'a reading the store refused for its content, isolated from its batch',
+  // Windows (AddResult.tooLate.code): a reading too late for its windows; counted, stored raw.
+  TOO_LATE: 'a reading older than its watermark minus the allowed lateness',
+  // Failing partitions (/api/health writes.failing[].code) when the error has no code.
+  WRITE_FAILED: 'a batch write failed without a code of its own (a network error, say)',
+} as const;
+
+export type HubCode = keyof typeof HUB_CODES;
