@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { InfluxStore } from '../../hub/src/influx-store.ts';
+import { InfluxStore } from '../../hub/src/influx/store.ts';
 
 // A reading older than the raw retention policy makes InfluxDB answer 400 ("partial write:
 // points beyond retention policy dropped=N") while storing the rest. Retrying would fail
