@@ -2,7 +2,7 @@ import { IotError } from '@iot-stream/contracts';
 
 /**
  * Every stable code the gateway reports, with what it means in one line: the catalog
- * (docs/gateway-codes.md lists the same, checked by gateway/test/errors-catalog.test.ts).
+ * (gateway/docs/errors.md lists the same, checked by gateway/test/codes.test.ts).
  * Codes are never reused or renamed; code elsewhere names them through `Code`, `Refusal` and
  * `Drop`, never as string literals.
  */

@@ -46,8 +46,8 @@ const CATALOGS = {
 };
 
 describe('the gateway code catalog', () => {
-  it('docs/gateway-codes.md lists every code with its meaning, and nothing else', () => {
-    const doc = read('docs/gateway-codes.md');
+  it('gateway/docs/errors.md lists every code with its meaning, and nothing else', () => {
+    const doc = read('gateway/docs/errors.md');
     for (const [heading, catalog] of Object.entries(CATALOGS))
       expect(tableAfter(doc, heading), heading).toEqual(catalog);
   });
