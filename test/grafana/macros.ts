@@ -14,6 +14,8 @@
  * ("missing parameter"); `interpolate` throws instead, naming it.
  */
 
+import { parseDuration } from '@iot-stream/contracts';
+
 export interface TimeRange {
   /** Epoch milliseconds. */
   from: number;
@@ -89,9 +91,12 @@ const UNIT_MS: Record<string, number> = {
 
 /** A Grafana interval text (`10s`, `1m`, `500ms`; `>10s` as in a panel's min interval) in ms. */
 export function durationToMs(text: string): number {
-  const m = /^>?\s*(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/.exec(text.trim());
-  if (!m) throw new Error(`not a Grafana interval: "${text}"`);
-  return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  const t = text.trim().replace(/^>\s*/, '');
+  const years = /^(\d+(?:\.\d+)?)y$/.exec(t); // Grafana's only unit beyond contracts' grammar
+  const ms = years ? Number(years[1]) * (UNIT_MS.y as number) : parseDuration(t);
+  if (ms === undefined || !/^\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y)$/.test(t))
+    throw new Error(`not a Grafana interval: "${text}"`);
+  return ms;
 }
 
 /**
