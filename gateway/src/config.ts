@@ -10,7 +10,6 @@ import {
 } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import { GATEWAY_ENV_KEYS } from './env-keys.ts';
-import type { DeviceEntry } from './sources/mqtt/auth.ts';
 
 export const GatewayConfigSchema = Type.Object({
   gatewayId: Type.String({
@@ -229,6 +228,11 @@ const DevicesFileSchema = Type.Record(
     { additionalProperties: false },
   ),
 );
+
+/** One device in the devices file (mqtt.devicesFile). */
+export interface DeviceEntry {
+  passwordHash?: string | undefined;
+}
 
 /** Reads the devices file: `deviceId: { passwordHash: scrypt$... }` per device (see hash-password). */
 export function loadDevicesFile(path: string): Record<string, DeviceEntry> {

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { DeviceEntry } from '../../config.ts';
 
 /** How devices prove who they are on MQTT. */
 export type MqttAuthMode = 'none' | 'password' | 'certificate' | 'password-or-certificate';
@@ -77,10 +78,6 @@ export class LimitedQueue {
   private next(): void {
     while (this.running < this.concurrency && this.waiting.length > 0) this.waiting.shift()?.();
   }
-}
-
-export interface DeviceEntry {
-  passwordHash?: string | undefined;
 }
 
 /** `abandoned`: the connection closed before its password was checked (nothing was decided). */
