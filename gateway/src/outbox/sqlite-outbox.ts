@@ -61,7 +61,8 @@ const MAINTENANCE_EVERY_MS = 1000;
  * committed in one transaction (group commit), so `synchronous=FULL` costs one fsync per
  * batch rather than per reading. Promises resolve only after the commit; a failed commit
  * (disk full, I/O error) or a full outbox under `reject` rejects them, so nothing that was not
- * stored is ever acknowledged.
+ * stored is ever acknowledged. The same file keeps the serial links' acknowledgements
+ * (AckStore), each written at once in its own transaction.
  */
 export class SqliteOutbox implements Outbox, AckStore {
   /** Set when the file was corrupt at start-up and moved aside. */
