@@ -119,7 +119,12 @@ describe('GET /api/stream', () => {
 
   it('sends heartbeat comments', async () => {
     const live = new LiveFeed({ heartbeatMs: 50 });
-    const app = buildApi({ store, live, log: pino({ level: 'silent' }), health: async () => ({}) });
+    const app = buildApi({
+      store,
+      live,
+      log: pino({ level: 'silent' }),
+      health: async () => ({ status: 'ok' }),
+    });
     apps.push(app);
     const s = await openStream(`${await app.listen({ host: '127.0.0.1', port: 0 })}/api/stream`);
     await s.until(() => s.text().includes(': heartbeat\n\n'));

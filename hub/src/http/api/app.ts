@@ -17,10 +17,30 @@ import { type IngestTarget, ingestRoutes } from './routes-ingest.ts';
 import { miscRoutes } from './routes-misc.ts';
 import { jsonBodyParser, validatorCompiler } from './validation.ts';
 
+/**
+ * The body of GET /api/health, as main.ts builds it. Only `status` is always there (a hub
+ * embedded in a test may give no more); the dashboard reads the rest when present. A type
+ * alias, not an interface, so that it stays a `Record<string, unknown>` for the health ticker.
+ */
+export type HealthBody = {
+  /** `ok` or `degraded`. */
+  status: string;
+  mode?: 'kafka' | 'single-box';
+  /** Kafka mode: the consumer's state; null in single-box mode. */
+  kafka?: { connected: boolean; topic: string; groupId: string } | null;
+  store?: { kind: 'influx' | 'sqlite'; ok: boolean };
+  /** With InfluxDB as the store. */
+  influx?: { ok: boolean };
+  /** Partitions whose store writes keep failing. */
+  writes?: { ok: boolean; failing: { partition: number; since: string; code: string }[] };
+  /** The source's and the pipeline's counters; `lag` per partition. */
+  pipeline?: { lag?: Record<string, number> } & Record<string, unknown>;
+};
+
 export interface ApiOptions {
   store: ReadingStore;
   queries?: HubQueries;
-  health: () => Promise<Record<string, unknown>>;
+  health: () => Promise<HealthBody>;
   /** Prometheus text for GET /metrics. */
   metrics?: () => Promise<string>;
   rules?: readonly Rule[];

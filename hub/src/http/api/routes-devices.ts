@@ -51,6 +51,13 @@ const Device = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('offline'), Type.Literal('anomalous')]),
   openAnomalies: Type.Integer(),
 });
+const DevicesAnswer = Type.Object({
+  total: Type.Integer(),
+  nextOffset: Nullable(Type.Integer()),
+  devices: Type.Array(Device),
+});
+/** The answer of GET /api/devices (the dashboard's fleet reads it). */
+export type DevicesAnswer = Static<typeof DevicesAnswer>;
 const ListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -85,6 +92,9 @@ const ReadingsAnswer = Type.Object({
     Type.Array(Type.Object({ time: Time, metric: Type.String(), value: Type.Number() })),
   ),
 });
+
+/** The answer of GET /api/devices/{id}/readings (the dashboard's charts read it). */
+export type ReadingsAnswer = Static<typeof ReadingsAnswer>;
 
 export interface DeviceRouteDeps {
   store: ReadingStore;
@@ -124,11 +134,7 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceRouteDeps) 
         summary: 'Devices seen in the last 30 days: last seen, status, open anomalies',
         querystring: ListQuery,
         response: {
-          200: Type.Object({
-            total: Type.Integer(),
-            nextOffset: Nullable(Type.Integer()),
-            devices: Type.Array(Device),
-          }),
+          200: DevicesAnswer,
           ...errorResponses(...QUERY_ERRORS),
         },
       },

@@ -56,6 +56,9 @@ const GatewaysAnswer = Type.Object({
     }),
   ),
 });
+/** The answers of GET /api/anomalies and GET /api/gateways (the dashboard reads both). */
+export type AnomaliesAnswer = Static<typeof AnomaliesAnswer>;
+export type GatewaysAnswer = Static<typeof GatewaysAnswer>;
 const RulesAnswer = Type.Object({
   rules: Type.Array(
     Type.Object(

@@ -1,5 +1,5 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
-import type { EpisodeEvent } from '../../detect/engine-types.ts';
+import type { Episode, EpisodeEvent } from '../../detect/engine-types.ts';
 import type { LiveFeed } from './live-feed.ts';
 
 /** What the pipeline hands over once a batch is in InfluxDB (a subset of `PartitionOutput`). */
@@ -19,6 +19,24 @@ export interface PipelineFeedOptions {
 export interface LiveReading {
   time: number;
   metrics: Record<string, { value: number; unit?: string }>;
+}
+
+/** The `seen` event: devices with readings in the last flush (the fleet's "last seen"). */
+export interface SeenEvent {
+  devices: { deviceId: string; gateway: string; lastSeen: number; readings: number }[];
+}
+
+/** The `readings` event: one device's new readings, oldest first (only to its subscribers). */
+export interface ReadingsEvent {
+  deviceId: string;
+  readings: LiveReading[];
+}
+
+/** The `anomaly` event: an episode opened, updated, re-notified or closed. */
+export interface AnomalyEvent {
+  type: EpisodeEvent['type'];
+  time: number;
+  episode: Episode;
 }
 
 interface Pending {
@@ -52,7 +70,11 @@ export class PipelineFeed {
   readonly onWritten = (batch: WrittenBatch): void => {
     if (!this.feed.active) return;
     for (const e of batch.events)
-      this.feed.publish('anomaly', { type: e.type, time: e.time, episode: e.episode });
+      this.feed.publish('anomaly', {
+        type: e.type,
+        time: e.time,
+        episode: e.episode,
+      } satisfies AnomalyEvent);
     for (const r of batch.readings) this.add(r);
     if (this.pending.size > 0 && !this.timer) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
@@ -74,11 +96,11 @@ export class PipelineFeed {
         lastSeen: p.lastSeen,
         readings: p.count,
       })),
-    });
+    } satisfies SeenEvent);
     for (const [deviceId, p] of pending)
       this.feed.publish(
         'readings',
-        { deviceId, readings: p.readings.sort((a, b) => a.time - b.time) },
+        { deviceId, readings: p.readings.sort((a, b) => a.time - b.time) } satisfies ReadingsEvent,
         { topic: deviceId },
       );
   }

@@ -8,8 +8,9 @@ import type { Logger } from 'pino';
 import type { HubQueries } from '../../ports.ts';
 import { bearerAuth } from '../api/auth.ts';
 import { errorResponses } from '../api/http-errors.ts';
-import { HealthTicker } from './health-ticker.ts';
+import { HealthTicker, type LiveHealth } from './health-ticker.ts';
 import type { LiveFeed } from './live-feed.ts';
+import type { AnomalyEvent, ReadingsEvent, SeenEvent } from './pipeline-feed.ts';
 
 export interface DashboardOptions {
   feed: LiveFeed;
@@ -20,6 +21,17 @@ export interface DashboardOptions {
   queries: Pick<HubQueries, 'gateways'>;
   log: Logger;
   healthIntervalMs?: number;
+}
+
+/**
+ * The events of GET /api/stream by name, with their data. The page (static/*.js) takes its
+ * types from here, so a change to an event that the page does not follow fails the typecheck.
+ */
+export interface StreamEvents {
+  seen: SeenEvent;
+  readings: ReadingsEvent;
+  anomaly: AnomalyEvent;
+  health: LiveHealth;
 }
 
 const STATIC_ROOT = fileURLToPath(new URL('./static/', import.meta.url));
