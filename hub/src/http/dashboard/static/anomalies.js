@@ -1,17 +1,32 @@
+// @ts-check
 // Every anomaly episode that started in the last 24 hours, newest first, with a filter.
 import { fill, h } from './dom.js';
 import { anomalyTable } from './widgets.js';
 
+/**
+ * @import { Page } from './app.js'
+ * @import { Store } from './store.js'
+ */
+
+/**
+ * @param {HTMLElement} view
+ * @param {Store} store
+ * @returns {Page}
+ */
 export function anomaliesPage(view, store) {
   const list = h('div', { id: 'all-anomalies' });
   const filter = { severity: '', state: '' };
+  /**
+   * @param {keyof typeof filter} key
+   * @param {[value: string, label: string][]} options
+   */
   const select = (key, options) =>
     h(
       'select',
       {
         'aria-label': key,
         onchange: (e) => {
-          filter[key] = e.target.value;
+          filter[key] = /** @type {HTMLSelectElement} */ (e.target).value;
           render();
         },
       },
@@ -56,7 +71,7 @@ export function anomaliesPage(view, store) {
         { empty: 'No anomalies match.' },
       ),
     );
-  const off = store.on((kind) => {
+  const off = store.on((...[kind]) => {
     if (kind === 'anomalies') render();
   });
   render();

@@ -1,3 +1,4 @@
+// @ts-check
 // The dashboard's entry point: routes (#/, #/device/<id>, #/anomalies), the live stream
 // (server-sent events from /api/stream), the API token prompt and sign-in links (#token=).
 import { anomaliesPage } from './anomalies.js';
@@ -6,16 +7,39 @@ import { devicePage } from './device.js';
 import { overview } from './overview.js';
 import { Store } from './store.js';
 
+/**
+ * @import { StreamEvents } from '../plugin.ts'
+ * @import { LinkToken } from './api.js'
+ */
+/**
+ * A page (overview, device, anomalies): the devices whose readings it follows, how it loads
+ * its data (again after a reconnect), how it goes away.
+ * @typedef {object} Page
+ * @property {string[]} devices
+ * @property {() => Promise<void>} [load]
+ * @property {() => void} destroy
+ */
+
+/** The page's fixed elements (index.html). */
+const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
 const store = new Store();
-const view = document.getElementById('view');
-const liveEl = document.getElementById('live');
-const dialog = document.getElementById('token-dialog');
-const forget = document.getElementById('forget-token');
-const tokenNote = document.getElementById('token-note');
-/** Why the token form is shown, when a sign-in link was opened: its token, or its fault. */
+const view = byId('view');
+const liveEl = byId('live');
+const dialog = /** @type {HTMLDialogElement} */ (byId('token-dialog'));
+const forget = byId('forget-token');
+const tokenNote = byId('token-note');
+/**
+ * Why the token form is shown, when a sign-in link was opened: its token, or its fault.
+ * @type {LinkToken | undefined}
+ */
 let link;
-/** The page shown: { devices, load?, destroy }. */
+/**
+ * The page shown: { devices, load?, destroy }.
+ * @type {Page | undefined}
+ */
 let page;
+/** @type {EventSource | undefined} */
 let stream;
 
 /** Devices, anomalies, health and gateways from the REST API. */
@@ -39,19 +63,27 @@ async function loadAll() {
   link = undefined;
 }
 
+/** @param {Error} err */
 function failed(err) {
   if (err instanceof AuthError) return askToken();
   console.warn('dashboard:', err);
   setLive('error', err.message);
 }
 
+/**
+ * @param {string} state
+ * @param {string} [text]
+ */
 function setLive(state, text = state) {
   liveEl.dataset.state = state;
   liveEl.textContent = text;
   document.body.dataset.stream = state;
 }
 
-/** (Re)connects the stream when the page needs other devices' readings. */
+/**
+ * (Re)connects the stream when the page needs other devices' readings.
+ * @param {string[]} devices
+ */
 function connect(devices) {
   const url = streamUrl(devices);
   if (stream?.url.endsWith(url) && stream.readyState !== EventSource.CLOSED) return;
@@ -87,6 +119,11 @@ function connect(devices) {
         );
     } else setLive('reconnecting');
   });
+  /**
+   * @template {keyof StreamEvents} K
+   * @param {K} type
+   * @param {(data: StreamEvents[K]) => void} fn
+   */
   const on = (type, fn) => es.addEventListener(type, (e) => fn(JSON.parse(e.data)));
   on('seen', (d) => store.seen(d.devices));
   on('readings', (d) => store.emit('readings', d));
@@ -104,7 +141,7 @@ function route() {
       a.getAttribute('href') === (hash === '#/anomalies' ? '#/anomalies' : '#/'),
     );
   });
-  if (device) page = devicePage(view, store, decodeURIComponent(device[1]));
+  if (device) page = devicePage(view, store, decodeURIComponent(/** @type {string} */ (device[1])));
   else if (hash === '#/anomalies') page = anomaliesPage(view, store);
   else page = overview(view, store);
   window.scrollTo(0, 0);
@@ -139,7 +176,7 @@ function takeLinkToken() {
 }
 
 dialog.addEventListener('close', () => {
-  const value = dialog.querySelector('input').value.trim();
+  const value = /** @type {HTMLInputElement} */ (dialog.querySelector('input')).value.trim();
   if (dialog.returnValue !== 'connect' || !value) return;
   link = undefined;
   setToken(value);

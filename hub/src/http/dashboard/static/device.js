@@ -1,3 +1,4 @@
+// @ts-check
 // One device: a live chart per metric over the last hour with its anomaly episodes marked,
 // and the device's anomaly list.
 import { getJson } from './api.js';
@@ -5,10 +6,24 @@ import { MetricChart } from './chart.js';
 import { fill, h, timeAgo } from './dom.js';
 import { anomalyTable, badge } from './widgets.js';
 
+/**
+ * @import { Page } from './app.js'
+ * @import { Store } from './store.js'
+ * @import { LiveReading } from '../pipeline-feed.ts'
+ * @typedef {Omit<LiveReading, 'time'> & { time: number | string }} ReadingIn
+ */
+
 const HOUR = 3_600_000;
 const RAW_LIMIT = 5000;
 
+/**
+ * @param {HTMLElement} view
+ * @param {Store} store
+ * @param {string} deviceId
+ * @returns {Page}
+ */
 export function devicePage(view, store, deviceId) {
+  /** @type {Map<string, MetricChart>} */
   const charts = new Map();
   const info = h('div', { class: 'device-info' });
   const chartsEl = h('div', { class: 'charts', id: 'charts' });
@@ -24,6 +39,10 @@ export function devicePage(view, store, deviceId) {
     h('section', { class: 'card' }, h('h2', {}, 'Anomalies of this device (24 h)'), anomaliesEl),
   );
 
+  /**
+   * @param {string} metric
+   * @param {string | undefined} unit
+   */
   const chartOf = (metric, unit) => {
     let c = charts.get(metric);
     if (!c) {
@@ -34,10 +53,15 @@ export function devicePage(view, store, deviceId) {
     }
     return c;
   };
+  /** @param {string} metric */
   const bandsOf = (metric) => store.anomalyList(deviceId).filter((a) => a.metric === metric);
 
-  /** Readings as the REST API or the stream give them: { time, metrics: { m: { value, unit } } }. */
+  /**
+   * Readings as the REST API or the stream give them: { time, metrics: { m: { value, unit } } }.
+   * @param {readonly ReadingIn[]} readings
+   */
   const addReadings = (readings) => {
+    /** @type {Map<string, { unit: string | undefined, points: [number, number][] }>} */
     const byMetric = new Map();
     for (const r of readings) {
       const t = typeof r.time === 'number' ? r.time : Date.parse(r.time);
@@ -76,7 +100,7 @@ export function devicePage(view, store, deviceId) {
     for (const [m, c] of charts) c.setBands(bandsOf(m));
   };
 
-  const off = store.on((kind, data) => {
+  const off = store.on((...[kind, data]) => {
     if (kind === 'readings' && data.deviceId === deviceId) addReadings(data.readings);
     else if (kind === 'anomalies') renderAnomalies();
     else if (kind === 'devices' || kind === 'tick') renderInfo();
@@ -96,13 +120,16 @@ export function devicePage(view, store, deviceId) {
         getJson(`/api/anomalies?device=${id}&limit=500`),
       ]);
       store.setAnomalies(episodes.anomalies);
-      if (!raw.truncated) addReadings(raw.readings);
+      if (!raw.truncated) addReadings(raw.readings ?? []);
       else {
         const agg = await getJson(
           `/api/devices/${id}/readings?${range}&every=5s&fn=mean&limit=10000`,
         );
         addReadings(
-          agg.points.map((p) => ({ time: p.time, metrics: { [p.metric]: { value: p.value } } })),
+          (agg.points ?? []).map((p) => ({
+            time: p.time,
+            metrics: { [p.metric]: { value: p.value } },
+          })),
         );
       }
       if (charts.size === 0) empty.textContent = 'No readings in the last hour.';

@@ -1,9 +1,20 @@
+// @ts-check
 // The fleet overview: pipeline health, every device with its status, the latest anomalies.
 import { fill, h, timeAgo } from './dom.js';
 import { anomalyTable, badge, deviceLink, renderHealth } from './widgets.js';
 
+/**
+ * @import { Page } from './app.js'
+ * @import { ChangeKind, Store } from './store.js'
+ */
+
 const LATEST = 8;
 
+/**
+ * @param {HTMLElement} view
+ * @param {Store} store
+ * @returns {Page}
+ */
 export function overview(view, store) {
   const tiles = h('div', { class: 'tiles', id: 'health' });
   const fleet = h('div', { id: 'fleet' });
@@ -87,7 +98,9 @@ export function overview(view, store) {
     );
 
   let frame = 0;
+  /** @type {Set<ChangeKind>} */
   const dirty = new Set();
+  /** @param {ChangeKind} kind */
   const render = (kind) => {
     dirty.add(kind);
     if (frame) return;
@@ -99,7 +112,7 @@ export function overview(view, store) {
       dirty.clear();
     });
   };
-  const off = store.on((kind) => {
+  const off = store.on((...[kind]) => {
     if (kind !== 'readings') render(kind);
   });
   renderFleet();

@@ -1,6 +1,65 @@
+// @ts-check
 // The page's state: devices, anomaly episodes, pipeline health. Filled from the REST API and
 // kept current by the stream's events; views listen for changes.
 import { toMs } from './dom.js';
+
+/**
+ * @import { HealthBody } from '../../api/app.ts'
+ * @import { DevicesAnswer } from '../../api/routes-devices.ts'
+ * @import { AnomaliesAnswer, GatewaysAnswer } from '../../api/routes-misc.ts'
+ * @import { StreamEvents } from '../plugin.ts'
+ * @import { LiveHealth } from '../health-ticker.ts'
+ */
+/**
+ * A device as the page keeps it: from GET /api/devices, or first seen on the stream (`live`).
+ * @typedef {object} Device
+ * @property {string} deviceId
+ * @property {string | null} gateway
+ * @property {number} lastSeen epoch ms
+ * @property {number} openAnomalies
+ * @property {true} [live] seen on the stream, not (yet) in the REST list
+ */
+/** @typedef {DevicesAnswer['devices'][number]['status']} DeviceStatus */
+/**
+ * An anomaly episode as GET /api/anomalies or the stream's `anomaly` event gives it.
+ * @typedef {object} EpisodeIn
+ * @property {string} id
+ * @property {string} deviceId
+ * @property {string} metric
+ * @property {string} rule
+ * @property {string} detector
+ * @property {string} severity
+ * @property {string} state `open` or `closed`
+ * @property {string | number} start
+ * @property {string | number | null} end
+ * @property {number} peakScore
+ * @property {string | number | null} peakTime
+ * @property {number | null} peakValue
+ * @property {string} [title]
+ */
+/**
+ * An anomaly episode as the page keeps it (times in epoch ms).
+ * @typedef {Omit<EpisodeIn, 'start' | 'end' | 'peakTime'>
+ *   & { start: number, end: number | null, peakTime: number | null }} Anomaly
+ */
+/**
+ * Pipeline health: the stream's `health` event, or what the page keeps of GET /api/health
+ * before the first one (`kafka`, `influx`; no rates).
+ * @typedef {Partial<LiveHealth> & { kafka?: HealthBody['kafka'], influx?: HealthBody['influx'] }} Health
+ */
+/** @typedef {LiveHealth['gateways'][number]} Gateway */
+/**
+ * What changed, with the event that changed it. Listeners take it as `(...[kind, data])`, so
+ * that testing `kind` narrows `data` (TypeScript does not narrow across plain parameters
+ * `(kind, data)` when the tuples differ in length).
+ * @typedef {[kind: 'devices', data?: undefined]
+ *   | [kind: 'anomalies', data?: StreamEvents['anomaly']]
+ *   | [kind: 'health', data?: undefined]
+ *   | [kind: 'readings', data: StreamEvents['readings']]
+ *   | [kind: 'tick', data?: undefined]} Change
+ * @typedef {Change[0]} ChangeKind
+ * @typedef {(...change: Change) => void} Listener
+ */
 
 /** As the REST API: a device is offline after 10 minutes without a reading. */
 const OFFLINE_AFTER_MS = 10 * 60_000;
@@ -8,30 +67,49 @@ const OFFLINE_AFTER_MS = 10 * 60_000;
 const RATE_SAMPLES = 150;
 
 export class Store {
+  /** @type {Map<string, Device>} */
   devices = new Map();
+  /** @type {Map<string, Anomaly>} */
   anomalies = new Map();
-  /** The last health snapshot: the stream's `health` event, or /api/health at first. */
+  /**
+   * The last health snapshot: the stream's `health` event, or /api/health at first.
+   * @type {Health | null}
+   */
   health = null;
+  /** @type {Gateway[]} */
   gateways = [];
+  /** @type {(number | null | undefined)[]} */
   rates = [];
+  /** @type {Set<Listener>} */
   listeners = new Set();
 
-  /** fn(kind) with kind 'devices' | 'anomalies' | 'health' | 'readings' | 'tick'. */
+  /**
+   * fn(kind) with kind 'devices' | 'anomalies' | 'health' | 'readings' | 'tick'.
+   * @param {Listener} fn
+   */
   on(fn) {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
-  emit(kind, data) {
-    for (const fn of this.listeners) fn(kind, data);
+  /** @param {Change} change */
+  emit(...change) {
+    for (const fn of this.listeners) fn(...change);
   }
 
+  /**
+   * @param {Device} d
+   * @returns {DeviceStatus}
+   */
   status(d, now = Date.now()) {
     if (d.openAnomalies > 0) return 'anomalous';
     return now - d.lastSeen > OFFLINE_AFTER_MS ? 'offline' : 'ok';
   }
 
-  /** GET /api/devices: the authoritative list. */
+  /**
+   * GET /api/devices: the authoritative list.
+   * @param {DevicesAnswer['devices']} list
+   */
   setDevices(list) {
     const next = new Map();
     for (const d of list) {
@@ -45,7 +123,10 @@ export class Store {
     this.emit('devices');
   }
 
-  /** The stream's `seen` event. */
+  /**
+   * The stream's `seen` event.
+   * @param {StreamEvents['seen']['devices']} devices
+   */
   seen(devices) {
     for (const s of devices) {
       const d = this.devices.get(s.deviceId);
@@ -66,13 +147,19 @@ export class Store {
     this.emit('devices');
   }
 
-  /** GET /api/anomalies rows. */
+  /**
+   * GET /api/anomalies rows.
+   * @param {AnomaliesAnswer['anomalies']} rows
+   */
   setAnomalies(rows) {
     for (const a of rows) this.mergeAnomaly(normalise(a));
     this.emit('anomalies');
   }
 
-  /** The stream's `anomaly` event: an episode opened, updated, re-notified or closed. */
+  /**
+   * The stream's `anomaly` event: an episode opened, updated, re-notified or closed.
+   * @param {StreamEvents['anomaly']} ev
+   */
   anomalyEvent(ev) {
     const e = ev.episode;
     const known = this.anomalies.get(e.id);
@@ -93,6 +180,7 @@ export class Store {
     this.emit('devices');
   }
 
+  /** @param {Anomaly} a */
   mergeAnomaly(a) {
     const known = this.anomalies.get(a.id);
     // An episode never reopens: closed wins over a stale open.
@@ -100,13 +188,19 @@ export class Store {
     this.anomalies.set(a.id, { ...known, ...a, title: a.title ?? known?.title });
   }
 
-  /** Newest first; optionally one device's. */
+  /**
+   * Newest first; optionally one device's.
+   * @param {string} [deviceId]
+   */
   anomalyList(deviceId) {
     const all = [...this.anomalies.values()].filter((a) => !deviceId || a.deviceId === deviceId);
     return all.sort((x, y) => y.start - x.start);
   }
 
-  /** GET /api/health (no rates) or the stream's `health` event. */
+  /**
+   * GET /api/health (no rates) or the stream's `health` event.
+   * @param {Health} h
+   */
   setHealth(h) {
     this.health = { ...this.health, ...h };
     if (h.gateways) this.gateways = h.gateways;
@@ -117,7 +211,10 @@ export class Store {
     this.emit('health');
   }
 
-  /** GET /api/gateways. */
+  /**
+   * GET /api/gateways.
+   * @param {GatewaysAnswer['gateways']} list
+   */
   setGateways(list) {
     this.gateways = list.map((g) => ({
       gatewayId: g.gatewayId,
@@ -130,6 +227,10 @@ export class Store {
   }
 }
 
+/**
+ * @param {EpisodeIn} a
+ * @returns {Anomaly}
+ */
 function normalise(a) {
   return {
     id: a.id,

@@ -1,10 +1,22 @@
+// @ts-check
 // Pieces the pages share: status badges, the anomaly table, the pipeline health tiles.
 import { clock, dateTime, duration, fill, h, num, sparkline, timeAgo } from './dom.js';
 
+/**
+ * @import { Child } from './dom.js'
+ * @import { Anomaly, Health, Store } from './store.js'
+ * @typedef {[label: string, cell: (a: Anomaly) => Child, cls?: string]} Column
+ */
+
+/**
+ * @param {string} text
+ * @param {string} [kind] the badge's colour (CSS class); default: the text
+ */
 export function badge(text, kind = text) {
   return h('span', { class: `badge badge-${kind}` }, text);
 }
 
+/** @param {string} id */
 export function deviceLink(id) {
   return h('a', { href: `#/device/${encodeURIComponent(id)}` }, id);
 }
@@ -12,13 +24,16 @@ export function deviceLink(id) {
 /**
  * Anomaly episodes, newest first. `withDevice`: a device column; `compact`: the overview's
  * narrow version (no rule, no duration).
+ * @param {readonly Anomaly[]} list
+ * @param {{ withDevice?: boolean, compact?: boolean, empty?: string }} [options]
  */
 export function anomalyTable(
   list,
   { withDevice = true, compact = false, empty = 'No anomalies.' } = {},
 ) {
   if (list.length === 0) return h('p', { class: 'empty' }, empty);
-  const cols = [
+  /** @type {(Column | false)[]} */
+  const all = [
     ['Started', (a) => (compact ? clock(a.start) : dateTime(a.start))],
     withDevice && ['Device', (a) => deviceLink(a.deviceId)],
     ['Metric', (a) => a.metric],
@@ -27,7 +42,8 @@ export function anomalyTable(
     ['State', (a) => badge(a.state, a.state === 'open' ? 'open' : 'closed')],
     ['Peak', (a) => num(a.peakValue, 2), 'num'],
     !compact && ['Duration', (a) => (a.end ? duration(a.end - a.start) : 'ongoing'), 'num'],
-  ].filter(Boolean);
+  ];
+  const cols = all.filter((c) => c !== false);
   return h(
     'div',
     { class: 'scroll' },
@@ -61,6 +77,11 @@ export function anomalyTable(
   );
 }
 
+/**
+ * @param {string} label
+ * @param {Child} value
+ * @param {...Child} extra
+ */
 function tile(label, value, ...extra) {
   return h(
     'div',
@@ -71,8 +92,12 @@ function tile(label, value, ...extra) {
   );
 }
 
-/** Pipeline status, throughput, consumer lag, gateway backlog, fleet counts. */
-/** Where readings come from and go: Kafka + InfluxDB, or single-box (HTTP ingest, SQLite). */
+/**
+ * Where readings come from and go: Kafka + InfluxDB, or single-box (HTTP ingest, SQLite).
+ * @param {Health} hl
+ * @param {boolean | null | undefined} kafka
+ * @param {boolean | null | undefined} influx
+ */
 function pipelineText(hl, kafka, influx) {
   const storeName = hl.store?.kind === 'sqlite' ? 'SQLite' : 'InfluxDB';
   const storeOk = hl.store?.ok ?? influx;
@@ -81,7 +106,13 @@ function pipelineText(hl, kafka, influx) {
   return `Kafka ${kafka ? 'connected' : 'down'} · ${stored}`;
 }
 
+/**
+ * Pipeline status, throughput, consumer lag, gateway backlog, fleet counts.
+ * @param {HTMLElement} el
+ * @param {Store} store
+ */
 export function renderHealth(el, store) {
+  /** @type {Health} */
   const hl = store.health ?? {};
   const devices = [...store.devices.values()];
   const now = Date.now();
