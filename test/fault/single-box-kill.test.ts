@@ -100,11 +100,20 @@ describe('single-box mode under SIGKILL', () => {
       const keys: string[] = [];
       for (const [i] of devices.entries()) {
         const deviceId = `sb-${run}-${i}`;
-        const url = `${hubUrl}/api/devices/${deviceId}/readings?from=1699999999000&to=1700000070000&limit=10000`;
-        const res = await fetch(url, { headers });
-        if (res.status === 404) continue;
-        const body = (await res.json()) as { readings: { seq: number }[] };
-        for (const r of body.readings) keys.push(readingKey(deviceId, 2000 + i, r.seq));
+        // Paged as the API says: on `truncated`, from = the last time + 1 ms.
+        for (let from = 1699999999000; ; ) {
+          const url = `${hubUrl}/api/devices/${deviceId}/readings?from=${from}&to=1700000070000&limit=10000`;
+          const res = await fetch(url, { headers });
+          if (res.status === 404) break;
+          const body = (await res.json()) as {
+            readings: { seq: number; time: string }[];
+            truncated?: boolean;
+          };
+          for (const r of body.readings) keys.push(readingKey(deviceId, 2000 + i, r.seq));
+          const last = body.readings.at(-1);
+          if (!body.truncated || last === undefined) break;
+          from = Date.parse(last.time) + 1;
+        }
       }
       return keys;
     };
