@@ -39,12 +39,14 @@ export const GatewayConfigSchema = Type.Object({
       }),
       maxPending: Type.Integer({ minimum: 1, default: 256 }),
       maxPendingPerAddress: Type.Integer({ minimum: 1, default: 32 }),
-      authConcurrency: Type.Integer({
-        minimum: 1,
-        maximum: 64,
-        default: 2,
-        description: "Password checks (scrypt) at once, on libuv's threadpool (4 threads)",
-      }),
+      authConcurrency: Type.Union(
+        [Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 64 })],
+        {
+          default: 'auto',
+          description:
+            "Password checks (scrypt) at once, on libuv's threadpool; auto: one core less than the machine has, 1 to 2",
+        },
+      ),
       unauthenticated: Type.Object(
         {
           recordsPerMinute: Type.Number({ minimum: 0, default: 6 }),

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GatewayConfigSchema, loadGatewayConfig } from '../src/config.ts';
+import { authConcurrency } from '../src/sources/registry.ts';
 
 describe('gateway configuration', () => {
   it('config.example.yaml is valid and equals the defaults', () => {
@@ -43,5 +44,15 @@ describe('gateway configuration', () => {
       overrides: { 'mqtt.embedded': false, 'serial.ports': [{ path: '/dev/ttyUSB0' }] },
     });
     expect(c.serial.ports).toEqual([{ path: '/dev/ttyUSB0', baudRate: 115_200 }]);
+  });
+});
+
+describe('mqtt.authConcurrency', () => {
+  it('auto leaves the event loop a core: one less than the machine has, 1 to 2', () => {
+    expect(authConcurrency('auto', 1)).toBe(1);
+    expect(authConcurrency('auto', 2)).toBe(1);
+    expect(authConcurrency('auto', 4)).toBe(2);
+    expect(authConcurrency(3, 2)).toBe(3);
+    expect(loadGatewayConfig({}).mqtt.authConcurrency).toBe('auto');
   });
 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { type GatewayConfig, loadDevicesFile } from '../config.ts';
 import type { AckStore, Outbox, Source, SourceCounters, SourcePorts } from '../ports.ts';
@@ -45,7 +46,7 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
               auth: new DeviceAuthenticator(
                 m.auth,
                 loadDevicesFile(m.devicesFile),
-                m.authConcurrency,
+                authConcurrency(m.authConcurrency),
               ),
               tls: m.tls.enabled ? { ...m.tls, caFile: m.tls.caFile || undefined } : undefined,
               outbox,
@@ -123,4 +124,13 @@ export async function startSources(sources: readonly Source[]): Promise<RunningS
       for (const source of sources) await source.stop();
     },
   };
+}
+
+/**
+ * How many password checks run at once: as configured, or (auto) one core less than the
+ * machine has, between 1 and 2, so the event loop (every device's acknowledgements) keeps a
+ * core to itself while a fleet logs in.
+ */
+export function authConcurrency(setting: number | 'auto', cores = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(2, cores - 1)) : setting;
 }
