@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServices } from '../test/harness/services.ts';
 import { type AppProcess, BINS, type LogLine, REPO_ROOT, spawnApp } from './lib/app-process.ts';
 import { exitCodeOf, StartError } from './lib/errors.ts';
 import {
@@ -19,6 +18,7 @@ import {
   pickedNote,
 } from './lib/ports.ts';
 import { exampleReadingsUrl, runningBanner } from './lib/start-banner.ts';
+import { startServices } from './services/services.ts';
 
 const HELP = `npm start [-- options]: run hub, gateway and a simulated fleet on this machine.
 

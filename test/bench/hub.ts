@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { HubConfigSchema } from '../../hub/src/config.ts';
 import { startHub } from '../../hub/src/main.ts';
-import { startServices } from '../harness/services.ts';
+import { startServices } from '../../scripts/services/services.ts';
 import { summarize } from './lib/stats.ts';
 
 const args = process.argv.slice(2);

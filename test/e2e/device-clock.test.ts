@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SerialDevice } from '../../gateway/test/support/serial-device.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { PtyPair } from '../support/pty.ts';
 

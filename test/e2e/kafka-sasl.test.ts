@@ -5,8 +5,8 @@ import { runMqttFleet } from '@iot-stream/simulators';
 import { InfluxDB } from 'influx';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
-import { type KafkaCluster, startKafka } from '../harness/kafka.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
+import { type KafkaCluster, startKafka } from '../../scripts/services/kafka.ts';
 import { readTopic } from '../support/kafka-read.ts';
 
 // The gateway's and the hub's Kafka SASL settings (one schema, contracts' KafkaSecuritySchema)

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
 
 // `npm start` on a busy developer machine: other programs listen on 8080, 8081 and 1883 (held
 // here with listening sockets, each the way such programs bind: a container's published port on

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { seededRandom } from '@iot-stream/simulators';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
 import { PtyPair } from '../support/pty.ts';

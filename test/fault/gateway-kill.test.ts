@@ -6,7 +6,7 @@ import { seededRandom } from '@iot-stream/simulators';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
 import { publisherFleet } from '../support/publisher.ts';

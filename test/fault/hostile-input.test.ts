@@ -9,7 +9,7 @@ import mqttPacket from 'mqtt-packet';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashPassword } from '../../gateway/src/sources/mqtt/auth.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
 import { PtyPair } from '../support/pty.ts';

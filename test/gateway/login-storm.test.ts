@@ -8,7 +8,7 @@ import mqtt, { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { hashPassword } from '../../gateway/src/sources/mqtt/auth.ts';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
-import { freePorts } from '../harness/free-ports.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
 
 // A fleet reconnecting after a network blip: 200 devices with passwords connect at once to the
 // real gateway binary, each from its own (loopback) address, while a device that is already

@@ -5,10 +5,10 @@
  * Failing to start throws, so integration tests fail with the reason instead of skipping.
  */
 import type { TestProject } from 'vitest/node';
-import { ensureInfluxd } from './influx.ts';
-import { ensureKafkaJars } from './kafka.ts';
-import { stderrLog } from './process.ts';
-import { startServices } from './services.ts';
+import { ensureInfluxd } from '../../scripts/services/influx.ts';
+import { ensureKafkaJars } from '../../scripts/services/kafka.ts';
+import { stderrLog } from '../../scripts/services/process.ts';
+import { startServices } from '../../scripts/services/services.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const brokers = process.env.KAFKA_BROKERS;

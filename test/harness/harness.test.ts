@@ -8,11 +8,11 @@ import { promisify } from 'node:util';
 import { InfluxDB } from 'influx';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { REPO_ROOT, type ServicesState } from './cli-state.ts';
-import { startInflux } from './influx.ts';
-import { startKafka } from './kafka.ts';
-import { pidAlive } from './pids.ts';
-import { forgetScratchDir, removeOnExit } from './reaper.ts';
+import { REPO_ROOT, type ServicesState } from '../../scripts/services/cli-state.ts';
+import { startInflux } from '../../scripts/services/influx.ts';
+import { startKafka } from '../../scripts/services/kafka.ts';
+import { pidAlive } from '../../scripts/services/pids.ts';
+import { forgetScratchDir, removeOnExit } from '../../scripts/services/reaper.ts';
 
 const run = promisify(execFile);
 const suffix = () => randomBytes(4).toString('hex');
@@ -162,7 +162,7 @@ describe('InfluxDB restart', () => {
 });
 
 describe('services CLI', () => {
-  const cli = join(import.meta.dirname, 'cli.ts');
+  const cli = join(import.meta.dirname, '..', '..', 'scripts', 'services', 'cli.ts');
   const services = (args: string[]) =>
     run(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: REPO_ROOT, timeout: 120_000 });
 

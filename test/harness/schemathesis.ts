@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { HarnessError } from './errors.ts';
-import { findOnPath, type Log, runCommand, stderrLog } from './process.ts';
+import { HarnessError } from '../../scripts/services/errors.ts';
+import { findOnPath, type Log, runCommand, stderrLog } from '../../scripts/services/process.ts';
 
 /** Pinned, so a run is the same run tomorrow; bump it on purpose. */
 export const SCHEMATHESIS_VERSION = '4.32.5';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { AppProcess } from '../../scripts/lib/app-process.ts';
-import { type InfluxServer, startInflux } from '../harness/influx.ts';
+import { type InfluxServer, startInflux } from '../../scripts/services/influx.ts';
 import {
   dumpInflux,
   fleetRecords,

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { type AppProcess, BINS, spawnApp } from '../../../scripts/lib/app-process.ts';
-import { freePorts } from '../../harness/free-ports.ts';
+import { freePorts } from '../../../scripts/services/free-ports.ts';
 
 export interface BenchGateway {
   app: AppProcess;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { type Services, startServices } from '../../harness/services.ts';
+import { type Services, startServices } from '../../../scripts/services/services.ts';
 import { sleep } from './proc.ts';
 
 export interface BenchKafka {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePorts } from '../../harness/free-ports.ts';
+import { freePorts } from '../../../scripts/services/free-ports.ts';
 import { sleep } from './proc.ts';
 
 export interface Mosquitto {

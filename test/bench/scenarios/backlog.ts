@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts } from '../../harness/free-ports.ts';
+import { freePorts } from '../../../scripts/services/free-ports.ts';
 import type { BenchContext } from '../lib/args.ts';
 import { bundleGateway, idleNodeRss, NODE_PATH } from '../lib/baseline.ts';
 import { type SpawnGatewayOptions, spawnGateway } from '../lib/gateway-proc.ts';
