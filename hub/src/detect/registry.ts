@@ -8,6 +8,7 @@ import { NoveltyDetector, NoveltyParamsSchema } from './novelty.ts';
 import { checkRangeParams, RangeDetector, RangeParamsSchema } from './range.ts';
 import { RateDetector, RateParamsSchema } from './rate.ts';
 import { RobustZScoreDetector, RobustZScoreParamsSchema } from './robust-zscore.ts';
+import { TailGate } from './tail-gate.ts';
 import { ZScoreDetector, ZScoreParamsSchema } from './zscore.ts';
 
 export interface DetectorSpec {
@@ -43,12 +44,12 @@ export const DETECTORS: Readonly<Record<DetectorKind, DetectorSpec>> = {
   },
   zscore: {
     params: ZScoreParamsSchema,
-    create: (p) => new ZScoreDetector(p as Any),
+    create: (p) => new TailGate(new ZScoreDetector(p as Any), p.threshold as number),
     summary: 'distance from a forgetting mean, in standard deviations',
   },
   'robust-zscore': {
     params: RobustZScoreParamsSchema,
-    create: (p) => new RobustZScoreDetector(p as Any),
+    create: (p) => new TailGate(new RobustZScoreDetector(p as Any), p.threshold as number),
     summary: 'distance from the median of a sliding window, in MADs',
   },
   ewma: {

@@ -1,0 +1,127 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { checkState } from '../state/state.ts';
+import type { Detector, DetectorKind, Scored } from './detector.ts';
+import { fromBase64, toBase64 } from './floats.ts';
+
+/**
+ * Bins per octave of log2(1 + statistic), and octaves: statistics up to about 1e12 (a z-score
+ * against a flat baseline can reach 1e9); larger ones share the last bin.
+ */
+const PER_OCTAVE = 3;
+const OCTAVES = 40;
+const BINS = PER_OCTAVE * OCTAVES;
+
+export interface TailGateOptions {
+  /** A statistic counts as rare when at most this share of recent ones reached it. */
+  rareShare: number;
+  /** Readings over which the share is taken (exponential forgetting, this span). */
+  span: number;
+}
+
+export const TAIL_GATE_DEFAULTS: TailGateOptions = { rareShare: 0.01, span: 2000 };
+
+const StateSchema = Type.Object({
+  inner: Type.Unknown(),
+  /** Decayed counts per bin (base64 float64) and the weight of the newest reading. */
+  bins: Type.String(),
+  weight: Type.Number({ exclusiveMinimum: 0 }),
+});
+type GateState = Static<typeof StateSchema>;
+
+/**
+ * Calibrates a detector with a threshold in its own units (|z|, a CUSUM sum) against the
+ * series' own recent behaviour: a score of 0.5 needs the statistic to reach the rule's
+ * threshold AND to be rare among the series' last `span` statistics (reached by at most
+ * `rareShare` of them). r = min(statistic / threshold, log(1/share) / log(1/rareShare)),
+ * score = r^2 / (1 + r^2). On data that fit the detector's model the gate stays open and
+ * nothing changes; where its statistic crosses the threshold often (heavy tails, rhythm, a
+ * level that moved and stayed) the crossings stop being rare and stop alarming: no flood, and a
+ * lasting change becomes the new normal within about `span x rareShare` readings of alarms.
+ * State: 120 numbers (a decayed histogram of log2(1 + statistic)) beside the detector's own.
+ */
+export class TailGate implements Detector {
+  readonly kind: DetectorKind;
+  private readonly bins = new Float64Array(BINS);
+  private weight = 1;
+  private readonly decay: number;
+
+  constructor(
+    private readonly inner: Detector,
+    private readonly threshold: number,
+    private readonly options: TailGateOptions = TAIL_GATE_DEFAULTS,
+  ) {
+    this.kind = inner.kind;
+    this.decay = 1 - 1 / options.span;
+  }
+
+  update(time: number, value: number): Scored {
+    const r = this.inner.update(time, value);
+    const rare = this.rarity(r.statistic);
+    this.learn(r.statistic);
+    if (rare === undefined || r.score < 0.25) return r;
+    const raw = r.statistic / this.threshold;
+    const ratio = Math.min(raw, rare);
+    return { score: (ratio * ratio) / (1 + ratio * ratio), statistic: r.statistic };
+  }
+
+  tick(now: number): Scored {
+    return this.inner.tick ? this.inner.tick(now) : { score: 0, statistic: 0 };
+  }
+
+  episodeClosed(): void {
+    this.inner.episodeClosed?.();
+  }
+
+  snapshot() {
+    return { inner: this.inner.snapshot(), bins: toBase64(this.bins), weight: this.weight };
+  }
+
+  restore(state: unknown): void {
+    if (!(state && typeof state === 'object' && 'bins' in state)) {
+      // A checkpoint of a hub before the gate: the detector's own state; the gate starts anew.
+      this.inner.restore(state);
+      this.bins.fill(0);
+      this.weight = 1;
+      return;
+    }
+    const s: GateState = checkState(StateSchema, state, 'tail gate');
+    this.inner.restore(s.inner);
+    const bins = fromBase64(s.bins);
+    if (bins.length !== BINS) throw new RangeError('tail gate: a snapshot of another size');
+    this.bins.set(bins);
+    this.weight = s.weight;
+  }
+
+  /**
+   * log(1/share) / log(1/rareShare) for the share of recent statistics at or above x (1 at
+   * the rare share, more when rarer); undefined until enough readings were seen.
+   */
+  private rarity(x: number): number | undefined {
+    let total = 0;
+    for (let i = 0; i < BINS; i += 1) total += this.bins[i] as number;
+    const effective = total / this.weight;
+    if (effective < 2 / this.options.rareShare) return undefined;
+    const pos = bin(x);
+    const b = Math.floor(pos);
+    // Within a bin, linearly; the last bin holds everything beyond the range, all "at or above".
+    let above = (this.bins[b] as number) * (b === BINS - 1 ? 1 : 1 - (pos - b));
+    for (let i = b + 1; i < BINS; i += 1) above += this.bins[i] as number;
+    const share = Math.max(above / total, this.weight / total / 4); // below resolution: rarer
+    return Math.log(1 / share) / Math.log(1 / this.options.rareShare);
+  }
+
+  private learn(x: number): void {
+    this.weight /= this.decay;
+    if (this.weight > 1e200) {
+      for (let i = 0; i < BINS; i += 1) this.bins[i] = (this.bins[i] as number) / this.weight;
+      this.weight = 1;
+    }
+    const b = Math.floor(bin(x));
+    this.bins[b] = (this.bins[b] as number) + this.weight;
+  }
+}
+
+function bin(x: number): number {
+  const pos = Math.log2(1 + Math.max(0, x)) * PER_OCTAVE;
+  return Math.min(BINS - 1e-9, Number.isFinite(pos) ? pos : BINS - 1e-9);
+}
