@@ -25,6 +25,7 @@ const StateSchema = Type.Object({
   /** Decayed counts per bin (base64 float64) and the weight of the newest reading. */
   bins: Type.String(),
   weight: Type.Number({ exclusiveMinimum: 0 }),
+  total: Type.Number({ minimum: 0 }),
 });
 type GateState = Static<typeof StateSchema>;
 
@@ -43,6 +44,8 @@ export class TailGate implements Detector {
   readonly kind: DetectorKind;
   private readonly bins = new Float64Array(BINS);
   private weight = 1;
+  /** The sum of the bins (derived, kept to save a pass per reading). */
+  private total = 0;
   private readonly decay: number;
 
   constructor(
@@ -73,7 +76,12 @@ export class TailGate implements Detector {
   }
 
   snapshot() {
-    return { inner: this.inner.snapshot(), bins: toBase64(this.bins), weight: this.weight };
+    return {
+      inner: this.inner.snapshot(),
+      bins: toBase64(this.bins),
+      weight: this.weight,
+      total: this.total,
+    };
   }
 
   restore(state: unknown): void {
@@ -82,6 +90,7 @@ export class TailGate implements Detector {
       this.inner.restore(state);
       this.bins.fill(0);
       this.weight = 1;
+      this.total = 0;
       return;
     }
     const s: GateState = checkState(StateSchema, state, 'tail gate');
@@ -90,6 +99,7 @@ export class TailGate implements Detector {
     if (bins.length !== BINS) throw new RangeError('tail gate: a snapshot of another size');
     this.bins.set(bins);
     this.weight = s.weight;
+    this.total = s.total;
   }
 
   /**
@@ -97,8 +107,7 @@ export class TailGate implements Detector {
    * the rare share, more when rarer); undefined until enough readings were seen.
    */
   private rarity(x: number): number | undefined {
-    let total = 0;
-    for (let i = 0; i < BINS; i += 1) total += this.bins[i] as number;
+    const total = this.total;
     const effective = total / this.weight;
     if (effective < 2 / this.options.rareShare) return undefined;
     const pos = bin(x);
@@ -114,10 +123,12 @@ export class TailGate implements Detector {
     this.weight /= this.decay;
     if (this.weight > 1e200) {
       for (let i = 0; i < BINS; i += 1) this.bins[i] = (this.bins[i] as number) / this.weight;
+      this.total /= this.weight;
       this.weight = 1;
     }
     const b = Math.floor(bin(x));
     this.bins[b] = (this.bins[b] as number) + this.weight;
+    this.total += this.weight;
   }
 }
 
