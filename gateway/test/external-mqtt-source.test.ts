@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { Outbox } from '../src/ports.ts';
 import { ExternalMqttSource } from '../src/sources/mqtt/external-mqtt-source.ts';
+import type { MqttSubscriber } from '../src/sources/mqtt/subscriber.ts';
 
 // Against a real Mosquitto (Debian's mosquitto package): the gateway's persistent session must
 // get back every message it had not acknowledged when it went away.
@@ -132,7 +133,7 @@ describe('ExternalMqttSource against Mosquitto', () => {
     await publishAll('dev-b', 10);
     await until(() => first.counters.received >= 1);
     // "Crash": the connection goes away without any further acknowledgement.
-    (first as unknown as { client: mqtt.MqttClient }).client.end(true);
+    (first as unknown as { subscriber: MqttSubscriber }).subscriber.abort();
 
     const outbox = tempOutbox();
     const second = new ExternalMqttSource({

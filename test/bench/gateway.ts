@@ -10,6 +10,7 @@ import { printTable } from './lib/report.ts';
 import { type Figures, tableRows } from './lib/summary.ts';
 import { backlogScenario } from './scenarios/backlog.ts';
 import { latencyScenarios } from './scenarios/latency.ts';
+import { peerScenarios } from './scenarios/peers.ts';
 import { throughputScenarios } from './scenarios/throughput.ts';
 
 async function main(): Promise<void> {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   };
   const figures: Figures = {};
   try {
+    if (options.only.has('peers')) figures.peers = await peerScenarios(ctx);
     if (options.only.has('throughput')) figures.throughput = await throughputScenarios(ctx);
     if (options.only.has('latency')) figures.latency = await latencyScenarios(ctx);
     if (options.only.has('backlog')) figures.backlog = await backlogScenario(ctx);

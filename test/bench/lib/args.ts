@@ -17,7 +17,9 @@ Options:
   --latency-s N          seconds per latency run (default 15; --quick 5)
   --backlog N            outbox backlog for the restart and RSS runs
                          (default 1000000; --quick 100000)
-  --only LIST            comma-separated subset of: throughput,latency,backlog
+  --only LIST            comma-separated subset of: peers,throughput,latency,backlog
+  --peer-readings N      readings per path in the peers runs (default 100000; --quick 20000)
+  --publishers N         mosquitto_pub processes (devices) in the peers runs (default 10)
   --bundle               run the gateway from an esbuild bundle (plain JS, no tsx) instead
                          of gateway/bin/iot-gateway.js: what a build step would give
   --node-options S       NODE_OPTIONS for the gateway (e.g. --max-semi-space-size=2)
@@ -27,6 +29,11 @@ Options:
   --quick                small sizes for a smoke test (well under 2 minutes)
   -h, --help             show this help
 
+peers: the same publishers (Debian's mosquitto_pub -l -q 1) into Telegraf (memory and disk
+buffer, behind Mosquitto) and into the gateway (external Mosquitto, embedded broker), all
+forwarding to the same Kafka: readings/s, CPU s per 100k readings, peak RSS and the ratios.
+Telegraf is built once from the Go module proxy and cached (TELEGRAF_BIN: use another).
+
 Uses KAFKA_BROKERS when set, otherwise starts a single-node Kafka 3.9.1 through the test
 harness and stops it at the end. Every scenario uses its own fresh topic. Prints a table and
 a final line \`RESULT {json}\`. Targets are goals, not assertions: the exit code is 0 unless
@@ -35,6 +42,8 @@ something crashed.
 
 export interface BenchOptions {
   readings: number;
+  peerReadings: number;
+  publishers: number;
   devices: number;
   window: number;
   client: 'raw' | 'mqttjs';
@@ -67,6 +76,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     args: argv,
     options: {
       readings: { type: 'string' },
+      'peer-readings': { type: 'string' },
+      publishers: { type: 'string' },
       devices: { type: 'string' },
       window: { type: 'string' },
       client: { type: 'string' },
@@ -90,14 +101,17 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
     return n;
   };
-  const only = new Set((values.only ?? 'throughput,latency,backlog').split(','));
+  const only = new Set((values.only ?? 'peers,throughput,latency,backlog').split(','));
   for (const s of only) {
-    if (!['throughput', 'latency', 'backlog'].includes(s)) throw new Error(`--only: unknown ${s}`);
+    if (!['peers', 'throughput', 'latency', 'backlog'].includes(s))
+      throw new Error(`--only: unknown ${s}`);
   }
   const client = values.client ?? 'raw';
   if (client !== 'raw' && client !== 'mqttjs') throw new Error('--client must be raw or mqttjs');
   return {
     readings: int('readings', values.readings, quick ? 20_000 : 200_000),
+    peerReadings: int('peer-readings', values['peer-readings'], quick ? 20_000 : 100_000),
+    publishers: int('publishers', values.publishers, 10),
     devices: int('devices', values.devices, 20),
     window: int('window', values.window, 100),
     client,

@@ -1,10 +1,12 @@
 import type { BacklogResult } from '../scenarios/backlog.ts';
 import type { LatencyResult } from '../scenarios/latency.ts';
+import { PEER_LABELS, type PeerResult } from '../scenarios/peers.ts';
 import type { ThroughputResult } from '../scenarios/throughput.ts';
 import { round } from './proc.ts';
 import { fmt, goal, info, type Row } from './report.ts';
 
 export interface Figures {
+  peers?: PeerResult[];
   throughput?: ThroughputResult[];
   latency?: LatencyResult[];
   backlog?: BacklogResult;
@@ -12,7 +14,7 @@ export interface Figures {
 
 /** The table: every figure, with the issue's target where it has one. */
 export function tableRows(f: Figures, backlogRows: number): Row[] {
-  const rows: Row[] = [];
+  const rows: Row[] = peerRows(f.peers ?? []);
   const durable = f.throughput?.find((t) => t.pipeline === 'durable');
   const naive = f.throughput?.find((t) => t.pipeline === 'naive');
   if (durable && naive) {
@@ -73,5 +75,53 @@ export function tableRows(f: Figures, backlogRows: number): Row[] {
     rows.push(info(`drain ${n} backlog`, `${fmt(b.restart.drainPerSec)}/s`));
     rows.push(info('SIGTERM -> exit, Kafka down', fmt(b.held.stopMs, ' ms')));
   }
+  return rows;
+}
+
+/** The side-by-side table with Telegraf and the issue-14 goals as ratios of the same run. */
+function peerRows(peers: PeerResult[]): Row[] {
+  const rows: Row[] = [];
+  for (const p of peers) {
+    const label = PEER_LABELS[p.path];
+    rows.push(info(`${label}: readings/s`, fmt(p.readingsPerSec)));
+    rows.push(
+      info(
+        `  CPU s / 100k readings (${Object.keys(p.cpu)
+          .filter((k) => k !== 'wall')
+          .join(' + ')})`,
+        fmt(p.cpuPer100k),
+      ),
+    );
+    rows.push(info('  peak RSS of the forwarder', fmt(p.peakRssMb, ' MB')));
+  }
+  const by = (path: PeerResult['path']) => peers.find((p) => p.path === path);
+  const [memory, disk, external, embedded] = [
+    by('telegraf-memory'),
+    by('telegraf-disk'),
+    by('gateway-external'),
+    by('gateway-embedded'),
+  ];
+  if (external && disk)
+    rows.push(
+      goal(
+        'external-broker gateway / Telegraf disk buffer, readings/s',
+        round(external.readingsPerSec / disk.readingsPerSec, 2),
+        'x',
+        'min',
+        2,
+      ),
+    );
+  if (embedded && memory)
+    rows.push(
+      goal(
+        'embedded gateway CPU / (Telegraf + Mosquitto) CPU per reading',
+        round(embedded.cpuPer100k / memory.cpuPer100k, 2),
+        'x',
+        'max',
+        1.5,
+      ),
+    );
+  for (const g of [external, embedded])
+    if (g) rows.push(goal(`${PEER_LABELS[g.path]}: peak RSS`, g.peakRssMb, ' MB', 'max', 100));
   return rows;
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { IngestCounters, Outbox, Source, SourcePorts } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
 import { type IngestContext, ingestPublish, newIngestCounters } from '../ingest.ts';
+import { MqttSubscriber } from './subscriber.ts';
 
 export interface ExternalMqttOptions {
   /** e.g. mqtt://broker:1883 or mqtts://broker:8883 */
@@ -25,10 +25,10 @@ export interface ExternalMqttOptions {
 
 /**
  * Subscribes to an external broker (for example Mosquitto) with a persistent session
- * (clean=false, QoS 1). mqtt.js sends a message's PUBACK only after `handleMessage` calls
- * back, which happens once the reading is committed; on a failed commit the connection is
- * dropped so the broker redelivers. mqtt.js hands over one message at a time, so each waits
- * for its own group commit: see README for the throughput this gives.
+ * (clean=false, QoS 1). A message's PUBACK goes out only once the reading is committed; on a
+ * failed commit the connection is dropped so the broker redelivers. Messages that arrive
+ * together share one commit and their PUBACKs one write (see MqttSubscriber), so throughput
+ * grows with the broker's in-flight window (Mosquitto: `max_inflight_messages`).
  */
 export class ExternalMqttSource implements Source {
   readonly name = 'mqttExternal';
@@ -37,7 +37,7 @@ export class ExternalMqttSource implements Source {
     connected: false,
     reconnects: 0,
   };
-  private client: MqttClient | undefined;
+  private subscriber: MqttSubscriber | undefined;
   private readonly ingest: IngestContext;
 
   constructor(private readonly options: ExternalMqttOptions) {
@@ -52,57 +52,34 @@ export class ExternalMqttSource implements Source {
   }
 
   async start(): Promise<SourcePorts> {
-    const { log } = this.options;
-    const client = mqtt.connect(this.options.url, {
+    const { log, url } = this.options;
+    const subscriber = new MqttSubscriber({
+      url,
       clientId: this.options.clientId,
-      clean: false,
-      manualConnect: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      ...(this.options.username
-        ? { username: this.options.username, password: this.options.password ?? '' }
-        : {}),
-      ...(this.options.caFile ? { ca: readFileSync(this.options.caFile) } : {}),
+      username: this.options.username,
+      password: this.options.password,
+      ca: this.options.caFile ? readFileSync(this.options.caFile) : undefined,
+      topics: this.options.topics,
+      log,
+      onMessage: (topic, payload) =>
+        ingestPublish(this.ingest, `mqtt-external:${topic}`, topic, payload),
+      onConnect: (sessionPresent) => {
+        this.counters.connected = true;
+        log.info({ url, sessionPresent }, 'connected to external MQTT broker');
+      },
+      onClose: () => {
+        this.counters.connected = false;
+      },
+      onReconnect: () => {
+        this.counters.reconnects += 1;
+      },
     });
-    this.client = client;
-    // Installed before connecting: a persistent session's queued messages arrive with CONNACK.
-    client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
-      const payload =
-        typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      ingestPublish(this.ingest, `mqtt-external:${packet.topic}`, packet.topic, payload).then(
-        () => done(),
-        (err: Error) => {
-          done(err);
-          client.stream?.destroy(); // reconnect; the broker redelivers what was not acknowledged
-        },
-      );
-    };
-    client.on('connect', (connack) => {
-      this.counters.connected = true;
-      log.info(
-        { url: this.options.url, sessionPresent: connack.sessionPresent },
-        'connected to external MQTT broker',
-      );
-      // Always (re)subscribe: harmless when the session kept the subscriptions, needed when the
-      // broker lost the session or the configured topics changed.
-      client.subscribe([...this.options.topics], { qos: 1 }, (err) => {
-        if (err) log.error({ err }, 'subscribe failed');
-      });
-    });
-    client.on('reconnect', () => {
-      this.counters.reconnects += 1;
-    });
-    client.on('close', () => {
-      if (this.counters.connected)
-        log.warn({ url: this.options.url }, 'external MQTT broker connection lost');
-      this.counters.connected = false;
-    });
-    client.on('error', (err) => log.warn({ err }, 'external MQTT broker error'));
-    client.connect();
+    this.subscriber = subscriber;
+    subscriber.start();
     return {};
   }
 
   async stop(): Promise<void> {
-    await this.client?.endAsync();
+    await this.subscriber?.stop();
   }
 }

@@ -1,0 +1,141 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** The version the issue's figures were measured with; `TELEGRAF_VERSION` overrides. */
+export const TELEGRAF_VERSION = process.env.TELEGRAF_VERSION ?? 'v1.36.4';
+
+/** Only the plugins the benchmarks use (a full Telegraf takes far longer to build). */
+export const TELEGRAF_TAGS = [
+  'custom',
+  'inputs.mqtt_consumer',
+  'inputs.kafka_consumer',
+  'outputs.kafka',
+  'outputs.influxdb',
+  'parsers.json_v2',
+  'serializers.json',
+];
+
+/**
+ * Telegraf built from the Go module proxy (`go install` with the tags above) into
+ * ~/.cache/iot-stream/telegraf-<version>-<tags hash>/bin, once: later runs reuse it.
+ * `TELEGRAF_BIN` points at another binary instead. About 5-15 minutes the first time.
+ */
+export async function ensureTelegraf(log: (m: string) => void): Promise<string> {
+  if (process.env.TELEGRAF_BIN) return process.env.TELEGRAF_BIN;
+  const tags = TELEGRAF_TAGS.join(',');
+  const hash = createHash('sha1').update(tags).digest('hex').slice(0, 8);
+  const dir = join(homedir(), '.cache', 'iot-stream', `telegraf-${TELEGRAF_VERSION}-${hash}`);
+  const bin = join(dir, 'bin', 'telegraf');
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  log(`building Telegraf ${TELEGRAF_VERSION} from the Go module proxy (once; cached in ${dir})`);
+  const started = Date.now();
+  await promisify(execFile)(
+    'go',
+    ['install', '-tags', tags, `github.com/influxdata/telegraf/cmd/telegraf@${TELEGRAF_VERSION}`],
+    { env: { ...process.env, GOBIN: join(dir, 'bin') }, maxBuffer: 64 * 1024 * 1024 },
+  ).catch((err: Error & { stderr?: string }) => {
+    throw new Error(
+      `could not build Telegraf (is Go installed and proxy.golang.org reachable?): ` +
+        `${err.stderr?.split('\n').slice(-5).join('\n') ?? err.message}`,
+    );
+  });
+  log(`  built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return bin;
+}
+
+export interface TelegrafMqttToKafka {
+  mqttUrl: string;
+  brokers: string[];
+  topic: string;
+  /** memory: Telegraf's default; disk: its durable write-ahead buffer (1.33+). */
+  buffer: 'memory' | 'disk';
+  dir: string;
+}
+
+/**
+ * The configuration a Telegraf user would write for our JSON readings: MQTT consumer at QoS 1
+ * with a persistent session, the device id from the topic, both metrics and the device's time
+ * from the payload, Kafka output with acks from all replicas (as the gateway's producer).
+ */
+export function mqttToKafkaConfig(o: TelegrafMqttToKafka): string {
+  const server = o.mqttUrl.replace(/^mqtt:/, 'tcp:');
+  return `[agent]
+  interval = "10s"
+  flush_interval = "1s"
+  metric_batch_size = 1000
+  metric_buffer_limit = 100000
+  omit_hostname = true
+  buffer_strategy = "${o.buffer}"
+  buffer_directory = "${join(o.dir, 'telegraf-buffer')}"
+
+[[inputs.mqtt_consumer]]
+  servers = ["${server}"]
+  topics = ["iot/v1/+/data"]
+  qos = 1
+  persistent_session = true
+  client_id = "telegraf-bench-${o.buffer}"
+  max_undelivered_messages = 1000
+  data_format = "json_v2"
+  [[inputs.mqtt_consumer.topic_parsing]]
+    topic = "iot/v1/+/data"
+    tags = "_/_/device/_"
+  [[inputs.mqtt_consumer.json_v2]]
+    measurement_name = "reading"
+    timestamp_path = "time"
+    timestamp_format = "unix_ms"
+    [[inputs.mqtt_consumer.json_v2.field]]
+      path = "seq"
+      type = "int"
+    [[inputs.mqtt_consumer.json_v2.field]]
+      path = "metrics.temperature.value"
+      rename = "temperature"
+    [[inputs.mqtt_consumer.json_v2.field]]
+      path = "metrics.humidity.value"
+      rename = "humidity"
+
+[[outputs.kafka]]
+  brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
+  topic = "${o.topic}"
+  required_acks = -1
+  data_format = "json"
+`;
+}
+
+/** Starts `telegraf --config FILE`; resolves once it logged that it is running. */
+export async function startTelegraf(
+  bin: string,
+  config: string,
+  dir: string,
+  name: string,
+): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const file = join(dir, `${name}.conf`);
+  writeFileSync(file, config);
+  mkdirSync(join(dir, 'telegraf-buffer'), { recursive: true });
+  const child = spawn(bin, ['--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onText = (b: Buffer) => {
+      output += b.toString();
+      if (/Connected \[tcp|Successfully connected|Started the/.test(output)) resolve();
+    };
+    child.stdout?.on('data', onText);
+    child.stderr?.on('data', onText);
+    child.once('exit', (code) => reject(new Error(`telegraf exited (${code}):\n${output}`)));
+    setTimeout(() => reject(new Error(`telegraf not ready in 30 s:\n${output}`)), 30_000);
+  });
+  await ready;
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
