@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { SqliteOutbox } from '@iot-stream/gateway';
+import { SqliteOutbox } from '../../../gateway/src/outbox/sqlite-outbox.ts';
 import { round } from './proc.ts';
 
 export interface PrefillResult {
