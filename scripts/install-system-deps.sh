@@ -5,8 +5,9 @@
 #   docker-compose (checks docker-compose.yml without an engine), gcc-arm-none-eabi (firmware
 #   code size), chromium (the dashboard's browser test, driven by playwright-core; never a
 #   downloaded browser), faketime (a hub whose wall clock is off by an hour), python3-venv (the
-#   Schemathesis venv of the REST API contract test). Java 17 and Maven are expected to be there already (Kafka comes from
-#   Maven Central).
+#   Schemathesis venv of the REST API contract test), systemd (systemd-analyze checks the
+#   gateway's unit offline: scripts/check-systemd-unit.sh). Java 17 and Maven are expected to be
+#   there already (Kafka comes from Maven Central).
 set -euo pipefail
 
 declare -A NEED=(
@@ -19,6 +20,7 @@ declare -A NEED=(
   [arm-none-eabi-gcc]=gcc-arm-none-eabi
   [chromium]=chromium
   [faketime]=faketime
+  [systemd-analyze]=systemd
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
