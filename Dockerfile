@@ -2,18 +2,10 @@
 FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
-COPY contracts/package.json contracts/
-COPY firmware-protocol/package.json firmware-protocol/
-COPY gateway/package.json gateway/
-COPY hub/package.json hub/
-COPY simulators/package.json simulators/
-RUN npm ci --omit=dev --ignore-scripts=false
-COPY contracts contracts
-COPY firmware-protocol firmware-protocol
-COPY gateway gateway
-COPY hub hub
-COPY simulators simulators
+# All sources first: `npm ci` runs the root `prepare`, which builds the gateway into
+# gateway/dist with esbuild (a dev dependency); the dev dependencies are pruned afterwards.
+COPY . .
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 WORKDIR /app

@@ -33,7 +33,7 @@ export async function bundleGateway(
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      target: 'node20',
+      target: 'node22',
       external: NATIVE,
       outfile,
       logLevel: 'error',
