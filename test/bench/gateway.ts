@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchContext, HELP, parseOptions } from './lib/args.ts';
-import { bundleGateway, NODE_PATH } from './lib/baseline.ts';
 import { openKafka } from './lib/kafka.ts';
 import { printTable } from './lib/report.ts';
 import { type Figures, tableRows } from './lib/summary.ts';
@@ -22,8 +21,6 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'iot-bench-'));
   log(`scratch folder ${dir}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
-  const bundle = options.bundle ? await bundleGateway(dir, log) : undefined;
-  if (options.bundle && !bundle) throw new Error('--bundle: could not bundle the gateway');
   const kafka = await openKafka();
   log(`Kafka ${kafka.brokers.join(',')} (${kafka.source})`);
   const ctx: BenchContext = {
@@ -32,7 +29,6 @@ async function main(): Promise<void> {
     dir,
     runId: `bench-${randomBytes(3).toString('hex')}`,
     launch: {
-      ...(bundle ? { bin: bundle, env: { NODE_PATH } } : {}),
       nodeOptions: options.nodeOptions,
       profileDir: options.profileDir,
       configFile: options.gatewayConfig,

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../../../scripts/lib/app-process.ts';
 import type { SpawnGatewayOptions } from './gateway-proc.ts';
 import type { BenchKafka } from './kafka.ts';
 
@@ -20,9 +23,8 @@ Options:
   --only LIST            comma-separated subset of: peers,throughput,latency,backlog
   --peer-readings N      readings per path in the peers runs (default 100000; --quick 20000)
   --publishers N         mosquitto_pub processes (devices) in the peers runs (default 10)
-  --bundle               run the gateway from an esbuild bundle (plain JS, no tsx) instead
-                         of gateway/bin/iot-gateway.js: what a build step would give
-  --node-options S       NODE_OPTIONS for the gateway (e.g. --max-semi-space-size=2)
+  --node-options S       NODE_OPTIONS for the gateway (default: the systemd unit's,
+                         deploy/systemd/iot-gateway.service)
   --gateway-config FILE  YAML config for every gateway (--config; the benchmark's
                          environment overrides still win)
   --profile DIR          write V8 CPU profiles of the gateway processes to DIR
@@ -53,7 +55,6 @@ export interface BenchOptions {
   only: Set<string>;
   profileDir: string | undefined;
   nodeOptions: string | undefined;
-  bundle: boolean;
   gatewayConfig: string | undefined;
   quick: boolean;
 }
@@ -87,7 +88,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       profile: { type: 'string' },
       'node-options': { type: 'string' },
-      bundle: { type: 'boolean' },
       'gateway-config': { type: 'string' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -120,9 +120,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     backlog: int('backlog', values.backlog, quick ? 100_000 : 1_000_000),
     only,
     profileDir: values.profile,
-    nodeOptions: values['node-options'],
-    bundle: values.bundle === true,
+    nodeOptions: values['node-options'] ?? unitNodeOptions(),
     gatewayConfig: values['gateway-config'],
     quick,
   };
+}
+
+/** The NODE_OPTIONS the systemd unit runs the gateway with: the benchmark measures that. */
+function unitNodeOptions(): string | undefined {
+  const unit = readFileSync(join(REPO_ROOT, 'deploy/systemd/iot-gateway.service'), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim();
 }

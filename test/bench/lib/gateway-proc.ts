@@ -28,7 +28,7 @@ export interface SpawnGatewayOptions {
   configFile?: string | undefined;
   /** NODE_OPTIONS for the gateway (heap flags and the like). */
   nodeOptions?: string | undefined;
-  /** Another entry point than gateway/bin/iot-gateway.js (e.g. a bundle without tsx). */
+  /** Another entry point than gateway/bin/iot-gateway.js (e.g. an installed package's bin). */
   bin?: string;
   env?: Record<string, string>;
 }

@@ -2,15 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from '../../../scripts/services/free-ports.ts';
 import type { BenchContext } from '../lib/args.ts';
-import { bundleGateway, idleNodeRss, NODE_PATH } from '../lib/baseline.ts';
-import { type SpawnGatewayOptions, spawnGateway } from '../lib/gateway-proc.ts';
+import { idleNodeRss } from '../lib/baseline.ts';
+import { spawnGateway } from '../lib/gateway-proc.ts';
 import { createTopic, waitForCount } from '../lib/kafka.ts';
 import { type PrefillResult, prefillOutbox } from '../lib/prefill.ts';
 import { CpuMeter, RssSampler, readMemory, round, sleep } from '../lib/proc.ts';
 
 export interface BacklogResult {
-  /** Idle RSS (MB): bare node, node + tsx loader, the gateway (empty outbox), bundled gateway. */
-  idle: { nodeMb?: number; nodeTsxMb?: number; gatewayMb?: number; gatewayBundledMb?: number };
+  /** Idle RSS (MB): bare node, the gateway (empty outbox). */
+  idle: { nodeMb?: number; gatewayMb?: number };
   prefill: PrefillResult;
   /** Gateway holding the backlog, Kafka unreachable. */
   held: { outboxOpenMs: number; readyMs: number; rssMb: number; hwmMb: number; stopMs: number };
@@ -99,15 +99,14 @@ export async function backlogScenario(ctx: BenchContext): Promise<BacklogResult>
   }
 }
 
-/** What an idle Node.js, the tsx loader and the idle gateway (empty outbox) cost in RSS. */
+/** What an idle Node.js and the idle gateway (empty outbox) cost in RSS. */
 async function idleFigures(ctx: BenchContext): Promise<BacklogResult['idle']> {
-  ctx.log('idle RSS: node, node + tsx, gateway (empty outbox, Kafka reachable)');
+  ctx.log('idle RSS: node, gateway (empty outbox, Kafka reachable)');
   const keepAlive = 'setInterval(() => {}, 1000)';
   const nodeMb = await idleNodeRss(['-e', keepAlive]);
-  const nodeTsxMb = await idleNodeRss(['--import', import.meta.resolve('tsx'), '-e', keepAlive]);
   const topic = `${ctx.runId}.idle`;
   await createTopic(ctx.kafka.admin, topic);
-  const idleGateway = async (name: string, extra: Partial<SpawnGatewayOptions>) => {
+  const idleGateway = async (name: string) => {
     const gateway = await spawnGateway({
       name,
       brokers: ctx.kafka.brokers,
@@ -115,7 +114,6 @@ async function idleFigures(ctx: BenchContext): Promise<BacklogResult['idle']> {
       outboxPath: join(ctx.dir, name, 'outbox.sqlite'),
       dir: ctx.dir,
       nodeOptions: ctx.options.nodeOptions,
-      ...extra,
     });
     try {
       await gateway.waitFor('Kafka connected');
@@ -126,19 +124,8 @@ async function idleFigures(ctx: BenchContext): Promise<BacklogResult['idle']> {
       await gateway.stop();
     }
   };
-  const gatewayMb = await idleGateway('gateway-idle', {});
-  const bundle = await bundleGateway(ctx.dir, ctx.log);
-  const gatewayBundledMb = bundle
-    ? await idleGateway('gateway-idle-bundled', { bin: bundle, env: { NODE_PATH } }).catch(
-        (err: Error) => void ctx.log(`the bundled gateway did not start: ${err.message}`),
-      )
-    : undefined;
-  const idle = {
-    nodeMb: nodeMb && round(nodeMb),
-    nodeTsxMb: nodeTsxMb && round(nodeTsxMb),
-    gatewayMb: gatewayMb && round(gatewayMb),
-    gatewayBundledMb: gatewayBundledMb && round(gatewayBundledMb),
-  };
+  const gatewayMb = await idleGateway('gateway-idle');
+  const idle = { nodeMb: nodeMb && round(nodeMb), gatewayMb: gatewayMb && round(gatewayMb) };
   ctx.log(`  ${JSON.stringify(idle)}`);
   return idle;
 }
