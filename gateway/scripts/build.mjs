@@ -22,12 +22,16 @@ export const EXTERNAL = ['better-sqlite3', 'serialport', '@serialport/*'];
 const kafkajsNegativeTimeout = {
   name: 'kafkajs-negative-timeout',
   setup(build) {
-    build.onLoad({ filter: /kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]index\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const from = '}, scheduleAt)';
-      if (!source.includes(from)) throw new Error(`${args.path}: \`${from}\` not found (kafkajs changed)`);
-      return { contents: source.replace(from, '}, Math.max(0, scheduleAt))'), loader: 'js' };
-    });
+    build.onLoad(
+      { filter: /kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]index\.js$/ },
+      (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const from = '}, scheduleAt)';
+        if (!source.includes(from))
+          throw new Error(`${args.path}: \`${from}\` not found (kafkajs changed)`);
+        return { contents: source.replace(from, '}, Math.max(0, scheduleAt))'), loader: 'js' };
+      },
+    );
   },
 };
 
