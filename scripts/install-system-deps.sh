@@ -6,7 +6,9 @@
 #   code size), chromium (the dashboard's browser test, driven by playwright-core; never a
 #   downloaded browser), faketime (a hub whose wall clock is off by an hour), python3-venv (the
 #   Schemathesis venv of the REST API contract test), systemd (systemd-analyze checks the
-#   gateway's unit offline: scripts/check-systemd-unit.sh). Java 17 and Maven are expected to be
+#   gateway's unit offline: scripts/check-systemd-unit.sh), qemu-user + libc6-arm64-cross +
+#   libstdc++6-arm64-cross (the gateway installed and run on an emulated arm64 Node:
+#   scripts/arm64-node.sh). Java 17 and Maven are expected to be
 #   there already (Kafka comes from Maven Central).
 set -euo pipefail
 
@@ -21,12 +23,16 @@ declare -A NEED=(
   [chromium]=chromium
   [faketime]=faketime
   [systemd-analyze]=systemd
+  [qemu-aarch64]=qemu-user
 )
 PATH="$PATH:/usr/sbin:/sbin"
 missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
 done
+# The aarch64 C and C++ runtimes an emulated arm64 Node links against.
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || missing+=(libstdc++6-arm64-cross)
 # Schemathesis (the REST API contract test) runs in a venv: Debian splits venv out of python3.
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 for tool in java mvn make gcc; do

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
     "what the embedded broker answers a publish or subscribe to another device's topics",
   MQTT_BAD_LENGTH: 'an MQTT fixed header with more than four Remaining Length bytes',
   MQTT_STOPPED: 'internal: the listener stopped a connection it refused; never logged or stored',
+  NATIVE_ADDON_MISSING:
+    'better-sqlite3 has no binary for this CPU and OS (e.g. 32-bit ARM): the gateway does not start; docs/raspberry-pi.md shows how to compile it',
 } as const;
 
 /**

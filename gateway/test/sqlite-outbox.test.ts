@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkRecord } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cleanMarker } from '../src/outbox/file.ts';
+import { cleanMarker, nativeAddonMissing } from '../src/outbox/file.ts';
 import { MIGRATIONS } from '../src/outbox/schema.ts';
 import { SqliteOutbox } from '../src/outbox/sqlite-outbox.ts';
 import type { IncomingReading } from '../src/ports.ts';
@@ -300,5 +300,24 @@ describe('SqliteOutbox start-up check', () => {
     const again = new SqliteOutbox({ path });
     expect(existsSync(cleanMarker(path))).toBe(false); // a crash from now on leaves no mark
     again.close();
+  });
+});
+
+describe('an outbox on a CPU without a better-sqlite3 binary', () => {
+  it('says which binary is missing and how to compile it, with a stable code', () => {
+    const err = Object.assign(
+      new Error(
+        "Cannot find module '/x/node_modules/better-sqlite3/build/Release/better_sqlite3.node'",
+      ),
+      { code: 'MODULE_NOT_FOUND' },
+    );
+    const explained = nativeAddonMissing(err);
+    expect(explained?.code).toBe('NATIVE_ADDON_MISSING');
+    expect(explained?.message).toMatch(/no prebuilt binary for linux-.*node-gyp rebuild --release/);
+    expect(explained?.cause).toBe(err);
+    expect(
+      nativeAddonMissing(Object.assign(new Error('other'), { code: 'MODULE_NOT_FOUND' })),
+    ).toBe(undefined);
+    expect(nativeAddonMissing(new Error('SQLITE_CANTOPEN'))).toBe(undefined);
   });
 });

@@ -31,6 +31,8 @@ export interface SpawnAppOptions {
   name: string;
   bin: string;
   args?: string[];
+  /** The node to run it with (default: this process's); e.g. an emulated arm64 node's wrapper. */
+  node?: string;
   env?: Record<string, string>;
   /** Also append raw output here. */
   logFile?: string;
@@ -41,7 +43,7 @@ export interface SpawnAppOptions {
 
 /** Starts one of the apps (gateway, hub, simulator) as a real child process. */
 export function spawnApp(options: SpawnAppOptions): AppProcess {
-  const child = spawn(process.execPath, [options.bin, ...(options.args ?? [])], {
+  const child = spawn(options.node ?? process.execPath, [options.bin, ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,18 +35,29 @@ export function nodeHeaders(execPath = process.execPath): string | undefined {
 
 /**
  * What a Pi user does: `npm install -g <tarball>` into `prefix`. Native addons are built from
- * source when no prebuilt binary can be fetched (as here, offline). Resolves to the installed
- * package's folder.
+ * source when no prebuilt binary can be fetched (as here, offline). With `binDir` (a folder
+ * holding another `node` and `npm`, e.g. scripts/arm64-node.sh's emulated arm64 ones) npm and
+ * every install script run on that node instead. Resolves to the installed package's folder.
  */
-export async function installGateway(tarball: string, prefix: string): Promise<string> {
-  const headers = nodeHeaders();
+export async function installGateway(
+  tarball: string,
+  prefix: string,
+  binDir?: string,
+): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (binDir) {
+    env.PATH = `${binDir}:${env.PATH ?? ''}`;
+    const headers = join(binDir, '..', 'nodejs');
+    if (existsSync(join(headers, 'include', 'node', 'node.h'))) env.npm_config_nodedir = headers;
+    else delete env.npm_config_nodedir;
+  } else {
+    const headers = nodeHeaders();
+    if (headers) env.npm_config_nodedir = headers;
+  }
   await run(
-    'npm',
+    binDir ? join(binDir, 'npm') : 'npm',
     ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
-    {
-      env: { ...process.env, ...(headers ? { npm_config_nodedir: headers } : {}) },
-      maxBuffer: 64 * 1024 * 1024,
-    },
+    { env, maxBuffer: 64 * 1024 * 1024 },
   ).catch((err: Error & { stderr?: string }) => {
     throw new Error(`npm install -g ${tarball} failed:\n${err.stderr ?? err.message}`);
   });

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { IotError } from '@iot-stream/contracts';
 import Database from 'better-sqlite3';
+import { Code } from '../errors.ts';
 import { migrate } from './schema.ts';
 
 export interface OpenedOutbox {
@@ -46,7 +48,7 @@ function openChecked(options: OpenOutboxOptions): Database.Database {
   // when the previous run did not close cleanly (a crash or a power cut), when it matters.
   const wasClean = existsSync(cleanMarker(options.path));
   rmSync(cleanMarker(options.path), { force: true });
-  const db = new Database(options.path);
+  const db = openDatabase(options.path);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous}`);
@@ -61,6 +63,27 @@ function openChecked(options: OpenOutboxOptions): Database.Database {
     db.close();
     throw err;
   }
+}
+
+/** better-sqlite3 loads its binary at the first open: say plainly when there is none for this CPU. */
+function openDatabase(path: string): Database.Database {
+  try {
+    return new Database(path);
+  } catch (err) {
+    throw nativeAddonMissing(err) ?? err;
+  }
+}
+
+export function nativeAddonMissing(err: unknown): IotError | undefined {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code !== 'MODULE_NOT_FOUND' || !String(message).includes('better_sqlite3.node')) return;
+  return new IotError(
+    Code.NATIVE_ADDON_MISSING,
+    `better-sqlite3 (the outbox's SQLite) has no prebuilt binary for ${process.platform}-${process.arch} ` +
+      '(they exist for x64 and arm64 on Linux, macOS and Windows): compile it in its folder with ' +
+      '`npx node-gyp rebuild --release` (needs python3, make and g++; docs/raspberry-pi.md)',
+    { cause: err },
+  );
 }
 
 function isCorruption(err: unknown): boolean {
