@@ -53,6 +53,10 @@ function openChecked(options: OpenOutboxOptions): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma('busy_timeout = 5000');
+    // 2 MiB of page cache: better-sqlite3 builds SQLite with 16 MiB, which a queue that appends
+    // at one end and deletes at the other fills with pages it never reads again (heaptrack: 17 MB
+    // of the gateway's peak under the benchmark's load; with 2 MiB, 15-20 MB less RSS, no slower).
+    db.pragma('cache_size = -2000');
     if (!wasClean) {
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new CorruptOutbox(`quick_check: ${String(check)}`);
