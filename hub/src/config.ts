@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   KafkaSecuritySchema,
   type LoadConfigOptions,
   LogConfigSchema,
@@ -51,6 +52,19 @@ export const HubConfigSchema = Type.Object({
       database: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'iot' }),
       username: Type.Optional(Type.String()),
       password: Type.Optional(Type.String(SECRET)),
+      token: Type.Optional(
+        Type.String({
+          minLength: 1,
+          ...SECRET,
+          description:
+            'InfluxDB 2.x / 3: an API token, sent as `Authorization: Token ...` (instead of username and password)',
+        }),
+      ),
+      manageSchema: Type.Boolean({
+        default: true,
+        description:
+          'false: never CREATE or ALTER the database or its retention policies (InfluxDB 2.x and 3, a user without admin rights); they must exist: docs/influxdb.md',
+      }),
       rawRetention: Type.String({ pattern: DURATION, default: '30d' }),
       aggregateRetention: Type.String({ pattern: DURATION, default: 'INF' }),
     },
@@ -181,7 +195,12 @@ export type HubConfig = Static<typeof HubConfigSchema>;
 export { HUB_ENV_KEYS };
 
 export function loadHubConfig(options: Omit<LoadConfigOptions, 'envKeys'>): HubConfig {
-  return loadConfig(HubConfigSchema, { ...options, envKeys: HUB_ENV_KEYS });
+  const config = loadConfig(HubConfigSchema, { ...options, envKeys: HUB_ENV_KEYS });
+  if (config.influx.token !== undefined && config.influx.username !== undefined)
+    throw new ConfigError(
+      'influx.token and influx.username are both set: use the token (InfluxDB 2.x / 3) or username and password (1.x), not both',
+    );
+  return config;
 }
 
 /** The checkpoint topic: configured, or one per consumer group and readings topic. */

@@ -9,6 +9,7 @@ export const HUB_ENV_KEYS: Record<string, string> = {
   INFLUX_DATABASE: 'influx.database',
   INFLUX_USERNAME: 'influx.username',
   INFLUX_PASSWORD: 'influx.password',
+  INFLUX_TOKEN: 'influx.token',
   HUB_HTTP_PORT: 'http.port',
   HUB_DATA_DIR: 'storage.dir',
   HUB_API_TOKEN: 'http.token',

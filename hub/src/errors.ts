@@ -14,6 +14,12 @@ export const HUB_CODES = {
   STORE_WRITE_FAILED: 'the SQLite commit failed (disk full, I/O error); retried',
   INFLUX_WRITE_REJECTED: 'InfluxDB refused a write for its content (400, 413)',
   INFLUX_WRITE_FAILED: 'InfluxDB did not take a write (unreachable, 5xx); retried',
+  INFLUX_AUTH_FAILED:
+    'InfluxDB refused the credentials (401): influx.username/password or influx.token',
+  INFLUX_SCHEMA_REFUSED:
+    'InfluxDB refused to create or alter the database or a retention policy (no admin rights, or InfluxDB 2.x / 3): set influx.manageSchema false',
+  INFLUX_SCHEMA_MISSING:
+    'with influx.manageSchema false, the database or its raw / long retention policy does not exist',
   WEBHOOK_FAILED: 'the webhook did not take a notification',
   STATE_INVALID: 'a checkpointed state does not have the shape this version writes',
   RULES_INVALID: 'a rules file or a detector parameter is invalid',

@@ -35,6 +35,13 @@ describe('hub configuration', () => {
 });
 
 describe('hub data folder', () => {
+  it('takes an InfluxDB token (INFLUX_TOKEN) and refuses it beside a username', () => {
+    const c = loadHubConfig({ env: { INFLUX_URL: 'http://influx:8086', INFLUX_TOKEN: 'abc' } });
+    expect(c.influx).toMatchObject({ token: 'abc', manageSchema: true });
+    expect(() => loadHubConfig({ env: { INFLUX_TOKEN: 'abc', INFLUX_USERNAME: 'u' } })).toThrow(
+      /influx.token and influx.username are both set/,
+    );
+  });
   it('is data/hub by default, keeps an older hub-data/ until data/hub/ exists, and obeys storage.dir', () => {
     const storage = loadHubConfig({}).storage;
     expect(storage.dir).toBe('data/hub');

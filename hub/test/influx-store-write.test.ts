@@ -48,6 +48,48 @@ describe('InfluxStore writes', () => {
     ]);
   });
 
+  it('sends an InfluxDB 2.x / 3 token as `Authorization: Token` on writes and queries', async () => {
+    const store = new InfluxStore({ url, database: 'iot', token: 'tok-en', manageSchema: false });
+    requests.length = 0;
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        results: [
+          {
+            statement_id: 0,
+            series: [
+              {
+                columns: ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default'],
+                values: [
+                  ['raw', '720h0m0s', '24h0m0s', 1, true],
+                  ['long', '0s', '168h0m0s', 1, false],
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    };
+    try {
+      await store.init(); // manageSchema false: one SHOW RETENTION POLICIES, no DDL
+      answer = { status: 204, body: '' };
+      await store.writeBatch({
+        readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
+        aggregates: [],
+        events: [],
+      });
+    } finally {
+      answer = { status: 204, body: '' };
+    }
+    expect(requests.map((r) => [r.url.split('?')[0], r.auth])).toEqual([
+      ['/query', 'Token tok-en'],
+      ['/write', 'Token tok-en'],
+    ]);
+    expect(decodeURIComponent(requests[0]?.url ?? '')).toMatch(
+      /q=show retention policies on "iot"/i,
+    );
+  });
+
   it('rejects with the reason InfluxDB gave', async () => {
     const store = new InfluxStore({ url, database: 'iot' });
     answer = { status: 400, body: '{"error":"field type conflict"}' };

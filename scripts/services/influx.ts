@@ -19,6 +19,11 @@ export interface StartInfluxOptions {
   /** Server outlives this process (CLI `up`). Default false: it dies with this process. */
   detached?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * `[http] auth-enabled`: every request needs credentials except the first CREATE USER ...
+   * WITH ALL PRIVILEGES (see InfluxDB's authentication docs). Default false.
+   */
+  authEnabled?: boolean;
 }
 
 export interface InfluxServer {
@@ -76,7 +81,12 @@ export async function ensureInfluxd(log: Log = stderrLog): Promise<string> {
 }
 
 /** influxd.conf for a throwaway loopback server; see /work/shared/notes/real-services.md. */
-export function influxConfig(dir: string, httpPort: number, rpcPort: number): string {
+export function influxConfig(
+  dir: string,
+  httpPort: number,
+  rpcPort: number,
+  authEnabled = false,
+): string {
   const q = (s: string) => JSON.stringify(s);
   return `reporting-disabled = true
 bind-address = ${q(`127.0.0.1:${rpcPort}`)}
@@ -96,6 +106,7 @@ bind-address = ${q(`127.0.0.1:${rpcPort}`)}
   enabled = true
   bind-address = ${q(`127.0.0.1:${httpPort}`)}
   log-enabled = false
+  auth-enabled = ${authEnabled}
 
 [logging]
   level = "warn"
@@ -117,7 +128,7 @@ export async function startInflux(options: StartInfluxOptions): Promise<InfluxSe
   const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
   const url = `http://127.0.0.1:${httpPort}`;
   await mkdir(dir, { recursive: true });
-  await writeFile(configFile, influxConfig(dir, httpPort, rpcPort));
+  await writeFile(configFile, influxConfig(dir, httpPort, rpcPort, options.authEnabled));
   // INFLUXDB_* variables override the config file: keep the caller's out.
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')),

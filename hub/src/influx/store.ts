@@ -18,17 +18,24 @@ import {
 } from '../store/points.ts';
 import { addReadingPoint } from '../store/rows.ts';
 import { LineProtocol, readingLines } from './lines.ts';
+import { checkSchema, ensureSchema } from './schema.ts';
 
 export interface InfluxStoreOptions {
   url: string;
   database: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** InfluxDB 2.x / 3: an API token (`Authorization: Token ...`) instead of username/password. */
+  token?: string | undefined;
+  /** false: never CREATE / ALTER the database or its retention policies, only check them. */
+  manageSchema?: boolean;
   /** InfluxQL durations (`30d`, `INF`) of the raw and the long retention policy. */
   rawRetention?: string;
   aggregateRetention?: string;
   /** Told when InfluxDB dropped points older than their retention policy (a partial write). */
   onBeyondRetention?: (dropped: number, retentionPolicy: string) => void;
+  /** Told when the schema could not be checked (manageSchema false) and writing goes ahead. */
+  onUnchecked?: (reason: string) => void;
 }
 
 /** InfluxDB's answer to a write whose points were partly older than the retention policy. */
@@ -102,7 +109,8 @@ export class InfluxStore implements ReadingStore {
     this.writeUrl = new URL('/write', url).toString();
     this.http = url.protocol === 'https:' ? https : http;
     this.agent = new this.http.Agent({ keepAlive: true });
-    if (options.username)
+    if (options.token) this.writeHeaders.authorization = `Token ${options.token}`;
+    else if (options.username)
       this.writeHeaders.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
     this.influx = new InfluxDB({
       host: url.hostname,
@@ -110,25 +118,29 @@ export class InfluxStore implements ReadingStore {
       protocol: url.protocol === 'https:' ? 'https' : 'http',
       database: options.database,
       ...(options.username ? { username: options.username, password: options.password ?? '' } : {}),
+      ...(options.token
+        ? // No basic auth then: the library sends root:root whenever username is a string.
+          {
+            username: null as unknown as string,
+            options: { headers: { authorization: `Token ${options.token}` } },
+          }
+        : {}),
       schema: INFLUX_SCHEMA,
     });
   }
 
-  async init(): Promise<void> {
-    const names = await this.influx.getDatabaseNames();
-    const database = this.options.database;
-    if (!names.includes(database)) await this.influx.createDatabase(database);
-    const existing = await this.influx.showRetentionPolicies(database);
-    const wanted = [
-      { name: RAW_RP, duration: this.options.rawRetention ?? '30d', isDefault: true },
-      { name: LONG_RP, duration: this.options.aggregateRetention ?? 'INF', isDefault: false },
-    ];
-    for (const rp of wanted) {
-      const options = { database, duration: rp.duration, replication: 1, isDefault: rp.isDefault };
-      if (existing.some((e) => e.name === rp.name))
-        await this.influx.alterRetentionPolicy(rp.name, options);
-      else await this.influx.createRetentionPolicy(rp.name, options);
-    }
+  /**
+   * The database with its `raw` (default) and `long` retention policies (influx/schema.ts):
+   * created or altered to the configured durations, or, with manageSchema false, only checked.
+   */
+  init(): Promise<void> {
+    const o = this.options;
+    return o.manageSchema === false
+      ? checkSchema(this.influx, o.database, o.onUnchecked)
+      : ensureSchema(this.influx, o.database, {
+          [RAW_RP]: o.rawRetention ?? '30d',
+          [LONG_RP]: o.aggregateRetention ?? 'INF',
+        });
   }
 
   async ping(): Promise<boolean> {

@@ -39,6 +39,11 @@ export async function openStore(
           { dropped, retentionPolicy: rp, key: 'influx.rawRetention' },
           'InfluxDB dropped points older than their retention policy (the rest was written)',
         ),
+      onUnchecked: (reason) =>
+        logger.warn(
+          { reason, key: 'influx.manageSchema' },
+          'could not check the InfluxDB database and retention policies; writing anyway',
+        ),
     });
     await retry(() => store.init(), 'InfluxDB');
     logger.info({ url: influx.url, database: influx.database }, 'InfluxDB ready');
