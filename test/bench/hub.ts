@@ -1,8 +1,11 @@
 // `npx tsx test/bench/hub.ts [records] [--throughput-only] [--profile FILE] [--profile-live FILE]
-// [--checkpoint-ms N]`: the hub's throughput (windows + detectors + InfluxDB writes +
-// checkpoints) beside the raw kafkajs consume rate in the same run, with the hub process's CPU
-// time, then latencies at a steady load: Kafka append -> InfluxDB ack, and triggering reading ->
-// anomaly record. Uses KAFKA_BROKERS / INFLUX_URL when both are set, else starts its own servers.
+// [--checkpoint-ms N] [--peer-records N] [--no-peers]`: the hub's throughput (windows +
+// detectors + InfluxDB writes + checkpoints) beside the raw kafkajs consume rate in the same run,
+// with the hub process's CPU time, then latencies at a steady load: Kafka append -> InfluxDB ack,
+// and triggering reading -> anomaly record, then (peers) the hub as its own process beside
+// Telegraf over the same --peer-records records (default 200,000): readings/s, CPU per 100k,
+// peak RSS and their ratios (scenarios/hub-peers.ts). Uses KAFKA_BROKERS / INFLUX_URL when both
+// are set, else starts its own servers.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -16,10 +19,14 @@ import { HubConfigSchema } from '../../hub/src/config.ts';
 import { startHub } from '../../hub/src/main.ts';
 import { startServices } from '../../scripts/services/services.ts';
 import { summarize } from './lib/stats.ts';
+import { hubPeers } from './scenarios/hub-peers.ts';
 
 const args = process.argv.slice(2);
 const N = Number(
-  args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? 100_000,
+  args.find(
+    (a, i) =>
+      !a.startsWith('--') && !(args[i - 1]?.startsWith('--') && args[i - 1] !== '--no-peers'),
+  ) ?? 100_000,
 );
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 /** `--throughput-only`: phase 1 alone. */
@@ -29,6 +36,9 @@ const profileFile = option('--profile');
 const profileLiveFile = option('--profile-live');
 /** `--checkpoint-ms N`: the hub's stream.checkpointIntervalMs (0: a checkpoint per batch). */
 const checkpointMs = option('--checkpoint-ms');
+/** `--peer-records N` (default 200,000) / `--no-peers`: the side by side with Telegraf. */
+const peerRecords = Number(option('--peer-records') ?? 200_000);
+const peers = !args.includes('--no-peers');
 
 async function startProfile(file: string | undefined): Promise<Session | undefined> {
   if (file === undefined) return undefined;
@@ -247,6 +257,37 @@ const liveCounters = await counters(liveHub.url);
 await producer.disconnect();
 await anomalies.disconnect();
 await liveHub.stop();
+
+// 3. Peers: the hub's own process beside Telegraf, over the same records.
+const RULES = '3 rules (range, robust-zscore, flatline)';
+let side: Awaited<ReturnType<typeof hubPeers>> | undefined;
+if (peers) {
+  const peerTopic = `bench-peers-${run}`;
+  const emptyTopic = `bench-peers-empty-${run}`;
+  await admin.createTopics({
+    topics: [peerTopic, emptyTopic].map((t) => ({ topic: t, numPartitions: 6 })),
+    waitForLeaders: true,
+  });
+  const p0 = Date.now() - peerRecords;
+  await produce(
+    peerTopic,
+    Array.from({ length: peerRecords }, (_, k) => reading(k, p0 + k, k % 997 === 0)),
+  );
+  side = await hubPeers(
+    {
+      brokers,
+      influxUrl,
+      topic: peerTopic,
+      emptyTopic,
+      records: peerRecords,
+      rulesFile: join(dir, 'rules.yaml'),
+      dir,
+      run,
+      log: (m) => console.log(m),
+    },
+    RULES,
+  );
+}
 await admin.disconnect();
 await services?.stop();
 
@@ -270,4 +311,18 @@ console.log(
 console.log(
   `    reading -> anomaly record      p50 ${e.p50} ms  p99 ${e.p99} ms  max ${e.max} ms  (n=${e.n})`,
 );
+if (side) {
+  const row = (r: typeof side.hub) =>
+    `    ${r.path.padEnd(52)} ${String(r.readingsPerSec).padStart(7)} readings/s  ${r.cpuPer100k.toFixed(2).padStart(6)} CPU s/100k  ${r.peakRssMb.toFixed(0).padStart(5)} MB peak RSS  (start-up CPU ${r.startupCpu} s taken off)`;
+  const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log(
+    `  peers: ${peerRecords} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,
+  );
+  console.log(row(side.telegraf));
+  console.log(row(side.hub));
+  console.log(
+    `    hub / Telegraf: CPU per reading ${side.cpuRatio}x (goal <= 1.5x: ${met(side.cpuRatio <= 1.5)}), readings/s ${side.rateRatio}x (goal >= 0.75x: ${met(side.rateRatio >= 0.75)}), peak RSS ${side.hub.peakRssMb} MB (goal <= 150 MB: ${met(side.hub.peakRssMb <= 150)})`,
+  );
+}
+console.log(`RESULT ${JSON.stringify({ records: N, peerRecords, peers: side ?? null })}`);
 process.exit(0);

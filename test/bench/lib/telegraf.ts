@@ -106,29 +106,33 @@ export function mqttToKafkaConfig(o: TelegrafMqttToKafka): string {
 `;
 }
 
-/** Starts `telegraf --config FILE`; resolves once it logged that it is running. */
+/**
+ * Starts `telegraf --config FILE`; resolves once it logged that it is running (`ready`: the
+ * MQTT input's connection, by default; the Kafka input says nothing until it has records).
+ */
 export async function startTelegraf(
   bin: string,
   config: string,
   dir: string,
   name: string,
+  ready = /Connected \[tcp|Successfully connected|Started the/,
 ): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const file = join(dir, `${name}.conf`);
   writeFileSync(file, config);
   mkdirSync(join(dir, 'telegraf-buffer'), { recursive: true });
   const child = spawn(bin, ['--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
+  const running = new Promise<void>((resolve, reject) => {
     const onText = (b: Buffer) => {
       output += b.toString();
-      if (/Connected \[tcp|Successfully connected|Started the/.test(output)) resolve();
+      if (ready.test(output)) resolve();
     };
     child.stdout?.on('data', onText);
     child.stderr?.on('data', onText);
     child.once('exit', (code) => reject(new Error(`telegraf exited (${code}):\n${output}`)));
     setTimeout(() => reject(new Error(`telegraf not ready in 30 s:\n${output}`)), 30_000);
   });
-  await ready;
+  await running;
   return {
     child,
     async stop() {

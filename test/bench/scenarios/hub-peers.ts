@@ -1,0 +1,218 @@
+// The hub side by side with Telegraf (kafka_consumer -> influxdb output, no detection) over the
+// same records already waiting in one Kafka topic, into the same InfluxDB, one after the other:
+// readings/s from process start until the last point is queryable, CPU seconds per 100k
+// readings and peak RSS (VmHWM) of each process, and the ratios the hub issue sets as goals.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BINS, spawnApp } from '../../../scripts/lib/app-process.ts';
+import { freePorts } from '../../../scripts/services/free-ports.ts';
+import { cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
+import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
+
+export interface HubPeersOptions {
+  brokers: string[];
+  influxUrl: string;
+  /** The topic holding `records` readings (2 metrics each), not consumed by anyone yet. */
+  topic: string;
+  /** An empty topic: a hub started on it measures the start-up CPU alone. */
+  emptyTopic: string;
+  records: number;
+  rulesFile: string;
+  dir: string;
+  run: string;
+  log: (m: string) => void;
+}
+
+export interface PeerRun {
+  path: string;
+  readingsPerSec: number;
+  cpuPer100k: number;
+  /**
+   * CPU seconds of starting up alone (the same process started with nothing to read, until it
+   * is ready; the hub's bin compiles TypeScript), taken off `cpuPer100k`.
+   */
+  startupCpu: number;
+  peakRssMb: number;
+  seconds: number;
+}
+
+/** `SELECT count(field)` of one measurement, 0 while it does not exist yet. */
+async function count(influxUrl: string, db: string, from: string, field: string) {
+  const q = `SELECT count("${field}") FROM ${from}`;
+  const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
+  const body = (await res.json()) as {
+    results?: Array<{ series?: Array<{ values: Array<[string, number]> }> }>;
+  };
+  return body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0;
+}
+
+/** Waits until `points` are queryable; then reads CPU and peak RSS of `pid` (still running). */
+async function measure(
+  path: string,
+  pid: number,
+  started: number,
+  startupCpu: number,
+  points: number,
+  readings: number,
+  counted: () => Promise<number>,
+): Promise<PeerRun> {
+  const deadline = Date.now() + 600_000;
+  let seen = 0;
+  while (seen < points) {
+    if (Date.now() > deadline) throw new Error(`${path}: ${seen} of ${points} points in 10 min`);
+    await sleep(250);
+    seen = await counted().catch(() => 0);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const work = (cpuSeconds(pid) ?? Number.NaN) - startupCpu;
+  return {
+    path,
+    readingsPerSec: Math.round(readings / seconds),
+    cpuPer100k: round((work / readings) * 100_000, 2),
+    startupCpu: round(startupCpu, 2),
+    peakRssMb: round(readMemory(pid)?.hwmMb ?? Number.NaN, 1),
+    seconds: round(seconds, 2),
+  };
+}
+
+/** What a Telegraf user would write for our records (see the README's record format). */
+function telegrafConfig(o: HubPeersOptions, database: string): string {
+  return `[agent]
+  interval = "10s"
+  flush_interval = "1s"
+  metric_batch_size = 5000
+  metric_buffer_limit = 100000
+  omit_hostname = true
+
+[[inputs.kafka_consumer]]
+  brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
+  topics = ["${o.topic}"]
+  consumer_group = "telegraf-${o.run}"
+  offset = "oldest"
+  max_undelivered_messages = 10000
+  data_format = "json_v2"
+  [[inputs.kafka_consumer.json_v2]]
+    measurement_name = "readings"
+    timestamp_path = "time"
+    timestamp_format = "unix_ms"
+    [[inputs.kafka_consumer.json_v2.tag]]
+      path = "deviceId"
+      rename = "device"
+    [[inputs.kafka_consumer.json_v2.tag]]
+      path = "gatewayId"
+      rename = "gateway"
+    [[inputs.kafka_consumer.json_v2.field]]
+      path = "metrics.temperature.value"
+      rename = "temperature"
+    [[inputs.kafka_consumer.json_v2.field]]
+      path = "metrics.humidity.value"
+      rename = "humidity"
+    [[inputs.kafka_consumer.json_v2.field]]
+      path = "gatewaySeq"
+      rename = "gateway_seq"
+      type = "int"
+
+[[outputs.influxdb]]
+  urls = ["${o.influxUrl}"]
+  database = "${database}"
+`;
+}
+
+async function telegrafRun(o: HubPeersOptions): Promise<PeerRun> {
+  const bin = await ensureTelegraf(o.log);
+  const start = (topic: string, database: string) =>
+    startTelegraf(
+      bin,
+      telegrafConfig({ ...o, topic }, database),
+      o.dir,
+      'telegraf-hub',
+      /\[agent\] Config/,
+    );
+  const idle = await start(o.emptyTopic, `telegraf_idle_${o.run}`);
+  await sleep(2000);
+  const startupCpu = cpuSeconds(idle.child.pid as number) ?? 0;
+  await idle.stop();
+  const database = `telegraf_${o.run}`;
+  const started = Date.now();
+  const telegraf = await start(o.topic, database);
+  const pid = telegraf.child.pid as number;
+  try {
+    return await measure(
+      'Telegraf 1.36 (kafka_consumer -> influxdb)',
+      pid,
+      started,
+      startupCpu,
+      o.records,
+      o.records,
+      () => count(o.influxUrl, database, '"readings"', 'temperature'),
+    );
+  } finally {
+    await telegraf.stop();
+  }
+}
+
+/** The hub's bin on `topic`, writing to `database`. */
+async function spawnHub(o: HubPeersOptions, topic: string, database: string, name: string) {
+  const [port = 0] = await freePorts(1);
+  const config = join(o.dir, `${name}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `kafka: { brokers: [${o.brokers.join(', ')}], topic: ${topic}, groupId: ${name}-${o.run},`,
+      `  deadLetterTopic: ${name}-dlq-${o.run}, anomalyTopic: ${name}-anomalies-${o.run} }`,
+      `influx: { url: '${o.influxUrl}', database: ${database} }`,
+      `stream: { rulesFile: '${o.rulesFile}' }`,
+      `http: { port: ${port} }`,
+      `storage: { dir: '${join(o.dir, `${name}-data`)}' }`,
+      `log: { level: warn }`,
+    ].join('\n'),
+  );
+  const hub = spawnApp({ name, bin: BINS.hub, args: ['--config', config] });
+  return { hub, port };
+}
+
+async function hubRun(o: HubPeersOptions, rules: string): Promise<PeerRun> {
+  // Start-up alone: a hub on the empty topic, until its REST API answers.
+  const idle = await spawnHub(o, o.emptyTopic, `hubidle_${o.run}`, 'hub-idle');
+  for (let ok = false; !ok; ) {
+    if (idle.hub.child.exitCode !== null) throw new Error('the hub exited during start-up');
+    ok = await fetch(`http://127.0.0.1:${idle.port}/api/health`).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) await sleep(50);
+  }
+  const startupCpu = cpuSeconds(idle.hub.child.pid as number) ?? 0;
+  await idle.hub.stop();
+  const database = `hubpeer_${o.run}`;
+  const started = Date.now();
+  const { hub } = await spawnHub(o, o.topic, database, 'hub-peer');
+  try {
+    return await measure(
+      `iot-hub, ${rules}`,
+      hub.child.pid as number,
+      started,
+      startupCpu,
+      2 * o.records,
+      o.records,
+      () => count(o.influxUrl, database, '"raw"."readings"', 'value'),
+    );
+  } finally {
+    await hub.stop();
+  }
+}
+
+/** Runs both, Telegraf first; prints the table rows and returns them with the ratios. */
+export async function hubPeers(o: HubPeersOptions, rules: string) {
+  o.log(`peers: Telegraf and the hub over the same ${o.records} records`);
+  const telegraf = await telegrafRun(o);
+  o.log(`  ${JSON.stringify(telegraf)}`);
+  const hub = await hubRun(o, rules);
+  o.log(`  ${JSON.stringify(hub)}`);
+  return {
+    telegraf,
+    hub,
+    cpuRatio: round(hub.cpuPer100k / telegraf.cpuPer100k, 2),
+    rateRatio: round(hub.readingsPerSec / telegraf.readingsPerSec, 2),
+  };
+}
