@@ -4,7 +4,7 @@
 // readings and peak RSS (VmHWM) of each process, and the ratios the hub issue sets as goals.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINS, spawnApp } from '../../../scripts/lib/app-process.ts';
+import { BINS, HUB_NODE_FLAGS, spawnApp } from '../../../scripts/lib/app-process.ts';
 import { freePorts } from '../../../scripts/services/free-ports.ts';
 import { cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
 import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
@@ -167,7 +167,12 @@ async function spawnHub(o: HubPeersOptions, topic: string, database: string, nam
       `log: { level: warn }`,
     ].join('\n'),
   );
-  const hub = spawnApp({ name, bin: BINS.hub, args: ['--config', config] });
+  const hub = spawnApp({
+    name,
+    bin: BINS.hub,
+    nodeFlags: HUB_NODE_FLAGS, // as npm start and docker-compose.yml run it
+    args: ['--config', config],
+  });
   return { hub, port };
 }
 
