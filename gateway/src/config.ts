@@ -9,6 +9,7 @@ import {
   SECRET,
 } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
+import { MappingsSchema } from './config-mappings.ts';
 import { GATEWAY_ENV_KEYS } from './env-keys.ts';
 
 export const GatewayConfigSchema = Type.Object({
@@ -94,6 +95,7 @@ export const GatewayConfigSchema = Type.Object({
         },
         { default: {} },
       ),
+      mappings: MappingsSchema,
     },
     { default: {} },
   ),

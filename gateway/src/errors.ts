@@ -35,6 +35,19 @@ export const QUARANTINE_CODES = {
   PAYLOAD_INVALID:
     'an MQTT payload or serial frame that is not a valid reading; the reason names the field',
   UNAUTHORISED_TOPIC: "a device published to another device's topic (refused, payload kept)",
+  MAPPING_JSON_INVALID:
+    'an MQTT payload a mapping rule matched that is not UTF-8 text, or (json, senml rules) not JSON',
+  MAPPING_PATH_MISSING:
+    'a mapped MQTT payload without a value its rule expects (a metric, the time or seq path); the reason names the rule and the path',
+  MAPPING_NOT_A_NUMBER:
+    'a mapped value that is not a number, true/false or ON/OFF (text, null, an object)',
+  MAPPING_TIME_INVALID:
+    'a mapped time that is neither ISO 8601 nor epoch seconds or milliseconds as its rule says',
+  MAPPING_SEQ_INVALID: 'a mapped seq that is not an integer 0..65535',
+  MAPPING_NAME_INVALID:
+    'a device id or metric name from a mapped topic or SenML name that is not 1..64 of [A-Za-z0-9._-]',
+  SENML_INVALID:
+    'a payload a senml rule matched that is not a valid SenML JSON pack (RFC 8428); the reason names the record',
   PACKET_TOO_LARGE:
     'an MQTT packet declared larger than mqtt.maxPacketBytes; its start is kept, never a credential packet',
   MQTT_PROTOCOL_ERROR:

@@ -17,7 +17,9 @@ export interface IncomingReading {
   /**
    * What the device sent, condensed (a hash of the raw payload): a repeated (device, session,
    * seq) with the same digest is a retransmission, with another digest a new reading after the
-   * 16-bit sequence wrapped. Derived from time and metrics when absent.
+   * 16-bit sequence wrapped. Derived from time and metrics when absent. Without a seq, a reading
+   * with a digest is a retransmission when the same digest came within the dedup window (mapped
+   * MQTT messages); one without either is never a duplicate.
    */
   digest?: string | undefined;
 }

@@ -15,6 +15,7 @@ const LAYER: Readonly<Record<string, number>> = {
   'env-keys.ts': 0,
   'errors.ts': 0,
   'ports.ts': 1,
+  'config-mappings.ts': 0, // a schema only, part of config.ts's
   'config.ts': 1,
   sources: 2,
   outbox: 3,

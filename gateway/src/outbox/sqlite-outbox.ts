@@ -30,7 +30,7 @@ export interface SqliteOutboxOptions {
   whenFull?: 'reject' | 'drop-oldest';
   /** Readings older than this (by receive time) are dropped and counted (0 = keep forever). */
   ttlMs?: number;
-  /** How long a (device, session, seq) is remembered for duplicate detection. */
+  /** How long a (device, session, seq), or the digest of a reading without seq, is remembered. */
   dedupWindowMs?: number;
   /** Quarantine rows kept at most; the oldest beyond that are dropped and counted. */
   maxQuarantineRows?: number;
@@ -231,20 +231,19 @@ export class SqliteOutbox implements Outbox, AckStore {
       return undefined;
     }
     const r = op.reading;
-    const digest = r.seq === undefined ? undefined : (r.digest ?? digestOf(r));
+    const seen = seenKey(r);
     const { maxRows, maxBytes } = this.options;
     const overRows = maxRows > 0 && this.backlog >= maxRows;
     const overBytes = maxBytes > 0 && usedBytes >= maxBytes;
     if ((overRows || overBytes) && this.options.whenFull === 'reject') {
       // A resend of something already stored is still acknowledged when full.
-      return digest !== undefined && this.isDuplicate(r, digest) ? 'duplicate' : 'no-room';
+      return seen !== undefined && this.isDuplicate(r.deviceId, seen) ? 'duplicate' : 'no-room';
     }
     // One statement both checks and records (device, session, seq, digest): no change means
     // the same reading was seen before.
     if (
-      digest !== undefined &&
-      this.stmt.seenUpsert.run(r.deviceId, r.session ?? -1, r.seq as number, digest, now)
-        .changes === 0
+      seen !== undefined &&
+      this.stmt.seenUpsert.run(r.deviceId, seen.session, seen.seq, seen.digest, now).changes === 0
     ) {
       return 'duplicate';
     }
@@ -266,8 +265,8 @@ export class SqliteOutbox implements Outbox, AckStore {
     return 'stored';
   }
 
-  private isDuplicate(r: IncomingReading, digest: string): boolean {
-    return this.stmt.seenGet.get(r.deviceId, r.session ?? -1, r.seq as number)?.digest === digest;
+  private isDuplicate(deviceId: string, { session, seq, digest }: SeenKey): boolean {
+    return this.stmt.seenGet.get(deviceId, session, seq)?.digest === digest;
   }
 
   private maintain(): void {
@@ -302,6 +301,32 @@ function full(): OutboxError {
       retriable: true,
     },
   );
+}
+
+/** The `seen` row that recognises a resend of this reading. */
+interface SeenKey {
+  session: number;
+  seq: number;
+  digest: string;
+}
+
+/** `session` of the `seen` rows of readings without a seq (device sessions are >= 0, -1 is none). */
+const DIGEST_ONLY = -2;
+
+/**
+ * A reading with a seq is remembered as (device, session or -1, seq) with its digest: the same
+ * key with another digest is a new reading after the 16-bit sequence wrapped. One without a seq
+ * but with a digest (a mapped MQTT message: topic and payload) is remembered by the digest
+ * alone, as (device, -2, 48 bits of a hash of it), in the same table and for the same
+ * `dedupWindowMs`: a resend within the window is a duplicate. A reading with neither (none
+ * today) is never taken for a duplicate.
+ */
+function seenKey(r: IncomingReading): SeenKey | undefined {
+  if (r.seq !== undefined)
+    return { session: r.session ?? -1, seq: r.seq, digest: r.digest ?? digestOf(r) };
+  if (r.digest === undefined) return undefined;
+  const seq = Number.parseInt(createHash('sha1').update(r.digest).digest('hex').slice(0, 12), 16);
+  return { session: DIGEST_ONLY, seq, digest: r.digest };
 }
 
 function digestOf(r: IncomingReading): string {

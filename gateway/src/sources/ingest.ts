@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { IncomingReading, IngestCounters, Outbox } from '../ports.ts';
 import { type ClockSettings, DEFAULT_CLOCK, judgeReading } from './device-clock.ts';
 import { deviceOfDataTopic, parseJsonReading } from './json-reading.ts';
+import { mapMessage } from './mapping/map-message.ts';
+import type { Mappings } from './mapping/rules.ts';
 
 export const newIngestCounters = (): IngestCounters => ({
   received: 0,
@@ -22,13 +24,15 @@ export interface IngestContext {
   onStored?: (() => void) | undefined;
   /** What a device stamp may be (the `clock` settings); DEFAULT_CLOCK when absent. */
   clock?: ClockSettings | undefined;
+  /** How devices' own topics and JSON become readings (mqtt.mappings); none when absent. */
+  mappings?: Mappings | undefined;
 }
 
 /**
- * One MQTT publish, from whichever broker: a data payload is committed to the outbox, an
- * undecodable one quarantined with its reason. Resolves once that is on disk (the caller may
- * then acknowledge); rejects when the commit failed (the caller must not). Other topics
- * resolve at once.
+ * One MQTT publish, from whichever broker: a data payload (`iot/v1/{id}/data`, or a topic of a
+ * mapping rule) is committed to the outbox, one that cannot be read quarantined with its
+ * reason. Resolves once that is on disk (the caller may then acknowledge); rejects when the
+ * commit failed (the caller must not). Other topics resolve at once.
  */
 export async function ingestPublish(
   ctx: IngestContext,
@@ -37,26 +41,67 @@ export async function ingestPublish(
   payload: Buffer | string,
 ): Promise<void> {
   const deviceId = deviceOfDataTopic(topic);
-  if (deviceId === undefined) return;
+  if (deviceId === undefined) return ingestMapped(ctx, source, topic, payload);
   ctx.counters.received += 1;
   const receivedAt = ctx.now();
   const parsed = parseJsonReading(deviceId, payload, receivedAt);
-  if (!parsed.ok) {
-    try {
-      await quarantine(ctx, source, parsed.code, parsed.reason, payload);
-    } catch (err) {
-      ctx.counters.failed += 1;
-      ctx.log.error({ err, source }, 'commit failed; not acknowledging');
-      throw err;
-    }
-    ctx.log.warn(
-      { source, topic, code: parsed.code, reason: parsed.reason },
-      'payload quarantined',
-    );
-    return;
-  }
+  if (!parsed.ok) return quarantinePublish(ctx, source, topic, parsed, payload);
   const digest = createHash('sha1').update(payload).digest('base64url');
   await commitReading(ctx, source, { ...parsed.reading, digest }, payload);
+}
+
+/**
+ * A publish to a topic of a mapping rule (the first that matches): its readings are committed
+ * together (one group commit), or the message is quarantined with the rule's reason. Without
+ * a seq, a reading's digest covers the topic and the payload, so a resend within
+ * `outbox.dedupWindowMs` is recognised as a duplicate (and the same value on two topics is
+ * not); a message of several readings (SenML) numbers them.
+ */
+async function ingestMapped(
+  ctx: IngestContext,
+  source: string,
+  topic: string,
+  payload: Buffer | string,
+): Promise<void> {
+  const match = ctx.mappings?.match(topic);
+  if (match === undefined || match.rule.format === 'ignore') return;
+  const receivedAt = ctx.now();
+  const mapped = mapMessage(match, payload, receivedAt);
+  if (!mapped.ok) {
+    ctx.counters.received += 1;
+    return quarantinePublish(ctx, source, topic, mapped, payload);
+  }
+  ctx.counters.received += mapped.readings.length;
+  const digest = createHash('sha1').update(topic).update('\0').update(payload).digest('base64url');
+  const many = mapped.readings.length > 1;
+  await Promise.all(
+    mapped.readings.map((reading, i) =>
+      commitReading(
+        ctx,
+        source,
+        { ...reading, receivedAt, digest: many ? `${digest}.${i}` : digest },
+        payload,
+      ),
+    ),
+  );
+}
+
+/** Keeps a publish that could not be read, with its code and reason; rejects if not on disk. */
+async function quarantinePublish(
+  ctx: IngestContext,
+  source: string,
+  topic: string,
+  { code, reason }: { code: string; reason: string },
+  payload: Buffer | string,
+): Promise<void> {
+  try {
+    await quarantine(ctx, source, code, reason, payload);
+  } catch (err) {
+    ctx.counters.failed += 1;
+    ctx.log.error({ err, source }, 'commit failed; not acknowledging');
+    throw err;
+  }
+  ctx.log.warn({ source, topic, code, reason }, 'payload quarantined');
 }
 
 export type CommitOutcome = 'stored' | 'duplicate' | 'quarantined';

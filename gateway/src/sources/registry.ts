@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type GatewayConfig, loadDevicesFile } from '../config.ts';
 import type { AckStore, Outbox, Source, SourceCounters, SourcePorts } from '../ports.ts';
 import { GATEWAY_VERSION } from '../version.ts';
+import { compileMappings, type Mappings } from './mapping/rules.ts';
 import { DeviceAuthenticator } from './mqtt/auth.ts';
 import { ExternalMqttSource } from './mqtt/external-mqtt-source.ts';
 import { MqttSource } from './mqtt/mqtt-source.ts';
@@ -47,11 +48,13 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
                 m.auth,
                 loadDevicesFile(m.devicesFile),
                 authConcurrency(m.authConcurrency),
+                (topic) => mappingsOf(m.mappings).deviceOf(topic),
               ),
               tls: m.tls.enabled ? { ...m.tls, caFile: m.tls.caFile || undefined } : undefined,
               outbox,
               onStored,
               clock,
+              mappings: mappingsOf(m.mappings),
               log: log.child({ module: 'mqtt-source' }),
             }),
           ]
@@ -59,7 +62,7 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
   },
   mqttExternal: {
     summary: 'a subscription to an external MQTT broker (Mosquitto): mqtt.external.url',
-    create: ({ mqtt: { external: e }, gatewayId, clock }, { outbox, onStored, log }) =>
+    create: ({ mqtt: { external: e, mappings }, gatewayId, clock }, { outbox, onStored, log }) =>
       e.url
         ? [
             new ExternalMqttSource({
@@ -72,6 +75,7 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
               outbox,
               onStored,
               clock,
+              mappings: mappingsOf(mappings),
               log: log.child({ module: 'external-mqtt' }),
             }),
           ]
@@ -99,6 +103,21 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
       ),
   },
 };
+
+const compiled = new WeakMap<readonly unknown[], Mappings>();
+
+/**
+ * The mapping rules (mqtt.mappings) compiled once for both brokers; a rule that could never
+ * work throws ConfigError (exit 2) naming its key, before any source starts.
+ */
+function mappingsOf(rules: GatewayConfig['mqtt']['mappings']): Mappings {
+  let mappings = compiled.get(rules);
+  if (mappings === undefined) {
+    mappings = compileMappings(rules);
+    compiled.set(rules, mappings);
+  }
+  return mappings;
+}
 
 /** The sources the configuration asks for, built but not started. */
 export function createSources(config: GatewayConfig, deps: SourceDeps): Source[] {

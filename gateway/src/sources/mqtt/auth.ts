@@ -87,8 +87,10 @@ export type AuthResult =
 
 /**
  * Decides who a connecting client is and what it may do. A device may publish and subscribe
- * only under its own `iot/v1/{deviceId}/` topics. With `none`, anyone may publish for any
- * device (for trials on a trusted network; the gateway warns at start-up).
+ * only under its own `iot/v1/{deviceId}/` topics, and publish to the topics a mapping rule
+ * gives to it (`ownerOf`: the `{device}` level of the first rule that matches). With `none`,
+ * anyone may publish for any device (for trials on a trusted network; the gateway warns at
+ * start-up).
  */
 export class DeviceAuthenticator {
   private readonly checks: LimitedQueue;
@@ -98,6 +100,8 @@ export class DeviceAuthenticator {
     private readonly devices: Readonly<Record<string, DeviceEntry>>,
     /** Password checks running at once (mqtt.authConcurrency). */
     concurrency = 2,
+    /** The device a topic of a mapping rule belongs to (mqtt.mappings), if any. */
+    private readonly ownerOf: (topic: string) => string | undefined = () => undefined,
   ) {
     this.checks = new LimitedQueue(concurrency);
   }
@@ -154,7 +158,10 @@ export class DeviceAuthenticator {
   /** May this client publish to this topic? `deviceId` is undefined when auth is off. */
   mayPublish(deviceId: string | undefined, topic: string): boolean {
     if (this.mode === 'none') return true;
-    return deviceId !== undefined && topic.startsWith(`iot/v1/${deviceId}/`);
+    if (deviceId === undefined) return false;
+    // The protocol's own topics are never a mapping's: ingest reads them first [FP-7.1].
+    if (topic.startsWith('iot/v1/')) return topic.startsWith(`iot/v1/${deviceId}/`);
+    return this.ownerOf(topic) === deviceId;
   }
 
   maySubscribe(deviceId: string | undefined, filter: string): boolean {

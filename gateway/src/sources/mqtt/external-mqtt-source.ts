@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { IngestCounters, Outbox, Source, SourcePorts } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
 import { type IngestContext, ingestPublish, newIngestCounters } from '../ingest.ts';
+import type { Mappings } from '../mapping/rules.ts';
 import { MqttSubscriber } from './subscriber.ts';
 
 export interface ExternalMqttOptions {
@@ -21,6 +22,8 @@ export interface ExternalMqttOptions {
   onStored?: () => void;
   /** What a device stamp may be (the `clock` settings). */
   clock?: ClockSettings | undefined;
+  /** Devices' own topics and JSON (mqtt.mappings): their topics are subscribed to as well. */
+  mappings?: Mappings | undefined;
 }
 
 /**
@@ -48,6 +51,7 @@ export class ExternalMqttSource implements Source {
       now: options.now ?? Date.now,
       onStored: options.onStored,
       clock: options.clock,
+      mappings: options.mappings,
     };
   }
 
@@ -59,7 +63,7 @@ export class ExternalMqttSource implements Source {
       username: this.options.username,
       password: this.options.password,
       ca: this.options.caFile ? readFileSync(this.options.caFile) : undefined,
-      topics: this.options.topics,
+      topics: [...new Set([...this.options.topics, ...(this.options.mappings?.filters() ?? [])])],
       log,
       onMessage: (topic, payload) =>
         ingestPublish(this.ingest, `mqtt-external:${topic}`, topic, payload),

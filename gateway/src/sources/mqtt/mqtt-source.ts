@@ -7,6 +7,7 @@ import { Code, Refusal } from '../../errors.ts';
 import type { IngestCounters, Outbox, Source } from '../../ports.ts';
 import type { ClockSettings } from '../device-clock.ts';
 import { type IngestContext, ingestPublish, newIngestCounters, quarantine } from '../ingest.ts';
+import type { Mappings } from '../mapping/rules.ts';
 import type { DeviceAuthenticator } from './auth.ts';
 import { describeConnection } from './evidence.ts';
 import {
@@ -48,6 +49,8 @@ export interface MqttSourceOptions {
   onStored?: () => void;
   /** What a device stamp may be (the `clock` settings). */
   clock?: ClockSettings | undefined;
+  /** Devices' own topics and JSON (mqtt.mappings); the authenticator is given the same. */
+  mappings?: Mappings | undefined;
 }
 
 export interface MqttSourceCounters extends IngestCounters, RefusalCounters {}
@@ -88,6 +91,7 @@ export class MqttSource implements Source {
       now: this.now,
       onStored: options.onStored,
       clock: options.clock,
+      mappings: options.mappings,
     };
     this.records = new RefusalRecords(
       this.ingest,
