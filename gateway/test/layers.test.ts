@@ -14,6 +14,7 @@ const LAYER: Readonly<Record<string, number>> = {
   'version.ts': 0,
   'env-keys.ts': 0,
   'errors.ts': 0,
+  'config-modbus.ts': 0, // the modbus section's schema, below config.ts which includes it
   'ports.ts': 1,
   'config.ts': 1,
   sources: 2,
