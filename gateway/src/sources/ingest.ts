@@ -24,6 +24,16 @@ export interface IngestContext {
   clock?: ClockSettings | undefined;
 }
 
+/** The ingest context of a source built from its usual options (outbox, log, clock, ...). */
+export function ingestContextOf(
+  options: Pick<IngestContext, 'outbox' | 'log' | 'onStored' | 'clock'>,
+  counters: IngestCounters,
+  now: () => number,
+): IngestContext {
+  const { outbox, log, onStored, clock } = options;
+  return { outbox, counters, log, now, onStored, clock };
+}
+
 /**
  * One MQTT publish, from whichever broker: a data payload is committed to the outbox, an
  * undecodable one quarantined with its reason. Resolves once that is on disk (the caller may
