@@ -23,8 +23,8 @@ export const ERROR_CODES = {
   MQTT_STOPPED: 'internal: the listener stopped a connection it refused; never logged or stored',
   NATIVE_ADDON_MISSING:
     'better-sqlite3 has no binary for this CPU and OS (e.g. 32-bit ARM): the gateway does not start; docs/raspberry-pi.md shows how to compile it',
-  MODBUS_REQUEST_FAILED:
-    'a Modbus read got no valid answer (timeout, CRC error, exception response, bus down): counted per device, the poll quarantined',
+  MODBUS_READ_FAILED:
+    'a Modbus read got no valid answer (timeout, CRC error, exception answer, bus down); counted per device',
 } as const;
 
 /**
@@ -59,7 +59,7 @@ export const QUARANTINE_CODES = {
   CBOR_NON_CANONICAL: 'a serial frame whose CBOR payload is not deterministic (SPEC 9)',
   CBOR_UNSUPPORTED: 'a serial frame whose CBOR payload is outside the subset (SPEC 9)',
   MODBUS_POLL_FAILED:
-    'a Modbus poll with a failed read (the reason: timeout, CRC, exception code, bus down) or an undecodable value; kept as JSON naming bus, unit and request',
+    'a Modbus poll whose read failed (timeout, CRC, exception) or value was NaN; kept with bus, unit, request',
 } as const;
 
 /** Why the embedded broker refused a connection or packet (iot_gateway_rejected_total{reason}). */

@@ -40,7 +40,7 @@ export function registerModbusMetrics(registry: Registry, snapshot: () => Gatewa
     Counter,
   );
   perBus(
-    'iot_gateway_modbus_bus_busy_seconds_total',
+    'iot_gateway_modbus_busy_seconds_total',
     'Seconds the bus had a request in flight (rate = utilisation)',
     (b) => b.busyMs / 1000,
     Counter,

@@ -26,7 +26,7 @@ export class ModbusError extends IotError {
     readonly exceptionCode?: number,
     cause?: unknown,
   ) {
-    super(Code.MODBUS_REQUEST_FAILED, message, {
+    super(Code.MODBUS_READ_FAILED, message, {
       retriable: kind === 'timeout' || kind === 'crc' || kind === 'other',
       cause,
     });
