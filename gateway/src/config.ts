@@ -10,6 +10,7 @@ import {
 } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
 import { MappingsSchema } from './config-mappings.ts';
+import { checkModbusConfig, ModbusConfigSchema } from './config-modbus.ts';
 import { GATEWAY_ENV_KEYS } from './env-keys.ts';
 
 export const GatewayConfigSchema = Type.Object({
@@ -113,6 +114,7 @@ export const GatewayConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  modbus: ModbusConfigSchema,
   clock: Type.Object(
     {
       maxAheadMs: Type.Integer({
@@ -203,11 +205,13 @@ export function loadGatewayConfig(options: Omit<LoadConfigOptions, 'envKeys'>): 
   if ((mqtt.auth === 'password' || mqtt.auth === 'password-or-certificate') && !mqtt.devicesFile) {
     throw new ConfigError(`mqtt.devicesFile: required when mqtt.auth is ${mqtt.auth}`);
   }
-  if (!mqtt.embedded && !mqtt.external.url && config.serial.ports.length === 0) {
+  const noModbus = config.modbus.buses.length === 0;
+  if (!mqtt.embedded && !mqtt.external.url && config.serial.ports.length === 0 && noModbus) {
     throw new ConfigError(
-      'mqtt.embedded is false, mqtt.external.url is empty and serial.ports is empty: the gateway would have no input',
+      'mqtt.embedded is false, mqtt.external.url, serial.ports and modbus.buses are empty: the gateway would have no input',
     );
   }
+  checkModbusConfig(config.modbus);
   if (mqtt.tls.enabled && (!mqtt.tls.certFile || !mqtt.tls.keyFile)) {
     throw new ConfigError(
       'mqtt.tls.certFile and mqtt.tls.keyFile: required when mqtt.tls.enabled is true',

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   MQTT_STOPPED: 'internal: the listener stopped a connection it refused; never logged or stored',
   NATIVE_ADDON_MISSING:
     'better-sqlite3 has no binary for this CPU and OS (e.g. 32-bit ARM): the gateway does not start; docs/raspberry-pi.md shows how to compile it',
+  MODBUS_READ_FAILED:
+    'a Modbus read got no valid answer (timeout, CRC error, exception answer, bus down); counted per device',
 } as const;
 
 /**
@@ -69,6 +71,8 @@ export const QUARANTINE_CODES = {
   CBOR_INVALID: 'a serial frame whose CBOR payload is not well-formed (SPEC 9)',
   CBOR_NON_CANONICAL: 'a serial frame whose CBOR payload is not deterministic (SPEC 9)',
   CBOR_UNSUPPORTED: 'a serial frame whose CBOR payload is outside the subset (SPEC 9)',
+  MODBUS_POLL_FAILED:
+    'a Modbus poll whose read failed (timeout, CRC, exception) or value was NaN; kept with bus, unit, request',
 } as const;
 
 /** Why the embedded broker refused a connection or packet (iot_gateway_rejected_total{reason}). */

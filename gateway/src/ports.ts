@@ -114,7 +114,44 @@ export type SourceCounters = IngestCounters & {
   rejected?: Record<string, number>;
   /** Evidence from unauthenticated peers counted but not stored (over their rate), by code. */
   rateLimited?: Record<string, number>;
+  /** A Modbus bus: its link and each device on it. */
+  modbus?: ModbusBusCounters;
 };
+
+/** Why a Modbus read failed: no answer in time, a corrupt answer, an exception response, no link. */
+export type ModbusErrorKind = 'timeout' | 'crc' | 'exception' | 'disconnected' | 'other';
+
+/** One Modbus bus (a serial line or a TCP connection), as `/health` and the metrics show it. */
+export interface ModbusBusCounters {
+  connected: boolean;
+  connects: number;
+  connectFailures: number;
+  lastError: string | null;
+  /** Read requests sent (retries included). */
+  requests: number;
+  /** Time with a request in flight, ms: divided by the elapsed time, the bus utilisation. */
+  busyMs: number;
+  /** By our device id. */
+  devices: Record<string, ModbusDeviceCounters>;
+}
+
+export interface ModbusDeviceCounters {
+  unitId: number;
+  /** Polls committed as a reading. */
+  polls: number;
+  /** Polls that failed (quarantined with their reason). */
+  failed: number;
+  /** Polls not tried because the bus was down. */
+  skipped: number;
+  /** Polls started late because the one before ran past the interval. */
+  overruns: number;
+  /** Reads sent again after a timeout or a corrupt answer. */
+  retries: number;
+  /** Failed reads (each try), by kind; exception responses also by `exception-<code>`. */
+  errors: Record<string, number>;
+  lastError: string | null;
+  lastPollAt: number | null;
+}
 
 /** The ports a source listens on once started: none for a client (a subscription, a serial port). */
 export interface SourcePorts {
@@ -124,7 +161,7 @@ export interface SourcePorts {
 
 /**
  * One input of readings: the embedded MQTT broker, a subscription to an external broker, a
- * serial port (a Modbus poller next). Each commits what it receives through the ingest step
+ * serial port, a Modbus bus. Each commits what it receives through the ingest step
  * (sources/ingest.ts) and acknowledges to a device only what is on disk.
  */
 export interface Source {

@@ -14,6 +14,7 @@ const LAYER: Readonly<Record<string, number>> = {
   'version.ts': 0,
   'env-keys.ts': 0,
   'errors.ts': 0,
+  'config-modbus.ts': 0, // the modbus section's schema, below config.ts which includes it
   'ports.ts': 1,
   'config-mappings.ts': 0, // a schema only, part of config.ts's
   'config.ts': 1,

@@ -15,7 +15,7 @@ export type HarnessErrorCode =
   | 'SERVER_EXITED'
   | 'SERVICE_START_FAILED'
   | 'PYTHON_MISSING'
-  | 'SCHEMATHESIS_INSTALL_FAILED'
+  | 'PYTHON_TOOL_INSTALL_FAILED'
   | 'CLI_USAGE';
 
 export class HarnessError extends Error {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '@iot-stream/simulators';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
+import type { AppProcess } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../../scripts/services/free-ports.ts';
+import { startFaultGateway } from '../support/fault-gateway.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
 import { readingKey, readTopic } from '../support/kafka-read.ts';
 import { PtyPair } from '../support/pty.ts';
@@ -49,13 +50,7 @@ describe('gateway under SIGKILL, serial device', () => {
       ].join('\n'),
     );
     const startGateway = async () => {
-      gateway = spawnApp({
-        name: 'gateway',
-        bin: BINS.gateway,
-        args: ['--config', config],
-        logFile: join(dir, 'gateway.log'),
-      });
-      await gateway.waitFor((l) => l.msg === 'serial port open', 30_000);
+      gateway = await startFaultGateway(config, dir, 'serial port open');
     };
 
     const acked = new Set<string>();

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { registerModbusMetrics } from './modbus-metrics.ts';
 import type { GatewaySnapshot } from './snapshot.ts';
 
 /**
@@ -162,6 +163,7 @@ export function buildMetrics(snapshot: () => GatewaySnapshot): Registry {
     (s) => (s.outbox.lastWriteError === null ? 1 : 0),
     'gauge',
   );
+  registerModbusMetrics(registry, snapshot);
   return registry;
 }
 

@@ -28,6 +28,16 @@ export interface IngestContext {
   mappings?: Mappings | undefined;
 }
 
+/** The ingest context of a source built from its usual options (outbox, log, clock, ...). */
+export function ingestContextOf(
+  options: Pick<IngestContext, 'outbox' | 'log' | 'onStored' | 'clock'>,
+  counters: IngestCounters,
+  now: () => number,
+): IngestContext {
+  const { outbox, log, onStored, clock } = options;
+  return { outbox, counters, log, now, onStored, clock };
+}
+
 /**
  * One MQTT publish, from whichever broker: a data payload (`iot/v1/{id}/data`, or a topic of a
  * mapping rule) is committed to the outbox, one that cannot be read quarantined with its

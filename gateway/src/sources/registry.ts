@@ -4,6 +4,7 @@ import { type GatewayConfig, loadDevicesFile } from '../config.ts';
 import type { AckStore, Outbox, Source, SourceCounters, SourcePorts } from '../ports.ts';
 import { GATEWAY_VERSION } from '../version.ts';
 import { compileMappings, type Mappings } from './mapping/rules.ts';
+import { modbusSource } from './modbus/wiring.ts';
 import { DeviceAuthenticator } from './mqtt/auth.ts';
 import { ExternalMqttSource } from './mqtt/external-mqtt-source.ts';
 import { MqttSource } from './mqtt/mqtt-source.ts';
@@ -27,7 +28,7 @@ export interface SourceKind {
 
 /**
  * Every kind of input the gateway has, in the order they start, stop and appear in `/health`.
- * A new kind (Modbus) is one entry here and one folder beside mqtt/ and serial/.
+ * A new kind is one entry here and one folder beside mqtt/, serial/ and modbus/.
  */
 export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
   mqtt: {
@@ -101,6 +102,11 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
             log: log.child({ module: 'serial', path: p.path }),
           }),
       ),
+  },
+  modbus: {
+    summary: 'one poller per modbus.buses entry (Modbus RTU on a serial line, or Modbus TCP)',
+    create: (config, { outbox, onStored, log }) =>
+      config.modbus.buses.map((bus) => modbusSource(bus, config, { outbox, onStored, log })),
   },
 };
 
