@@ -126,6 +126,19 @@ export const HubConfigSchema = Type.Object({
         default: 20_000,
         description: 'and at the latest after this many records',
       }),
+      dedupRecordsPerDevice: Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        default: 256,
+        description:
+          "A device's last N records are remembered to recognise a repeat (most of the hub's memory per device: README, Memory per series)",
+      }),
+      maxDevicesPerPartition: Type.Integer({
+        minimum: 1,
+        default: 10_000,
+        description:
+          "Devices with open windows per partition; beyond it the least recently active one's windows are finalised early",
+      }),
       rulesFile: Type.Optional(Type.String({ minLength: 1 })),
     },
     { default: {} },

@@ -61,6 +61,8 @@ export async function startHub(
           sizesMs: s.windowsMs,
           maxOutOfOrdernessMs: s.maxOutOfOrdernessMs,
           allowedLatenessMs: s.allowedLatenessMs,
+          dedupRecordsPerDevice: s.dedupRecordsPerDevice,
+          maxDevices: s.maxDevicesPerPartition,
         },
       },
     },

@@ -54,7 +54,8 @@ export interface Checkpoint {
 
 /** Where per-partition checkpoints live, so any hub of the group can pick a partition up. */
 export interface CheckpointStore {
-  save(partition: number, checkpoint: Checkpoint): Promise<void>;
+  /** `json`: the checkpoint already serialised (JSON.stringify), when the caller has it. */
+  save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void>;
   load(partitions: readonly number[]): Promise<Map<number, Checkpoint>>;
 }
 

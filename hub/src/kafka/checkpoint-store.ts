@@ -76,14 +76,14 @@ export class KafkaCheckpointStore implements CheckpointStore {
     await this.admin.disconnect();
   }
 
-  async save(partition: number, checkpoint: Checkpoint): Promise<void> {
+  async save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void> {
     await this.options.publisher.send(
       this.options.topic,
       [
         {
           partition,
           key: `${this.options.sourceTopic}/${partition}`,
-          value: JSON.stringify(checkpoint),
+          value: json ?? JSON.stringify(checkpoint),
         },
       ],
       { gzip: true },

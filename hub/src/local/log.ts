@@ -173,8 +173,8 @@ export class LocalLog implements CheckpointStore {
     this.pruneDeadLetters();
   }
 
-  async save(partition: number, checkpoint: Checkpoint): Promise<void> {
-    this.stmt.saveCheckpoint.run(partition, JSON.stringify(checkpoint));
+  async save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void> {
+    this.stmt.saveCheckpoint.run(partition, json ?? JSON.stringify(checkpoint));
   }
 
   async load(partitions: readonly number[]): Promise<Map<number, Checkpoint>> {

@@ -20,7 +20,12 @@ export type { PipelineOptions } from './options.ts';
  */
 export class Pipeline {
   private owned = new Map<number, Owned>();
-  private saved = new Map<number, Checkpoint>();
+  /**
+   * Each partition's newest checkpoint, kept as the JSON the store writes: the state as
+   * objects would double what the hub holds per series (test/bench/hub-state.ts); it is parsed
+   * only to reopen a partition or to rewrite its pending notifications.
+   */
+  private saved = new Map<number, { offset: string; json: string }>();
   private uncheckpointed = new Map<number, Uncheckpointed>();
   private assigned: number[] = [];
   private loading: Promise<Map<number, Checkpoint>> | undefined;
@@ -59,7 +64,7 @@ export class Pipeline {
       log: options.log,
       host: {
         holder: (p) => this.owned.get(p),
-        saved: (p) => this.saved.get(p),
+        saved: (p) => this.savedCheckpoint(p),
         save: (p, c) => this.enqueueCheckpoint(p, c),
       },
     });
@@ -197,8 +202,14 @@ export class Pipeline {
    * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
    */
   private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
-    this.saved.set(partition, checkpoint);
-    return this.options.checkpoints.save(partition, checkpoint);
+    const json = JSON.stringify(checkpoint);
+    this.saved.set(partition, { offset: checkpoint.offset, json });
+    return this.options.checkpoints.save(partition, checkpoint, json);
+  }
+
+  private savedCheckpoint(partition: number): Checkpoint | undefined {
+    const saved = this.saved.get(partition);
+    return saved && (JSON.parse(saved.json) as Checkpoint);
   }
 
   private async apply(batch: SourceBatch): Promise<string> {
@@ -306,7 +317,7 @@ export class Pipeline {
   }
 
   private async open(partition: number): Promise<Owned> {
-    let checkpoint = this.saved.get(partition);
+    let checkpoint = this.savedCheckpoint(partition);
     if (!checkpoint) {
       let loaded: Map<number, Checkpoint>;
       if (this.assigned.includes(partition)) {
@@ -317,7 +328,8 @@ export class Pipeline {
         });
       } else loaded = await this.options.checkpoints.load([partition]);
       checkpoint = loaded.get(partition);
-      if (checkpoint) this.saved.set(partition, checkpoint);
+      if (checkpoint)
+        this.saved.set(partition, { offset: checkpoint.offset, json: JSON.stringify(checkpoint) });
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);

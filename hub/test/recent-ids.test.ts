@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RecentIds } from '../src/windows/recent-ids.ts';
+import { mulberry32 } from './support/synthetic.ts';
+
+// RecentIds keeps ids as (prefix, number) in typed arrays to save memory; it must behave
+// exactly like the plain Set of strings it replaced (kept here as the oracle): the same answers,
+// the same evictions, the same snapshot, so checkpoints and outputs do not change.
+
+/** The previous implementation: a Set of the id strings and a FIFO ring of them. */
+class StringRecentIds {
+  private readonly ids = new Set<string>();
+  /** The same ids in insertion order, as a ring (the oldest at `head`): no iterator per eviction. */
+  private readonly order: string[] = [];
+  private head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    const size = this.ids.size;
+    this.ids.add(id); // one hash lookup instead of has() + add()
+    if (this.ids.size === size) return; // already there
+    if (this.capacity < 1) {
+      this.ids.delete(id);
+      return;
+    }
+    if (this.order.length < this.capacity) {
+      this.order.push(id);
+      return;
+    }
+    // Full: the new id takes the oldest one's place in the ring.
+    this.ids.delete(this.order[this.head] as string);
+    this.order[this.head] = id;
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  snapshot(): string[] {
+    return this.head === 0
+      ? [...this.order]
+      : [...this.order.slice(this.head), ...this.order.slice(0, this.head)];
+  }
+
+  static restore(capacity: number, ids: readonly string[]): RecentIds {
+    const set = new RecentIds(capacity);
+    for (const id of ids) set.add(id);
+    return set;
+  }
+}
+
+const ids = fc.oneof(
+  fc.tuple(fc.constantFrom('gw-1', 'gw-2', 'a:b'), fc.nat(3000)).map(([g, n]) => `g:${g}:${n}`),
+  fc.tuple(fc.nat(3), fc.nat(70_000)).map(([s, n]) => `s:${s}:${n}`),
+  fc.tuple(fc.nat(5), fc.integer({ min: 1.7e12, max: 1.8e12 })).map(([q, t]) => `t:${q}:${t}`),
+  fc.constantFrom('x', 'g:gw-1:007', 'g:gw-1:-1', 'g:gw-1:', ':5', 'g:gw-1:9007199254740993'),
+);
+
+describe('RecentIds', () => {
+  it('answers, evicts and snapshots exactly like a Set of strings', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(ids, { maxLength: 400 }),
+        (capacity, list) => {
+          const compact = new RecentIds(capacity);
+          const oracle = new StringRecentIds(capacity);
+          for (const id of list) {
+            expect(compact.has(id)).toBe(oracle.has(id));
+            compact.add(id);
+            oracle.add(id);
+            expect(compact.size).toBe(oracle.size);
+          }
+          expect(compact.snapshot()).toEqual(oracle.snapshot());
+          const restored = RecentIds.restore(capacity, compact.snapshot());
+          expect(restored.snapshot()).toEqual(oracle.snapshot());
+          for (const id of list) expect(restored.has(id)).toBe(oracle.has(id));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finds every id it holds after many evictions (the index stays whole)', () => {
+    const rnd = mulberry32(11);
+    const set = new RecentIds(40);
+    const oracle = new StringRecentIds(40);
+    for (let i = 0; i < 20_000; i += 1) {
+      const id = `g:gw-1:${Math.floor(rnd() * 300)}`;
+      expect(set.has(id)).toBe(oracle.has(id));
+      set.add(id);
+      oracle.add(id);
+    }
+    const held = set.snapshot();
+    expect(held).toEqual(oracle.snapshot());
+    expect(held.filter((id) => !set.has(id))).toEqual([]);
+  });
+
+  it('keeps a full device (512 ids) in far less memory than strings would take', () => {
+    const set = new RecentIds(512);
+    for (let i = 0; i < 2000; i += 1) set.add(`g:gateway-7:${1_000_000 + i * 37}`);
+    expect(set.size).toBe(512);
+    expect(set.has(`g:gateway-7:${1_000_000 + 1999 * 37}`)).toBe(true);
+    expect(set.has(`g:gateway-7:${1_000_000 + 1000 * 37}`)).toBe(false); // evicted
+    expect(set.snapshot()[0]).toBe(`g:gateway-7:${1_000_000 + (2000 - 512) * 37}`);
+  });
+});

@@ -1,0 +1,137 @@
+// `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
+// [--dedup N]`: what the hub keeps per (device, metric) series, in bytes of V8 heap and of
+// checkpoint, for each detector and for windows alone, with the hub's default windows (1 min
+// and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256). Drives the real Pipeline with
+// one partition; InfluxDB and Kafka outputs are discarded, so only the hub's own state remains.
+// The figures are for docs: README "Memory per series".
+import type { ReadingRecord } from '@iot-stream/contracts';
+import { Value } from '@sinclair/typebox/value';
+import pino from 'pino';
+import { HubConfigSchema } from '../../hub/src/config.ts';
+import { parseRules } from '../../hub/src/detect/rules.ts';
+import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
+import { Pipeline } from '../../hub/src/pipeline/pipeline.ts';
+import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) {
+  console.error('run with node --expose-gc (npx tsx --expose-gc test/bench/hub-state.ts)');
+  process.exit(2);
+}
+const argv = process.argv.slice(2);
+const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const METRICS = Number(flag('--metrics') ?? 1);
+const DEDUP = Number(flag('--dedup') ?? 256);
+const [seriesArg, readingsArg] = argv.filter(
+  (a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'),
+);
+const SERIES = Number(seriesArg ?? 10_000);
+const READINGS = Number(readingsArg ?? 120); // per series, one every 10 s: 20 minutes
+const STEP_MS = 10_000;
+const T0 = Date.UTC(2026, 0, 1);
+const { stream } = Value.Default(HubConfigSchema, {}) as {
+  stream: {
+    windowsMs: number[];
+    maxOutOfOrdernessMs: number;
+    allowedLatenessMs: number;
+    checkpointIntervalMs: number;
+    checkpointMaxRecords: number;
+  };
+};
+
+const CASES: Array<{ name: string; rules: unknown[] }> = [
+  { name: 'windows only (no rule)', rules: [] },
+  { name: 'range', rules: [{ id: 'r', metric: 't*', detector: 'range', params: { max: 100 } }] },
+  { name: 'flatline', rules: [{ id: 'r', metric: 't*', detector: 'flatline' }] },
+  { name: 'zscore', rules: [{ id: 'r', metric: 't*', detector: 'zscore' }] },
+  { name: 'robust-zscore', rules: [{ id: 'r', metric: 't*', detector: 'robust-zscore' }] },
+  { name: 'ewma', rules: [{ id: 'r', metric: 't*', detector: 'ewma' }] },
+  { name: 'cusum', rules: [{ id: 'r', metric: 't*', detector: 'cusum' }] },
+  { name: 'novelty (the default detector)', rules: [{ id: 'r', metric: 't*' }] },
+];
+
+function heap(): number {
+  for (let i = 0; i < 3; i += 1) gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+async function measure(rules: unknown[]) {
+  let checkpointBytes = 0;
+  const pipeline = new Pipeline({
+    processor: {
+      tickIntervalMs: 10_000,
+      core: {
+        rules: parseRules({ rules }),
+        windows: {
+          sizesMs: stream.windowsMs,
+          maxOutOfOrdernessMs: stream.maxOutOfOrdernessMs,
+          allowedLatenessMs: stream.allowedLatenessMs,
+          dedupRecordsPerDevice: DEDUP,
+          maxDevices: SERIES,
+        },
+      },
+    },
+    store: { writeBatch: async () => undefined },
+    outputs: new KafkaOutputs({ send: async () => undefined }, { deadLetter: 'd', anomalies: 'a' }),
+    checkpoints: {
+      save: async (_p: number, c: Checkpoint, json?: string) => {
+        checkpointBytes = Buffer.byteLength(json ?? JSON.stringify(c));
+      },
+      load: async () => new Map(),
+    },
+    source: 'readings',
+    log: pino({ level: 'silent' }),
+    // As the hub checkpoints by default; the last checkpoint's size is the figure.
+    checkpointEvery: { ms: stream.checkpointIntervalMs, records: stream.checkpointMaxRecords },
+  });
+  pipeline.assign([0]);
+  const before = heap();
+  let offset = 0;
+  for (let step = 0; step < READINGS; step += 1) {
+    const time = T0 + step * STEP_MS;
+    const records: SourceBatch['records'] = [];
+    for (let s = 0; s < SERIES / METRICS; s += 1) {
+      const metrics: ReadingRecord['metrics'] = {};
+      for (let m = 0; m < METRICS; m += 1)
+        metrics[`t${m}`] = { value: 20 + Math.sin(step / 7 + s + m) + (step % 13) / 100 };
+      const record: ReadingRecord = {
+        v: 1,
+        gatewayId: 'gw-1',
+        gatewaySeq: offset + 1,
+        deviceId: `dev-${s}`,
+        time,
+        receivedAt: time + 5,
+        metrics,
+      };
+      records.push({ offset: String(offset), record });
+      offset += 1;
+    }
+    await pipeline.handle({
+      partition: 0,
+      lastOffset: String(offset - 1),
+      highWatermark: String(offset),
+      records,
+      invalid: [],
+    });
+  }
+  const after = heap();
+  pipeline.assign([]); // used after the measurement: otherwise V8 may collect it before
+  return { heapPerSeries: (after - before) / SERIES, checkpointBytes };
+}
+
+console.log(
+  `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
+);
+console.log(
+  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)}`,
+);
+const results: Record<string, { heap: number; checkpoint: number }> = {};
+for (const c of CASES) {
+  const m = await measure(c.rules);
+  const cp = m.checkpointBytes / SERIES;
+  results[c.name] = { heap: Math.round(m.heapPerSeries), checkpoint: Math.round(cp) };
+  console.log(
+    `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)}`,
+  );
+}
+console.log(`RESULT ${JSON.stringify({ series: SERIES, readings: READINGS, results })}`);
