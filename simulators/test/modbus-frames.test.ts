@@ -65,7 +65,7 @@ describe('RTU framing (Modbus over Serial Line v1.02)', () => {
   it('drops a frame with a bad CRC, unanswered, and decodes the next one', () => {
     const d = new RtuRequestDecoder(50);
     const bad = bytes('1103006b00037687');
-    bad[3] ^= 0x01; // one flipped bit
+    bad[3] = (bad[3] as number) ^ 0x01; // one flipped bit
     expect(d.push(bad, 0).map((e) => e.kind)).toEqual(['crc']);
     expect(d.push(bytes('01030000000ac5cd'), 1).map((e) => e.kind)).toEqual(['frame']);
   });
@@ -94,18 +94,18 @@ describe('RTU framing (Modbus over Serial Line v1.02)', () => {
 });
 
 describe('register map', () => {
-  it('packs the profile metrics from address 0, each with its type and scale', () => {
+  it('packs the profile metrics from address 1, each with its type and scale', () => {
     const m = registerMap(power);
     expect(m.slots.map((s) => [s.metric.name, s.address, s.type, s.multiplier])).toEqual([
-      ['power', 0, 'uint32', 1],
-      ['voltage', 2, 'uint16', 0.1],
-      ['current', 3, 'uint16', 0.01],
-      ['energy', 4, 'uint32', 1],
+      ['power', 1, 'uint32', 1],
+      ['voltage', 3, 'uint16', 0.1],
+      ['current', 4, 'uint16', 0.01],
+      ['energy', 5, 'uint32', 1],
     ]);
     const f = registerMap(climate, { ...DEFAULT_MAP_OPTIONS, encoding: 'float32' });
     expect(f.slots.map((s) => [s.address, s.type, s.multiplier])).toEqual([
-      [0, 'float32', 1],
-      [2, 'float32', 1],
+      [1, 'float32', 1],
+      [3, 'float32', 1],
     ]);
   });
 
@@ -152,28 +152,30 @@ describe('PDU handler and device image', () => {
   const read = (fc: number, address: number, count: number) =>
     Uint8Array.of(fc, address >> 8, address & 0xff, count >> 8, count & 0xff);
 
-  it('answers function 3 and 4 with the same registers, and counts samples at 100', () => {
+  it('answers function 3 and 4 with the same registers, the sample count at 0', () => {
     const d = image();
     d.update(sample(climate, { temperature: 21.53, humidity: 40.2 }));
-    expect(hex(answerPdu(read(3, 0, 2), d))).toBe('030408690192');
-    expect(hex(answerPdu(read(4, 0, 2), d))).toBe('040408690192');
-    expect(hex(answerPdu(read(4, SAMPLE_COUNT_ADDRESS, 1), d))).toBe('04020001');
+    expect(hex(answerPdu(read(3, 1, 2), d))).toBe('030408690192');
+    expect(hex(answerPdu(read(4, 1, 2), d))).toBe('040408690192');
+    expect(hex(answerPdu(read(4, SAMPLE_COUNT_ADDRESS, 3), d))).toBe('0406000108690192');
+    d.update(sample(climate, { temperature: -0.01, humidity: 40.2 }));
+    expect(hex(answerPdu(read(3, 0, 2), d))).toBe('03040002ffff');
   });
 
   it('answers exceptions: 01 unsupported, 02 outside the map, 03 bad quantity, 04 no value', () => {
     const d = image();
-    expect(hex(answerPdu(read(4, 0, 2), d))).toBe('8404'); // no sample yet
+    expect(hex(answerPdu(read(4, 1, 2), d))).toBe('8404'); // no sample yet
     d.update(sample(climate, { temperature: 20, humidity: 50 }));
     expect(hex(answerPdu(read(1, 0, 1), d))).toBe('8101');
     expect(hex(answerPdu(bytes('06 0000 0001'), d))).toBe('8601');
     expect(hex(answerPdu(read(3, 0, 0), d))).toBe('8303');
     expect(hex(answerPdu(read(3, 0, 126), d))).toBe('8303');
     expect(hex(answerPdu(bytes('03 0000 00'), d))).toBe('8303');
-    expect(hex(answerPdu(read(3, 1, 2), d))).toBe('8302'); // humidity, then a gap
+    expect(hex(answerPdu(read(3, 2, 2), d))).toBe('8302'); // humidity, then nothing
     expect(hex(answerPdu(read(3, 0xffff, 1), d))).toBe('8302');
     d.update(sample(climate, { temperature: 20 })); // humidity dropped out
-    expect(hex(answerPdu(read(3, 0, 1), d))).toBe('030207d0');
-    expect(hex(answerPdu(read(3, 0, 2), d))).toBe('8304');
+    expect(hex(answerPdu(read(3, 1, 1), d))).toBe('030207d0');
+    expect(hex(answerPdu(read(3, 0, 3), d))).toBe('8304');
     // the first sample was never read: every read of it was refused
     expect(d.counters).toMatchObject({ samples: 2, unread: 1, reads: 1 });
   });
@@ -184,7 +186,8 @@ describe('PDU handler and device image', () => {
     d.update(sample(climate, { temperature: 21, humidity: 50 }));
     expect(d.counters.unread).toBe(1);
     d.clear();
-    expect(hex(answerPdu(read(3, 0, 2), d))).toBe('8304');
+    expect(hex(answerPdu(read(3, 1, 2), d))).toBe('8304');
+    expect(hex(answerPdu(read(3, 0, 1), d))).toBe('03020000');
   });
 });
 
@@ -212,12 +215,12 @@ describe('gateway config block', () => {
     expect(
       meter?.registers.map((r) => [r.metric, r.address, r.type, r.wordOrder, r.scale]),
     ).toEqual([
-      ['power', 0, 'uint32', 'little', 1],
-      ['voltage', 2, 'uint16', 'big', 0.1],
-      ['current', 3, 'uint16', 'big', 0.01],
-      ['energy', 4, 'uint32', 'little', 1],
-      ['sample_count', 100, 'uint16', 'big', 1],
+      ['sample_count', 0, 'uint16', 'big', 1],
+      ['power', 1, 'uint32', 'little', 1],
+      ['voltage', 3, 'uint16', 'big', 0.1],
+      ['current', 4, 'uint16', 'big', 0.01],
+      ['energy', 5, 'uint32', 'little', 1],
     ]);
-    expect(meter?.registers[0]?.unit).toBe('W');
+    expect(meter?.registers[1]?.unit).toBe('W');
   });
 });

@@ -29,6 +29,7 @@ const MODBUS_OPTIONS = {
   'print-config': { type: 'boolean' },
   'gateway-serial': { type: 'string' },
   'poll-interval': { type: 'string' },
+  'sample-count': { type: 'boolean' },
 } as const;
 
 /** [MB-SL 2.2] unit addresses on a serial line are 1..247. */
@@ -72,6 +73,7 @@ export async function modbusCommand(argv: string[], io: CliIo): Promise<number> 
           : undefined,
         tcp,
         pollIntervalMs: dur(v, 'poll-interval', 'ms') ?? config.intervalMs,
+        sampleCount: v['sample-count'] === true,
       }),
     );
     return 0;

@@ -4,10 +4,10 @@ export const MODBUS_HELP = `iot-sim modbus: devices as Modbus servers (slaves) f
 
 Every device is one unit id (1, 2, ... from --first-unit) on an RTU line and/or a Modbus TCP
 server, with its latest reading in its registers; holding (function 3) and input (function 4)
-registers hold the same values. Register map (simulators/README.md has the table): the
-device's metrics in profile order from address 0, no gaps; each a scaled integer
-(raw = value / 10^scale; int16 temperature, uint16 humidity, uint32 power and energy, ...)
-or, with --encoding float32, an IEEE float; register 100: samples taken (uint16).
+registers hold the same values. Register map (simulators/README.md has the table): register
+0 counts the samples taken (uint16), then the device's metrics in profile order from
+address 1, no gaps; each a scaled integer (raw = value / 10^scale; int16 temperature and
+humidity, uint32 power and energy, ...) or, with --encoding float32, an IEEE float.
 A metric with no value (a dropout anomaly, a device just rebooted) answers exception 04; an
 address outside the map 02; other function codes 01. An RTU request for a unit id nobody has
 is not answered; over TCP it answers 0B (gateway target failed to respond).
@@ -37,6 +37,7 @@ Gateway configuration:
       --gateway-serial PATH the gateway's end of the RTU line, for --print-config
                                                                          (default: the --rtu path)
       --poll-interval D     pollIntervalMs in the block; bare numbers are ms (default --interval)
+      --sample-count        also read register 0, as the metric sample_count
 
 ${FLEET}
 Example: 5 climate devices on a pty at 19200 baud, polled by the gateway every second

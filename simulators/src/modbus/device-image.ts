@@ -3,6 +3,7 @@
 import type { Sample } from '../sample.ts';
 import {
   encodeValue,
+  MAP_END,
   type RegisterMap,
   type RegisterSlot,
   SAMPLE_COUNT_ADDRESS,
@@ -42,8 +43,8 @@ export class DeviceImage implements RegisterSource {
   private seen = true;
 
   constructor(readonly map: RegisterMap) {
-    this.words = new Uint16Array(SAMPLE_COUNT_ADDRESS + 1);
-    this.owner = new Array(SAMPLE_COUNT_ADDRESS + 1).fill(undefined);
+    this.words = new Uint16Array(MAP_END);
+    this.owner = new Array(MAP_END).fill(undefined);
     for (const slot of map.slots) {
       for (let i = 0; i < slot.words; i += 1) this.owner[slot.address + i] = slot;
       this.missing.add(slot);

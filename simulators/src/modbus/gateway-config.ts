@@ -36,6 +36,12 @@ function deviceLines(u: SimulatedUnit, id: string, o: GatewayConfigOptions, pad:
     `${pad}  pollIntervalMs: ${o.pollIntervalMs}`,
     `${pad}  registers:`,
   ];
+  if (o.sampleCount) {
+    const order = o.map.byteOrder !== 'big' ? `, byteOrder: ${o.map.byteOrder}` : '';
+    lines.push(
+      `${pad}    - { metric: "sample_count", kind: ${kind}, address: ${SAMPLE_COUNT_ADDRESS}, type: uint16${order} }`,
+    );
+  }
   for (const s of registerMap(u.metrics, o.map).slots) {
     const fields = [
       `metric: ${q(s.metric.name)}`,
@@ -48,12 +54,6 @@ function deviceLines(u: SimulatedUnit, id: string, o: GatewayConfigOptions, pad:
     if (s.multiplier !== 1) fields.push(`scale: ${s.multiplier}`);
     if (s.metric.unit !== '') fields.push(`unit: ${q(s.metric.unit)}`);
     lines.push(`${pad}    - { ${fields.join(', ')} }`);
-  }
-  if (o.sampleCount) {
-    const order = o.map.byteOrder !== 'big' ? `, byteOrder: ${o.map.byteOrder}` : '';
-    lines.push(
-      `${pad}    - { metric: "sample_count", kind: ${kind}, address: ${SAMPLE_COUNT_ADDRESS}, type: uint16${order} }`,
-    );
   }
   return lines;
 }

@@ -61,8 +61,15 @@ export const METRIC_TYPES: Readonly<Record<string, RegisterType>> = {
 /** A metric no profile declares (never, today): a signed 32-bit scaled integer. */
 const FALLBACK_TYPE: RegisterType = 'int32';
 
-/** The status register: how many samples the device has taken (uint16, wraps), for tests. */
-export const SAMPLE_COUNT_ADDRESS = 100;
+/**
+ * Register 0: how many samples the device has taken since it booted (uint16, wraps). Just
+ * before the metrics, so one request reads it with them and both belong to the same sample.
+ */
+export const SAMPLE_COUNT_ADDRESS = 0;
+/** The metrics start here, packed. */
+export const FIRST_METRIC_ADDRESS = 1;
+/** One past the last address a device may use (the map is refused beyond). */
+export const MAP_END = 125;
 
 const WIDTH: Readonly<Record<RegisterType, 1 | 2>> = {
   int16: 1,
@@ -73,14 +80,14 @@ const WIDTH: Readonly<Record<RegisterType, 1 | 2>> = {
 };
 
 /**
- * A device's map: its metrics in profile order from address 0, packed with no gap (so the
- * gateway reads them in one request), then the sample counter at SAMPLE_COUNT_ADDRESS.
+ * A device's map: the sample counter at 0, then its metrics in profile order from address 1,
+ * packed with no gap, so one request (at most 125 registers) reads them all.
  */
 export function registerMap(
   metrics: readonly MetricSpec[],
   options: RegisterMapOptions = DEFAULT_MAP_OPTIONS,
 ): RegisterMap {
-  let address = 0;
+  let address = FIRST_METRIC_ADDRESS;
   const slots = metrics.map((metric): RegisterSlot => {
     const type =
       options.encoding === 'float32' ? 'float32' : (METRIC_TYPES[metric.name] ?? FALLBACK_TYPE);
@@ -94,8 +101,8 @@ export function registerMap(
     address += slot.words;
     return slot;
   });
-  if (address > SAMPLE_COUNT_ADDRESS)
-    throw new RangeError(`${metrics.length} metrics do not fit below ${SAMPLE_COUNT_ADDRESS}`);
+  if (address > MAP_END)
+    throw new RangeError(`${metrics.length} metrics do not fit below address ${MAP_END}`);
   return { slots, options };
 }
 
