@@ -5,14 +5,16 @@ import { IotError } from '@iot-stream/contracts';
  * - USAGE: a flag or its value is wrong;
  * - SPEC_INVALID: an anomaly spec, rules file or fleet file is not valid;
  * - CSV_INVALID: a replay file has no usable header;
- * - SERIAL_OPEN_FAILED / MQTT_CONNECT_FAILED: a transport could not start (retriable).
+ * - SERIAL_OPEN_FAILED / MQTT_CONNECT_FAILED: a transport could not start (retriable);
+ * - MODBUS_LISTEN_FAILED: the Modbus TCP server could not listen (a port taken).
  */
 export type SimErrorCode =
   | 'USAGE'
   | 'SPEC_INVALID'
   | 'CSV_INVALID'
   | 'SERIAL_OPEN_FAILED'
-  | 'MQTT_CONNECT_FAILED';
+  | 'MQTT_CONNECT_FAILED'
+  | 'MODBUS_LISTEN_FAILED';
 
 export class SimError extends IotError {
   declare readonly code: SimErrorCode;

@@ -19,6 +19,7 @@ describe('iot-sim command line', () => {
     ['mqtt', /Usage: iot-sim mqtt \[options\][\s\S]*--url URL[\s\S]*--anomalies SPEC\|FILE/],
     ['serial', /Usage: iot-sim serial --serial PATH[\s\S]*--garbage P[\s\S]*--reboot-every D/],
     ['replay', /Usage: iot-sim replay --csv FILE --device ID[\s\S]*--as-fast-as-possible/],
+    ['modbus', /Usage: iot-sim modbus \(--rtu PATH \| --tcp[\s\S]*--print-config[\s\S]*--labels/],
   ])('bin/iot-sim.js %s --help prints the usage', async (command, usage) => {
     const r = await spawnCli([command, '--help']);
     expect(r.code).toBe(0);
@@ -43,6 +44,10 @@ describe('iot-sim command line', () => {
     [['serial'], /give the serial line of each device: --serial PATH/],
     [['serial', '--serial', '/a,/b', '--devices', '3'], /3 devices but 2 serial lines/],
     [['replay', '--csv', 'x.csv'], /replay needs --csv FILE and --device ID/],
+    [['modbus'], /give the bus: --rtu PATH/],
+    [['modbus', '--tcp', 'x:y'], /--tcp must be \[HOST:\]PORT, got "x:y"/],
+    [['modbus', '--tcp', '5020', '--devices', '10', '--first-unit', '240'], /pass 247/],
+    [['modbus', '--tcp', '5020', '--encoding', 'bcd'], /--encoding must be int or float32/],
     [['fly'], /unknown command "fly"/],
   ])('%j is a usage error (exit 2) that says what is wrong', async (argv, message) => {
     const r = await runCli(argv);

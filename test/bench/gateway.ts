@@ -9,6 +9,7 @@ import { printTable } from './lib/report.ts';
 import { type Figures, tableRows } from './lib/summary.ts';
 import { backlogScenario } from './scenarios/backlog.ts';
 import { latencyScenarios } from './scenarios/latency.ts';
+import { modbusScenario } from './scenarios/modbus.ts';
 import { peerScenarios } from './scenarios/peers.ts';
 import { throughputScenarios } from './scenarios/throughput.ts';
 
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     if (options.only.has('throughput')) figures.throughput = await throughputScenarios(ctx);
     if (options.only.has('latency')) figures.latency = await latencyScenarios(ctx);
     if (options.only.has('backlog')) figures.backlog = await backlogScenario(ctx);
+    if (options.only.has('modbus')) figures.modbus = await modbusScenario(ctx);
   } finally {
     await kafka.close();
     rmSync(dir, { recursive: true, force: true });

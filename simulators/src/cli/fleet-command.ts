@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { LabelFile } from '../anomalies/labels.ts';
-import { SimDevice } from '../device.ts';
+import { type DeviceSpec, SimDevice } from '../device.ts';
 import { usageError } from '../errors.ts';
-import { buildDevices } from '../fleet-config.ts';
+import { buildDevices, type FleetConfig } from '../fleet-config.ts';
 import type { Transport } from '../ports.ts';
 import {
   clockFor,
@@ -71,7 +71,22 @@ export async function fleetCommand(
   } else {
     transport = mqttTransport(v, io.env);
   }
-  const start = config.start ?? Date.now();
+  return runDevices(kind, v, io, config, specs, transport, {
+    defaultWindow: kind === 'serial' ? Math.min(32, maxKept(v) - 2) : undefined,
+  });
+}
+
+/** Simulated devices of `specs` through `transport` until done: the summary, the exit code. */
+export async function runDevices(
+  command: string,
+  v: Values,
+  io: CliIo,
+  config: FleetConfig,
+  specs: readonly DeviceSpec[],
+  transport: Transport,
+  extra: { defaultWindow?: number | undefined; start?: number } = {},
+): Promise<number> {
+  const start = extra.start ?? config.start ?? Date.now();
   const labelsPath = str(v, 'labels');
   const labels = labelsPath ? new LabelFile(labelsPath) : undefined;
   const devices = specs.map(
@@ -86,13 +101,13 @@ export async function fleetCommand(
   );
   return execute(
     {
-      command: kind,
+      command,
       sources: devices,
       transport,
       clock: clockFor(v, start),
       seed: config.seed,
       labels,
-      defaultWindow: kind === 'serial' ? Math.min(32, maxKept(v) - 2) : undefined,
+      defaultWindow: extra.defaultWindow,
       extra: () => ({
         start,
         reboots: devices.reduce((a, d) => a + d.reboots, 0),

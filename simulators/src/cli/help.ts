@@ -3,6 +3,8 @@ export const MAIN_HELP = `iot-sim: a virtual sensor fleet for demos, tests, benc
 Usage:
   iot-sim mqtt   [options]   devices publishing JSON over MQTT (the protocol's MQTT mapping)
   iot-sim serial [options]   devices speaking the binary protocol over serial lines (ptys)
+  iot-sim modbus [options]   devices as Modbus RTU (serial line) / TCP servers, one unit id
+                             each, for the gateway to poll; --print-config: its config
   iot-sim replay [options]   a CSV file replayed as one device, over MQTT or serial
   iot-sim generate [options] readings with ground truth into a CSV / JSON lines file, as
                              fast as possible (for iot-hub backtest and detection quality)
@@ -16,7 +18,7 @@ anomaly spec, a fleet or rules file). Ctrl-C stops taking readings, waits for ou
 acknowledgements and prints the summary; a second Ctrl-C exits at once.
 `;
 
-const FLEET = `Fleet:
+export const FLEET = `Fleet:
       --fleet FILE          fleet YAML (profiles, counts, sites, rates, behaviours, anomalies);
                             flags override its keys
       --devices N           number of devices                            (default 3)

@@ -3,6 +3,7 @@ import { fleetCommand } from './fleet-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { MAIN_HELP } from './help.ts';
 import type { CliIo } from './io.ts';
+import { modbusCommand } from './modbus-command.ts';
 import { replayCommand } from './replay-command.ts';
 
 export const EXIT_OK = 0;
@@ -24,6 +25,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'mqtt':
       case 'serial':
         return await fleetCommand(command, rest, io);
+      case 'modbus':
+        return await modbusCommand(rest, io);
       case 'replay':
         return await replayCommand(rest, io);
       case 'generate':

@@ -20,7 +20,11 @@ Options:
   --latency-s N          seconds per latency run (default 15; --quick 5)
   --backlog N            outbox backlog for the restart and RSS runs
                          (default 1000000; --quick 100000)
-  --only LIST            comma-separated subset of: peers,throughput,latency,backlog
+  --only LIST            comma-separated subset of: peers,throughput,latency,backlog,modbus
+  --modbus-devices N     simulated Modbus devices on the RTU line, polled every second
+                         (default 50)
+  --modbus-baud N        the line's baud rate, as iot-sim paces it (default 19200)
+  --modbus-s N           seconds measured, after a 5 s warm-up (default 30; --quick 10)
   --peer-readings N      readings per path in the peers runs (default 100000; --quick 20000)
   --publishers N         mosquitto_pub processes (devices) in the peers runs (default 10)
   --node-options S       NODE_OPTIONS for the gateway (default: the systemd unit's,
@@ -35,6 +39,11 @@ peers: the same publishers (Debian's mosquitto_pub -l -q 1) into Telegraf (memor
 buffer, behind Mosquitto) and into the gateway (external Mosquitto, embedded broker), all
 forwarding to the same Kafka: readings/s, CPU s per 100k readings, peak RSS and the ratios.
 Telegraf is built once from the Go module proxy and cached (TELEGRAF_BIN: use another).
+
+modbus: iot-sim modbus as --modbus-devices climate devices (one unit id each) on a socat pty
+pair at --modbus-baud, the gateway configured by iot-sim --print-config: polls/s achieved vs
+asked, bus utilisation (the gateway's /health busy time, and the wire time the requests imply
+at 11 bits a character), failed polls, gateway CPU and RSS, committed polls found in Kafka.
 
 Uses KAFKA_BROKERS when set, otherwise starts a single-node Kafka 3.9.1 through the test
 harness and stops it at the end. Every scenario uses its own fresh topic. Prints a table and
@@ -52,6 +61,9 @@ export interface BenchOptions {
   rate: number;
   latencyMs: number;
   backlog: number;
+  modbusDevices: number;
+  modbusBaud: number;
+  modbusMs: number;
   only: Set<string>;
   profileDir: string | undefined;
   nodeOptions: string | undefined;
@@ -85,6 +97,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       rate: { type: 'string' },
       'latency-s': { type: 'string' },
       backlog: { type: 'string' },
+      'modbus-devices': { type: 'string' },
+      'modbus-baud': { type: 'string' },
+      'modbus-s': { type: 'string' },
       only: { type: 'string' },
       profile: { type: 'string' },
       'node-options': { type: 'string' },
@@ -101,9 +116,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
     return n;
   };
-  const only = new Set((values.only ?? 'peers,throughput,latency,backlog').split(','));
+  const only = new Set((values.only ?? 'peers,throughput,latency,backlog,modbus').split(','));
   for (const s of only) {
-    if (!['peers', 'throughput', 'latency', 'backlog'].includes(s))
+    if (!['peers', 'throughput', 'latency', 'backlog', 'modbus'].includes(s))
       throw new Error(`--only: unknown ${s}`);
   }
   const client = values.client ?? 'raw';
@@ -118,6 +133,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     rate: int('rate', values.rate, 2_000),
     latencyMs: int('latency-s', values['latency-s'], quick ? 5 : 15) * 1000,
     backlog: int('backlog', values.backlog, quick ? 100_000 : 1_000_000),
+    modbusDevices: int('modbus-devices', values['modbus-devices'], 50),
+    modbusBaud: int('modbus-baud', values['modbus-baud'], 19_200),
+    modbusMs: int('modbus-s', values['modbus-s'], quick ? 10 : 30) * 1000,
     only,
     profileDir: values.profile,
     nodeOptions: values['node-options'] ?? unitNodeOptions(),

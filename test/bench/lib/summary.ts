@@ -1,5 +1,6 @@
 import type { BacklogResult } from '../scenarios/backlog.ts';
 import type { LatencyResult } from '../scenarios/latency.ts';
+import type { ModbusResult } from '../scenarios/modbus.ts';
 import { PEER_LABELS, type PeerResult } from '../scenarios/peers.ts';
 import type { ThroughputResult } from '../scenarios/throughput.ts';
 import { round } from './proc.ts';
@@ -10,6 +11,7 @@ export interface Figures {
   throughput?: ThroughputResult[];
   latency?: LatencyResult[];
   backlog?: BacklogResult;
+  modbus?: ModbusResult;
 }
 
 /** The table: every figure, with the issue's target where it has one. */
@@ -70,7 +72,22 @@ export function tableRows(f: Figures, backlogRows: number): Row[] {
     rows.push(info(`drain ${n} backlog`, `${fmt(b.restart.drainPerSec)}/s`));
     rows.push(info('SIGTERM -> exit, Kafka down', fmt(b.held.stopMs, ' ms')));
   }
+  if (f.modbus) rows.push(...modbusRows(f.modbus));
   return rows;
+}
+
+/** The Modbus polling figures: one RTU line of simulated devices. */
+function modbusRows(m: ModbusResult): Row[] {
+  const pct = (x: number) => `${round(x * 100, 1)}%`;
+  const line = `modbus RTU ${m.devices} devices @ ${fmt(m.baud)} baud`;
+  return [
+    info(`${line}: polls/s achieved / asked`, `${fmt(m.pollsPerSec)} / ${fmt(m.askedPollsPerSec)}`),
+    info('  bus busy (gateway /health busyMs / wall)', pct(m.busBusy)),
+    info(`  bus wire time (${fmt(m.requestsPerSec)} requests/s, 11 bits/char)`, pct(m.busWire)),
+    info('  failed polls / overruns / timeouts', `${m.failed} / ${m.overruns} / ${m.timeouts}`),
+    info('  gateway CPU / max RSS', `${pct(m.cpuShare)} / ${fmt(m.maxRssMb, ' MB')}`),
+    info('  committed polls found in Kafka', `${fmt(m.inKafka)} / ${fmt(m.committed)}`),
+  ];
 }
 
 /** The side-by-side table with Telegraf and the issue-14 goals as ratios of the same run. */
