@@ -1,7 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { type ModbusRegisterConfig, ModbusRegisterSchema } from '../src/config-modbus.ts';
-import { decodePoll, decodeWords } from '../src/sources/modbus/decode.ts';
+import { decodePoll, decodeWords, scaled } from '../src/sources/modbus/decode.ts';
 import { MAX_PER_REQUEST, planRequests } from '../src/sources/modbus/plan.ts';
 
 // The pure parts of the Modbus source: register words to values in every word and byte order,
@@ -32,6 +32,23 @@ describe('decodeWords', () => {
 
   it('refuses the wrong number of words', () => {
     expect(() => decodeWords([1], 'int32', 'big', 'big')).toThrow(RangeError);
+  });
+});
+
+describe('scaled', () => {
+  it('rounds an integer register to the decimals of its scale and offset', () => {
+    const r = (scale: number, offset = 0, type: 'int16' | 'float32' = 'int16') => ({
+      type,
+      scale,
+      offset,
+    });
+    expect(35 * 0.01).not.toBe(0.35); // what the multiplication alone gives
+    expect(scaled(35, r(0.01))).toBe(0.35);
+    expect(scaled(2147, r(0.1, 0.05))).toBe(214.75);
+    expect(scaled(-273, r(1, -0.15))).toBe(-273.15);
+    expect(scaled(7, r(1e-7))).toBe(7e-7);
+    expect(scaled(12, r(2))).toBe(24);
+    expect(scaled(0.1, r(3, 0, 'float32'))).toBe(0.1 * 3); // a float keeps its own precision
   });
 });
 

@@ -45,6 +45,28 @@ export function decodeWords(
 }
 
 /**
+ * `raw x scale + offset`. An integer register scaled by a decimal (35 x 0.01) is rounded to the
+ * decimals of scale and offset, so it is stored as 0.35, not 0.35000000000000003; a float32
+ * keeps its own precision.
+ */
+export function scaled(
+  raw: number,
+  r: Pick<ModbusRegisterConfig, 'type' | 'scale' | 'offset'>,
+): number {
+  const value = raw * r.scale + r.offset;
+  if (r.type === 'float32') return value;
+  const decimals = Math.min(15, Math.max(decimalsOf(r.scale), decimalsOf(r.offset)));
+  return decimals === 0 ? value : Number(value.toFixed(decimals));
+}
+
+/** Digits after the decimal point of a number as written (0.01 -> 2, 1e-7 -> 7, 5 -> 0). */
+function decimalsOf(x: number): number {
+  const [mantissa = '', exponent] = String(x).split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent ?? 0));
+}
+
+/**
  * The metrics of one poll: each configured register decoded from the request that carried it,
  * then `raw x scale + offset` (bools are 1 or 0, unscaled). A float that is NaN or infinite
  * (a sensor fault some devices signal that way) fails the poll with a reason naming the metric.
@@ -71,7 +93,7 @@ export function decodePoll(
         const words = result.words.slice(at, at + REGISTER_WORDS[r.type]);
         if (words.length < REGISTER_WORDS[r.type])
           return { ok: false, reason: `${r.metric}: answer too short` };
-        value = decodeWords(words, r.type, r.wordOrder, r.byteOrder) * r.scale + r.offset;
+        value = scaled(decodeWords(words, r.type, r.wordOrder, r.byteOrder), r);
       }
       if (!Number.isFinite(value))
         return { ok: false, reason: `${r.metric}: ${value} at ${r.kind} ${r.address}` };

@@ -77,7 +77,11 @@ export class ModbusSource implements Source {
     this.stopping = new AbortController();
     this.options.link.start();
     const session = this.options.sessions.next();
-    this.loops = this.options.bus.devices.map((d) => this.pollForever(d, session));
+    // First polls spread over each device's interval: all due at once, the last of 50 devices
+    // on a 19200-baud line would start every second late (overruns).
+    this.loops = this.options.bus.devices.map((d, i, all) =>
+      this.pollForever(d, session, Math.floor((i * d.pollIntervalMs) / all.length)),
+    );
     return {};
   }
 
@@ -88,11 +92,15 @@ export class ModbusSource implements Source {
     await Promise.all(this.loops);
   }
 
-  private async pollForever(device: ModbusDeviceConfig, firstSession: number): Promise<void> {
+  private async pollForever(
+    device: ModbusDeviceConfig,
+    firstSession: number,
+    firstAfterMs: number,
+  ): Promise<void> {
     const c = this.counters.modbus.devices[device.deviceId] as ModbusDeviceCounters;
     const plan = planRequests(device.registers);
     const id = { session: firstSession, seq: 0 };
-    let due = this.now();
+    let due = this.now() + firstAfterMs;
     while (this.running) {
       if (!(await sleep(Math.max(0, due - this.now()), this.stopping.signal))) return;
       const pollAt = this.now();
