@@ -17,9 +17,21 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'test/cli/**'],
+          exclude: ['**/node_modules/**', 'test/cli/**', 'test/scale/**'],
           globalSetup: ['test/build-gateway.setup.ts', 'test/harness/global-setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // `npm run test:scale`, not in `npm test`: hubs on their own 3-broker cluster for about
+        // 100 s, and it still meets a known hub bug about once in 8 runs (README, "Not yet").
+        test: {
+          name: 'scale',
+          include: ['test/scale/**/*.test.ts'],
+          globalSetup: ['test/build-gateway.setup.ts', 'test/harness/global-setup.ts'],
+          testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,
         },
