@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          globalSetup: ['test/build-gateway.setup.ts'],
+          globalSetup: ['test/build-apps.setup.ts'],
           include: ['*/test/**/*.test.ts', 'test/cli/**/*.test.ts'],
           exclude: ['**/node_modules/**', 'test/!(cli)/**'],
         },
@@ -18,7 +18,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: ['**/node_modules/**', 'test/cli/**', 'test/scale/**'],
-          globalSetup: ['test/build-gateway.setup.ts', 'test/harness/global-setup.ts'],
+          globalSetup: ['test/build-apps.setup.ts', 'test/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'scale',
           include: ['test/scale/**/*.test.ts'],
-          globalSetup: ['test/build-gateway.setup.ts', 'test/harness/global-setup.ts'],
+          globalSetup: ['test/build-apps.setup.ts', 'test/harness/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,

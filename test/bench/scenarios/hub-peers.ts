@@ -29,7 +29,7 @@ export interface PeerRun {
   cpuPer100k: number;
   /**
    * CPU seconds of starting up alone (the same process started with nothing to read, until it
-   * is ready; the hub's bin compiles TypeScript), taken off `cpuPer100k`.
+   * is ready: loading its modules), taken off `cpuPer100k`.
    */
   startupCpu: number;
   peakRssMb: number;
