@@ -166,7 +166,15 @@ export class KafkaReadingSource {
             topics: [{ topic: this.options.topic, partitions: offsets }],
           }),
         );
-        this.scheduleFlush(batch.partition, covered, decoded);
+        // The flush needs the batch's position only: a timer holding its records kept every
+        // partition's last batch alive (a quarter of the hub's heap under a backlog).
+        this.scheduleFlush(batch.partition, covered, {
+          partition: decoded.partition,
+          lastOffset: decoded.lastOffset,
+          highWatermark: decoded.highWatermark,
+          records: [],
+          invalid: [],
+        });
         await heartbeat();
       },
     });
