@@ -19,9 +19,16 @@ export interface IncomingReading {
    * seq) with the same digest is a retransmission, with another digest a new reading after the
    * 16-bit sequence wrapped. Derived from time and metrics when absent. Without a seq, a reading
    * with a digest is a retransmission when the same digest came within the dedup window (mapped
-   * MQTT messages); one without either is never a duplicate.
+   * MQTT messages) and the message is a resend (`resend`); one without either is never a
+   * duplicate.
    */
   digest?: string | undefined;
+  /**
+   * A reading without a seq that came again (MQTT's DUP flag on a QoS 1 publish): only a resend
+   * is checked against the digests seen. A first transmission is recorded and always stored:
+   * a sensor that reports the same value twice has sent two readings.
+   */
+  resend?: boolean | undefined;
 }
 
 /** An outbox row: `id` is the gateway sequence number (strictly increasing, never reused). */

@@ -8,12 +8,17 @@ import type { IncomingReading } from '../src/ports.ts';
 // Readings without a seq (mapped MQTT messages) are recognised as resends by their digest, in
 // the same `seen` table and window as (device, session, seq).
 const tempPath = () => join(mkdtempSync(join(tmpdir(), 'outbox-digest-')), 'outbox.sqlite');
-const unsequenced = (digest: string | undefined, deviceId = 'plug-1'): IncomingReading => ({
+const unsequenced = (
+  digest: string | undefined,
+  deviceId = 'plug-1',
+  resend = true,
+): IncomingReading => ({
   deviceId,
   time: 1_700_000_000_000,
   receivedAt: 1_700_000_000_000,
   metrics: { power: { value: 9, unit: 'W' } },
   ...(digest === undefined ? {} : { digest }),
+  resend,
 });
 
 describe('SqliteOutbox: duplicates of readings without a seq', () => {
@@ -35,6 +40,15 @@ describe('SqliteOutbox: duplicates of readings without a seq', () => {
     expect(await outbox.append(unsequenced('abc'))).toBe('duplicate');
     now += 61_000; // past the window, counted from the first sighting
     expect(await outbox.append(unsequenced('abc'))).toBe('stored');
+    outbox.close();
+  });
+
+  it('stores a first transmission with a digest seen before (the same value sent again is a new reading), and still recognises its resend', async () => {
+    const outbox = new SqliteOutbox({ path: tempPath() });
+    expect(await outbox.append(unsequenced('abc', 'plug-1', false))).toBe('stored');
+    expect(await outbox.append(unsequenced('abc', 'plug-1', false))).toBe('stored');
+    expect(await outbox.append(unsequenced('abc', 'plug-1', true))).toBe('duplicate');
+    expect(outbox.stats().backlogRows).toBe(2);
     outbox.close();
   });
 

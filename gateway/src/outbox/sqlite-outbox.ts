@@ -237,13 +237,17 @@ export class SqliteOutbox implements Outbox, AckStore {
     const overBytes = maxBytes > 0 && usedBytes >= maxBytes;
     if ((overRows || overBytes) && this.options.whenFull === 'reject') {
       // A resend of something already stored is still acknowledged when full.
-      return seen !== undefined && this.isDuplicate(r.deviceId, seen) ? 'duplicate' : 'no-room';
+      return seen !== undefined && checked(r, seen) && this.isDuplicate(r.deviceId, seen)
+        ? 'duplicate'
+        : 'no-room';
     }
     // One statement both checks and records (device, session, seq, digest): no change means
     // the same reading was seen before.
     if (
       seen !== undefined &&
-      this.stmt.seenUpsert.run(r.deviceId, seen.session, seen.seq, seen.digest, now).changes === 0
+      this.stmt.seenUpsert.run(r.deviceId, seen.session, seen.seq, seen.digest, now).changes ===
+        0 &&
+      checked(r, seen)
     ) {
       return 'duplicate';
     }
@@ -327,6 +331,11 @@ function seenKey(r: IncomingReading): SeenKey | undefined {
   if (r.digest === undefined) return undefined;
   const seq = Number.parseInt(createHash('sha1').update(r.digest).digest('hex').slice(0, 12), 16);
   return { session: DIGEST_ONLY, seq, digest: r.digest };
+}
+
+/** Whether a seen key may make this reading a duplicate: not a first transmission without seq. */
+function checked(r: IncomingReading, seen: SeenKey): boolean {
+  return seen.session !== DIGEST_ONLY || r.resend === true;
 }
 
 function digestOf(r: IncomingReading): string {

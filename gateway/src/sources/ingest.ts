@@ -49,9 +49,10 @@ export async function ingestPublish(
   source: string,
   topic: string,
   payload: Buffer | string,
+  delivery: Delivery = {},
 ): Promise<void> {
   const deviceId = deviceOfDataTopic(topic);
-  if (deviceId === undefined) return ingestMapped(ctx, source, topic, payload);
+  if (deviceId === undefined) return ingestMapped(ctx, source, topic, payload, delivery);
   ctx.counters.received += 1;
   const receivedAt = ctx.now();
   const parsed = parseJsonReading(deviceId, payload, receivedAt);
@@ -60,18 +61,26 @@ export async function ingestPublish(
   await commitReading(ctx, source, { ...parsed.reading, digest }, payload);
 }
 
+/** How an MQTT publish arrived: its packet identifier (QoS 1 and 2) and DUP flag. */
+export interface Delivery {
+  packetId?: number | undefined;
+  dup?: boolean | undefined;
+}
+
 /**
  * A publish to a topic of a mapping rule (the first that matches): its readings are committed
  * together (one group commit), or the message is quarantined with the rule's reason. Without
- * a seq, a reading's digest covers the topic and the payload, so a resend within
- * `outbox.dedupWindowMs` is recognised as a duplicate (and the same value on two topics is
- * not); a message of several readings (SenML) numbers them.
+ * a seq, a reading's digest covers the topic, the payload and the packet identifier, and a
+ * publish MQTT marks as sent again (DUP) within `outbox.dedupWindowMs` of its first
+ * transmission is a duplicate; a new publish of the same payload (a value that did not change)
+ * is a new reading. A message of several readings (SenML) numbers them.
  */
 async function ingestMapped(
   ctx: IngestContext,
   source: string,
   topic: string,
   payload: Buffer | string,
+  delivery: Delivery,
 ): Promise<void> {
   const match = ctx.mappings?.match(topic);
   if (match === undefined || match.rule.format === 'ignore') return;
@@ -82,14 +91,18 @@ async function ingestMapped(
     return quarantinePublish(ctx, source, topic, mapped, payload);
   }
   ctx.counters.received += mapped.readings.length;
-  const digest = createHash('sha1').update(topic).update('\0').update(payload).digest('base64url');
+  const digest = createHash('sha1')
+    .update(`${topic}\0${delivery.packetId ?? ''}\0`)
+    .update(payload)
+    .digest('base64url');
+  const resend = delivery.dup === true;
   const many = mapped.readings.length > 1;
   await Promise.all(
     mapped.readings.map((reading, i) =>
       commitReading(
         ctx,
         source,
-        { ...reading, receivedAt, digest: many ? `${digest}.${i}` : digest },
+        { ...reading, receivedAt, digest: many ? `${digest}.${i}` : digest, resend },
         payload,
       ),
     ),

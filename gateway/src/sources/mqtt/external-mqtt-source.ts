@@ -65,8 +65,8 @@ export class ExternalMqttSource implements Source {
       ca: this.options.caFile ? readFileSync(this.options.caFile) : undefined,
       topics: [...new Set([...this.options.topics, ...(this.options.mappings?.filters() ?? [])])],
       log,
-      onMessage: (topic, payload) =>
-        ingestPublish(this.ingest, `mqtt-external:${topic}`, topic, payload),
+      onMessage: (topic, payload, delivery) =>
+        ingestPublish(this.ingest, `mqtt-external:${topic}`, topic, payload, delivery),
       onConnect: (sessionPresent) => {
         this.counters.connected = true;
         log.info({ url, sessionPresent }, 'connected to external MQTT broker');

@@ -307,7 +307,10 @@ export class MqttSource implements Source {
       ).then(refuse, refuse);
       return;
     }
-    ingestPublish(this.ingest, source, packet.topic, packet.payload).then(
+    ingestPublish(this.ingest, source, packet.topic, packet.payload, {
+      packetId: packet.messageId,
+      dup: packet.dup,
+    }).then(
       () => done(null),
       (err: Error) => done(err),
     );

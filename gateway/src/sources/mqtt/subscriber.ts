@@ -24,7 +24,12 @@ export interface SubscriberOptions {
    * is on disk) and rejects when it must not be (the connection is then dropped, so the broker
    * redelivers it and everything after it).
    */
-  onMessage(topic: string, payload: Buffer): Promise<void>;
+  /** `delivery`: the packet identifier and DUP flag the broker sent it with. */
+  onMessage(
+    topic: string,
+    payload: Buffer,
+    delivery: { packetId?: number | undefined; dup: boolean },
+  ): Promise<void>;
   onConnect?(sessionPresent: boolean): void;
   onClose?(): void;
   /** A new connection attempt after a lost or failed one. */
@@ -189,16 +194,21 @@ export class MqttSubscriber {
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const entry: Pending = { packet, settled: false };
     if (packet.qos > 0) this.pending.push(entry);
-    this.options.onMessage(packet.topic, payload).then(
-      () => {
-        entry.settled = true;
-        if (socket === this.socket) this.acknowledgeDue();
-      },
-      () => {
-        // Not on disk: never acknowledge it; the broker redelivers it and what followed.
-        if (socket === this.socket) socket?.destroy();
-      },
-    );
+    this.options
+      .onMessage(packet.topic, payload, {
+        packetId: packet.messageId,
+        dup: packet.dup === true,
+      })
+      .then(
+        () => {
+          entry.settled = true;
+          if (socket === this.socket) this.acknowledgeDue();
+        },
+        () => {
+          // Not on disk: never acknowledge it; the broker redelivers it and what followed.
+          if (socket === this.socket) socket?.destroy();
+        },
+      );
     if (this.pending.length >= (this.options.maxPending ?? 1000)) socket?.pause();
   }
 
