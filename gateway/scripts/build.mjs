@@ -4,36 +4,15 @@
 // pure-JavaScript dependencies inside, split at the CLI's lazy imports so --help stays fast;
 // the packages with native addons stay outside (the package's only runtime dependencies).
 // `npm run build` runs it; so do `npm ci` (prepare), `npm test` and `npm start`. --watch rebuilds on change.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { kafkajsNegativeTimeout } from '../../scripts/build/kafkajs-negative-timeout.mjs';
 
 const GATEWAY = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Native addons: loaded from node_modules at run time (dependencies in package.json). */
 export const EXTERNAL = ['better-sqlite3', 'serialport', '@serialport/*'];
-
-/**
- * kafkajs 2.2.4 (unmaintained) passes a negative delay to setTimeout when it is not throttled
- * (throttledUntil starts at -1); Node always made it 1 ms, Node 24 also prints a
- * TimeoutNegativeWarning (kafkajs#1751; the fix of PR #1755, never released). Same behaviour,
- * no warning. Fails the build when the code it patches changes.
- */
-const kafkajsNegativeTimeout = {
-  name: 'kafkajs-negative-timeout',
-  setup(build) {
-    build.onLoad(
-      { filter: /kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]index\.js$/ },
-      (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        const from = '}, scheduleAt)';
-        if (!source.includes(from))
-          throw new Error(`${args.path}: \`${from}\` not found (kafkajs changed)`);
-        return { contents: source.replace(from, '}, Math.max(0, scheduleAt))'), loader: 'js' };
-      },
-    );
-  },
-};
 
 const options = {
   plugins: [kafkajsNegativeTimeout],

@@ -2,13 +2,19 @@
 // Builds the hub into plain JavaScript: hub/dist/, what bin/iot-hub.js runs (no TypeScript
 // toolchain at run time: tsx's loader cost the hub ~0.7 s of CPU and a loader thread at every
 // start). esbuild bundles the hub's and the workspace packages' TypeScript, split at the CLI's
-// lazy imports; every npm dependency stays external, loaded from node_modules as before. The
+// lazy imports; npm dependencies stay external, loaded from node_modules as before, except
+// kafkajs, bundled to patch its negative timeouts as the gateway does (no TimeoutNegativeWarning
+// on Node 24). The
 // dashboard's static files are copied beside the bundle (plugin.ts finds them next to itself).
 // `npm run build` runs it; so do `npm ci` (prepare), `npm test` and `npm start`.
 import { cpSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { kafkajsNegativeTimeout } from '../../scripts/build/kafkajs-negative-timeout.mjs';
+
+/** Bundled despite being npm packages: kafkajs, to patch its negative timeout as the gateway does. */
+const BUNDLED = ['kafkajs'];
 
 const HUB = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(HUB, 'dist');
@@ -22,17 +28,24 @@ const options = {
   platform: 'node',
   target: 'node22',
   plugins: [
+    kafkajsNegativeTimeout,
     {
       // npm packages stay external (loaded from node_modules at run time); only relative
       // imports and the workspace's own packages (@iot-stream/*, TypeScript) are bundled.
       name: 'external-npm-packages',
       setup(build) {
         build.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith('@iot-stream/') ? undefined : { path: args.path, external: true },
+          args.path.startsWith('@iot-stream/') || BUNDLED.includes(args.path)
+            ? undefined
+            : { path: args.path, external: true },
         );
       },
     },
   ],
+  // kafkajs, CommonJS inside an ES module bundle, still calls require() for Node's builtins.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   logLevel: 'warning',
   metafile: true,
