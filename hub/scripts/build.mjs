@@ -4,8 +4,8 @@
 // start). esbuild bundles the hub's and the workspace packages' TypeScript, split at the CLI's
 // lazy imports; npm dependencies stay external, loaded from node_modules as before, except
 // kafkajs, bundled to patch its negative timeouts as the gateway does (no TimeoutNegativeWarning
-// on Node 24). The
-// dashboard's static files are copied beside the bundle (plugin.ts finds them next to itself).
+// on Node 24). The dashboard's static files are copied beside the bundle (plugin.ts finds them
+// next to itself).
 // `npm run build` runs it; so do `npm ci` (prepare), `npm test` and `npm start`.
 import { cpSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
