@@ -17,7 +17,7 @@ import { publisherFleet } from '../support/publisher.ts';
 // min.insync.replicas 2); the leader of a partition that gets readings is SIGKILLed, kept down
 // past its fencing, and restarted, FAULT_KILLS times (default 3). Every reading a device got a
 // PUBACK for must be in Kafka afterwards. Without the gateway's acknowledgement check
-// (gateway/src/uplink/ack-check.ts), kafkajs 2.2.4 resolved sends that had written nothing to
+// (contracts/src/kafka-ack-check.ts), kafkajs 2.2.4 resolved sends that had written nothing to
 // the killed leader's partitions and the outbox deleted those rows. Uses its own cluster.
 const kills = Number(process.env.FAULT_KILLS ?? 3);
 const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AckCheck, IncompleteAckError } from '@iot-stream/contracts';
 import { seededRandom } from '@iot-stream/simulators';
 import {
   Producer as PlatformaticProducer,
@@ -10,7 +11,6 @@ import {
 } from '@platformatic/kafka';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckCheck, IncompleteAckError } from '../../gateway/src/uplink/ack-check.ts';
 import { type KafkaCluster, startKafka } from '../../scripts/services/kafka.ts';
 import { createReadingsTopic } from '../scale/cluster-admin.ts';
 import { compareDelivery, formatReport } from '../support/fault-report.ts';
@@ -23,7 +23,7 @@ import { kcatValues, killLeaders } from '../support/leader-kill.ts';
 //
 // Clients (LEADER_KILL_CLIENTS, comma-separated; default all):
 // - kafkajs: as test/scale/steady-load.ts: kafkajs 2.2.4 resolves some sends without writing
-//   the messages of the killed leader's partitions (see gateway/src/uplink/ack-check.ts);
+//   the messages of the killed leader's partitions (see contracts/src/kafka-ack-check.ts);
 // - kafkajs-checked: the same producer, each send checked by the gateway's AckCheck; an
 //   incomplete acknowledgement is resent with a new producer, as the gateway does;
 // - platformatic: @platformatic/kafka's producer (idempotent, acks all).

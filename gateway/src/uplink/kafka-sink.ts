@@ -1,7 +1,9 @@
 import {
+  AckCheck,
   encodeRecord,
   ensureTopic,
   type GatewayStatusRecord,
+  IncompleteAckError,
   isProducerStateError,
   type KafkaSecurity,
   kafkaSecurityOptions,
@@ -18,7 +20,6 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OutboxRow, Sink } from '../ports.ts';
-import { AckCheck, IncompleteAckError } from './ack-check.ts';
 import { recordOf } from './record.ts';
 
 export interface KafkaSinkOptions {

@@ -1,6 +1,6 @@
 import type { Message, PartitionMetadata, RecordMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { AckCheck, IncompleteAckError } from '../src/uplink/ack-check.ts';
+import { AckCheck, IncompleteAckError } from '../src/kafka-ack-check.ts';
 
 const topic = 'readings';
 const partitionMetadata = Array.from(
