@@ -7,6 +7,7 @@ export * from './config-strict.ts';
 export * from './csv.ts';
 export * from './errors.ts';
 export * from './kafka.ts';
+export * from './kafka-ack-check.ts';
 export * from './kafka-security.ts';
 export * from './random.ts';
 export * from './record.ts';

@@ -1,5 +1,5 @@
-import { isProducerStateError } from '@iot-stream/contracts';
-import type { Producer } from 'kafkajs';
+import { IncompleteAckError, isProducerStateError } from '@iot-stream/contracts';
+import type { ICustomPartitioner, Message, Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { KafkaPublisher } from '../src/kafka/publisher.ts';
 
@@ -48,5 +48,41 @@ describe('KafkaPublisher', () => {
     expect(made).toHaveLength(1);
     expect(isProducerStateError({ type: 'UNKNOWN_PRODUCER_ID' })).toBe(true);
     expect(isProducerStateError(new Error('timeout'))).toBe(false);
+  });
+});
+
+describe('KafkaPublisher acknowledgement check', () => {
+  it('rejects a send whose result lacks a partition it wrote to, and resends through a new producer', async () => {
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: partitionId + 1,
+      replicas: [1, 2, 3],
+      isr: [1, 2, 3],
+    }));
+    let made = 0;
+    const factory = (createPartitioner: ICustomPartitioner) => {
+      made += 1;
+      const partitioner = createPartitioner();
+      const incomplete = made === 1; // as kafkajs #1303: partition 0's share sent nowhere
+      return {
+        connect: async () => {},
+        disconnect: async () => {},
+        send: async ({ topic, messages }: { topic: string; messages: Message[] }) => {
+          const partitions = new Set(
+            messages.map((message) => partitioner({ topic, partitionMetadata, message })),
+          );
+          return [...partitions]
+            .filter((p) => !(incomplete && p === 0))
+            .map((partition) => ({ topicName: topic, partition, errorCode: 0 }));
+        },
+      } as unknown as Producer;
+    };
+    const publisher = new KafkaPublisher(factory);
+    const messages = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    await expect(publisher.send('t', messages)).rejects.toBeInstanceOf(IncompleteAckError);
+    await publisher.send('t', messages);
+    expect(made).toBe(2);
+    expect(publisher.replacements).toBe(1);
   });
 });

@@ -1,7 +1,9 @@
 import {
+  AckCheck,
   encodeRecord,
   ensureTopic,
   type GatewayStatusRecord,
+  IncompleteAckError,
   isProducerStateError,
   type KafkaSecurity,
   kafkaSecurityOptions,
@@ -38,7 +40,8 @@ export interface KafkaSinkOptions {
 /**
  * Forwards outbox rows to Kafka: acks from all in-sync replicas, an idempotent producer with
  * one request in flight (kafkajs #1005/#598), key = device id so a device's readings keep
- * their order in one partition.
+ * their order in one partition. Each send's result is checked to cover every partition it
+ * wrote to (AckCheck: kafkajs can resolve a send without writing a killed leader's share).
  */
 export class KafkaSink implements Sink {
   private readonly kafka: Kafka;
@@ -47,6 +50,7 @@ export class KafkaSink implements Sink {
   private producerConnected: Promise<void> | undefined;
   /** Status records go through their own producer: one send in flight per idempotent producer. */
   private readonly statusProducer: Producer;
+  private readonly ackCheck = new AckCheck();
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.kafka = new Kafka({
@@ -70,14 +74,19 @@ export class KafkaSink implements Sink {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: this.ackCheck.createPartitioner, // DefaultPartitioner, observed
       retry: { retries: 5 },
     });
   }
 
   /** See isProducerStateError: the old producer would fail every send from now on. */
   private async replaceProducer(err: unknown): Promise<void> {
-    this.options.log.warn({ err }, "Kafka lost this producer's state; starting a new producer");
+    this.options.log.warn(
+      { err },
+      err instanceof IncompleteAckError
+        ? 'Kafka acknowledged a send incompletely; resending with a new producer'
+        : "Kafka lost this producer's state; starting a new producer",
+    );
     const old = this.producer;
     this.producer = this.newProducer();
     this.producerConnected = undefined; // connected by the next send
@@ -124,25 +133,32 @@ export class KafkaSink implements Sink {
     try {
       await this.sendRows(rows);
     } catch (err) {
-      // The forwarder resends the same rows; with a new producer they can get through.
-      if (isProducerStateError(err)) await this.replaceProducer(err);
+      // The forwarder resends the same rows; with a new producer they can get through. After an
+      // incomplete acknowledgement the old producer rolled back the sequence numbers of the
+      // partitions it failed to write, which a new leader may already hold: a new producer id
+      // makes the resend unambiguous (at worst a duplicate, dropped downstream).
+      if (isProducerStateError(err) || err instanceof IncompleteAckError)
+        await this.replaceProducer(err);
       throw err;
     }
   }
 
   private async sendRows(rows: readonly OutboxRow[]): Promise<void> {
     await this.producerReady();
-    await this.producer.send({
-      topic: this.options.topic,
-      acks: -1,
-      compression:
-        this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      messages: rows.map((row) => ({
-        key: row.deviceId,
-        value: encodeRecord(recordOf(row, this.options.gatewayId, this.options.site)),
-        headers: { [RECORD_VERSION_HEADER]: String(RECORD_SCHEMA_VERSION) },
-      })),
-    });
+    const producer = this.producer;
+    await this.ackCheck.check(this.options.topic, () =>
+      producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        compression:
+          this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        messages: rows.map((row) => ({
+          key: row.deviceId,
+          value: encodeRecord(recordOf(row, this.options.gatewayId, this.options.site)),
+          headers: { [RECORD_VERSION_HEADER]: String(RECORD_SCHEMA_VERSION) },
+        })),
+      }),
+    );
   }
 
   async disconnect(): Promise<void> {

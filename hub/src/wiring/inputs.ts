@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import { ensureTopic, kafkaSecurityOptions, pinoLogCreator } from '@iot-stream/contracts';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { checkpointTopicOf, type HubConfig } from '../config.ts';
 import type { IngestTarget } from '../http/api/routes-ingest.ts';
@@ -78,11 +78,11 @@ export async function kafkaInput(
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ module: 'kafka' })),
   });
-  const publisher = new KafkaPublisher(() =>
+  const publisher = new KafkaPublisher((createPartitioner) =>
     kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner, // kafkajs's DefaultPartitioner, observed by the publisher's AckCheck
     }),
   );
   await publisher.connect();
