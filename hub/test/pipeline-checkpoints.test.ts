@@ -4,7 +4,7 @@ import { KafkaOutputs } from '../src/kafka/outputs.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { batches, RULES, stream } from './support/pipeline-fixture.ts';
+import { batches, PROCESSOR, stream } from './support/pipeline-fixture.ts';
 
 // Checkpoints every N records or ms instead of every batch (PipelineOptions.checkpointEvery):
 // `handle` then resolves with the offset the checkpoint covers, and only that is committed.
@@ -18,14 +18,7 @@ function setup(
   notified?: string[],
 ) {
   const pipeline = new Pipeline({
-    processor: {
-      tickIntervalMs: 1000,
-      core: {
-        rules: RULES,
-        idleCloseMs: 60_000,
-        windows: { sizesMs: [60_000], maxOutOfOrdernessMs: 30_000, allowedLatenessMs: 600_000 },
-      },
-    },
+    processor: PROCESSOR,
     store: influx,
     outputs: new KafkaOutputs(
       { send: async () => undefined },
