@@ -112,14 +112,22 @@ export class Pipeline {
     // The outbox keeps what it sent: a partition that stays here must not re-send it.
   }
 
-  /** Resolves with the last offset of the partition its checkpoint covers ('-1': none). */
+  /**
+   * Resolves with the last offset of the partition its checkpoint covers ('-1': none). A batch
+   * handed over before an assignment and still running after it is not applied to the new
+   * assignment's state, checkpointed or kept: it resolves with '-1', and the source leaves it to
+   * be fetched again.
+   */
   handle(batch: SourceBatch): Promise<string> {
+    const generation = this.generation;
     return this.serially(batch.partition, async () => {
       try {
-        const covered = await this.apply(batch);
+        const covered = await this.apply(batch, generation);
+        if (generation !== this.generation) return '-1';
         this.failing.delete(batch.partition);
         return covered;
       } catch (err) {
+        if (generation !== this.generation) throw err;
         this.owned.delete(batch.partition);
         this.own.writeFailures += 1;
         const was = this.failing.get(batch.partition);
@@ -173,7 +181,7 @@ export class Pipeline {
       owned.carry.push(time);
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
       if (generation !== this.generation) return false;
-      await this.run(partition, owned, [], this.takeCarry(owned), 0);
+      await this.run(partition, owned, [], this.takeCarry(owned), 0, generation);
       this.own.punctuations += 1;
       return true;
     }).catch((err: unknown) => {
@@ -212,9 +220,12 @@ export class Pipeline {
     return saved && (JSON.parse(saved.json) as Checkpoint);
   }
 
-  private async apply(batch: SourceBatch): Promise<string> {
+  private async apply(batch: SourceBatch, generation: number): Promise<string> {
     const { partition } = batch;
     const owned = this.owned.get(partition) ?? (await this.open(partition));
+    // Stale: `owned` may be the new assignment's; records processed into it now would be
+    // processed again when the source delivers them in the new generation.
+    if (generation !== this.generation) return '-1';
     if (batch.flush) return this.flush(partition, owned);
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
@@ -235,9 +246,15 @@ export class Pipeline {
         { partition, offset: i.offset, code: i.code, reason: i.reason },
         'invalid record sent to dead-letter topic',
       );
-    await this.run(partition, owned, dead, inputs, batch.records.length + batch.invalid.length, {
-      lastOffset: batch.lastOffset,
-    });
+    await this.run(
+      partition,
+      owned,
+      dead,
+      inputs,
+      batch.records.length + batch.invalid.length,
+      generation,
+      { lastOffset: batch.lastOffset },
+    );
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
     return this.checkpointed(partition);
@@ -254,10 +271,14 @@ export class Pipeline {
     dead: DeadLetter[],
     inputs: (ReadingRecord | PartitionTick)[],
     records: number,
+    generation: number,
     batch?: { lastOffset: string },
   ): Promise<void> {
     const out = owned.processor.process(inputs);
     const fresh = await this.effects.carryOut(partition, out, dead);
+    // Reassigned meanwhile: the outputs are written (the same again when redone); the state
+    // is the old assignment's, so neither checkpointed nor kept for a rebuild.
+    if (generation !== this.generation) return;
     const every = this.options.checkpointEvery;
     owned.sinceCheckpoint += records;
     const lastOffset = batch?.lastOffset ?? owned.offset;
