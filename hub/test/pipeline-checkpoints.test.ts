@@ -132,6 +132,30 @@ describe('pipeline: checkpoints every N records', () => {
     expect(a.influx.sorted()).toEqual(reference.influx.sorted());
   });
 
+  it('a batch fetched past what the state holds is refused once: the source fetches again from there', async () => {
+    const reference = setup(undefined);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+
+    const a = setup(EVERY);
+    const fetched = (b: SourceBatch) => ({ ...b, fetchedFrom: b.records[0]?.offset });
+    const all = batches(records, 40).map(fetched);
+    for (const b of all.slice(0, 5)) await a.pipeline.handle(b);
+    // Offsets 200-239 never reached the state (a rejoin left kafkajs fetching on from 240).
+    await expect(a.pipeline.handle(all[6] as SourceBatch)).rejects.toMatchObject({
+      code: 'SOURCE_GAP',
+      next: '200',
+    });
+    for (const b of batches(records, 33, 200).map(fetched)) await a.pipeline.handle(b);
+    expect(await a.pipeline.handle(flush(last))).toBe(last);
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+
+    // A second gap in one assignment: the records are gone from the topic; processed on.
+    const b = setup(EVERY);
+    for (const x of all.slice(0, 5)) await b.pipeline.handle(x);
+    await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toThrow(/needs 200 next/);
+    expect(await b.pipeline.handle(all[6] as SourceBatch)).toBe('-1');
+  });
+
   it('a failed batch after uncheckpointed ones is retried on the rebuilt processor', async () => {
     const reference = setup(undefined);
     for (const b of batches(records, 40)) await reference.pipeline.handle(b);

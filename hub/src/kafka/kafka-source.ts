@@ -1,6 +1,7 @@
 import { backoffMs, CONTROL_HEADER, decodeRecord, pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import { SourceGapError } from '../errors.ts';
 import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
 
 export interface KafkaSourceOptions {
@@ -130,6 +131,8 @@ export class KafkaReadingSource {
           highWatermark: batch.highWatermark,
           records: [],
           invalid: [],
+          // kafkajs's Batch keeps the offset its fetch asked for (not in its type declarations).
+          fetchedFrom: (batch as { fetchedOffset?: string }).fetchedOffset,
         };
         for (const m of batch.messages) {
           if (m.headers?.[CONTROL_HEADER] !== undefined) {
@@ -156,6 +159,20 @@ export class KafkaReadingSource {
             covered = typeof result === 'string' ? result : decoded.lastOffset;
             break;
           } catch (err) {
+            if (err instanceof SourceGapError) {
+              // Fetched past records the partition's state lacks: fetch again from there.
+              this.options.log.warn(
+                { err, partition: batch.partition },
+                'batch fetched past what the partition state holds: fetching again from there',
+              );
+              if (generation === this.generation)
+                this.consumer.seek({
+                  topic: this.options.topic,
+                  partition: err.partition,
+                  offset: err.next,
+                });
+              return;
+            }
             this.counters.writeFailures += 1;
             const delay = backoffMs(attempt, {
               ...(this.options.backoff ?? { minMs: 200, maxMs: 10_000 }),

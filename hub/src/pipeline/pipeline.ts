@@ -1,4 +1,5 @@
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
+import { SourceGapError } from '../errors.ts';
 import type { Notification } from '../notify/notifications.ts';
 import type { Checkpoint, DeadLetter, SourceBatch } from '../ports.ts';
 import { PartitionProcessor, type PartitionTick } from '../processing/partition-processor.ts';
@@ -33,6 +34,8 @@ export class Pipeline {
   private chains = new Map<number, Promise<unknown>>();
   /** Partitions whose last write failed (retried by the source). */
   private failing = new Map<number, FailingPartition>();
+  /** Partitions whose source was sent back once, in this assignment, for a gap (SourceGapError). */
+  private rewound = new Set<number>();
   /** Bumped by every assignment: work of an older one must not write checkpoints. */
   private generation = 0;
   private readonly elapsed: () => number;
@@ -107,6 +110,7 @@ export class Pipeline {
     this.own.lag = {};
     this.own.partitions = partitions.length;
     this.failing.clear();
+    this.rewound.clear();
     this.generation += 1;
     this.chains.clear();
     // The outbox keeps what it sent: a partition that stays here must not re-send it.
@@ -127,7 +131,7 @@ export class Pipeline {
         this.failing.delete(batch.partition);
         return covered;
       } catch (err) {
-        if (generation !== this.generation) throw err;
+        if (generation !== this.generation || err instanceof SourceGapError) throw err;
         this.owned.delete(batch.partition);
         this.own.writeFailures += 1;
         const was = this.failing.get(batch.partition);
@@ -231,6 +235,7 @@ export class Pipeline {
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
+    this.checkContinuity(batch, owned);
     owned.lastInputAt = this.elapsed();
     owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
     const inputs = [...this.takeCarry(owned), ...records.map((r) => r.record)];
@@ -258,6 +263,28 @@ export class Pipeline {
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
     return this.checkpointed(partition);
+  }
+
+  /**
+   * A batch must start at or before the offset after the state's (a rejoin can leave kafkajs
+   * fetching past records the reopened partition never processed: see kafka-source.ts). The
+   * first time, the source is sent back there; a second gap in the same assignment means the
+   * records are gone from the topic (retention, or an offset reset): logged, and processed on.
+   * A partition without a checkpoint or records yet takes whatever the source starts at.
+   */
+  private checkContinuity(batch: SourceBatch, owned: Owned): void {
+    const { partition, fetchedFrom } = batch;
+    if (fetchedFrom === undefined || owned.offset === '-1') return;
+    const next = BigInt(owned.offset) + 1n;
+    if (BigInt(fetchedFrom) <= next) return;
+    if (!this.rewound.has(partition)) {
+      this.rewound.add(partition);
+      throw new SourceGapError(partition, String(next), fetchedFrom);
+    }
+    this.options.log.error(
+      { partition, fetchedFrom, next: String(next) },
+      "records after the partition's state are not in the topic any more; processing on without them",
+    );
   }
 
   /**
