@@ -1,3 +1,5 @@
+import { IotError } from '@iot-stream/contracts';
+
 /**
  * Every stable code the hub gives out, with what it means (as fastify's lib/errors.js): the
  * codes of the errors it throws, of the dead letters it writes (`iot-error-code`) and of the
@@ -23,6 +25,8 @@ export const HUB_CODES = {
   WEBHOOK_FAILED: 'the webhook did not take a notification',
   STATE_INVALID: 'a checkpointed state does not have the shape this version writes',
   RULES_INVALID: 'a rules file or a detector parameter is invalid',
+  SOURCE_GAP:
+    "a batch was fetched from past the next offset its partition's state needs; fetched again from there",
   USAGE_INVALID: 'bad command-line usage of iot-hub backtest / evaluate',
   // Dead letters (header iot-error-code), besides contracts' RECORD_NOT_JSON,
   // RECORD_INVALID and RECORD_VERSION for records that fail validation.
@@ -35,3 +39,21 @@ export const HUB_CODES = {
 } as const;
 
 export type HubCode = keyof typeof HUB_CODES;
+
+/**
+ * A batch that does not continue where its partition's state ends (Pipeline.handle): the
+ * records between were never processed into that state. The source fetches again from `next`.
+ */
+export class SourceGapError extends IotError {
+  constructor(
+    readonly partition: number,
+    readonly next: string,
+    fetchedFrom: string,
+  ) {
+    super(
+      'SOURCE_GAP',
+      `partition ${partition}: batch fetched from offset ${fetchedFrom}, but the state needs ${next} next`,
+      { retriable: true },
+    );
+  }
+}

@@ -165,6 +165,12 @@ export interface SourceBatch {
   highWatermark: string;
   records: { offset: string; record: ReadingRecord }[];
   invalid: InvalidRecord[];
+  /**
+   * The offset the fetch that brought this batch started at, when the source knows it (Kafka:
+   * the consumer's position). Beyond the offset after the partition's state, the records
+   * between were skipped: the handler rejects the batch with a SourceGapError.
+   */
+  fetchedFrom?: string;
   /** No records: checkpoint what earlier batches left uncheckpointed (see flushAfterMs). */
   flush?: boolean;
 }

@@ -4,7 +4,7 @@ import { KafkaOutputs } from '../src/kafka/outputs.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { batches, RULES, stream } from './support/pipeline-fixture.ts';
+import { batches, PROCESSOR, stream } from './support/pipeline-fixture.ts';
 
 // Checkpoints every N records or ms instead of every batch (PipelineOptions.checkpointEvery):
 // `handle` then resolves with the offset the checkpoint covers, and only that is committed.
@@ -18,14 +18,7 @@ function setup(
   notified?: string[],
 ) {
   const pipeline = new Pipeline({
-    processor: {
-      tickIntervalMs: 1000,
-      core: {
-        rules: RULES,
-        idleCloseMs: 60_000,
-        windows: { sizesMs: [60_000], maxOutOfOrdernessMs: 30_000, allowedLatenessMs: 600_000 },
-      },
-    },
+    processor: PROCESSOR,
     store: influx,
     outputs: new KafkaOutputs(
       { send: async () => undefined },
@@ -98,6 +91,69 @@ describe('pipeline: checkpoints every N records', () => {
       expect(influx.sorted()).toEqual(reference.influx.sorted());
       expect([...notified].sort()).toEqual([...referenceNotified].sort());
     }
+  });
+
+  it('a batch still writing when the partition is reassigned leaves the new assignment alone', async () => {
+    const reference = setup(undefined);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+
+    const a = setup(EVERY);
+    const all = batches(records, 40);
+    let committed = -1;
+    for (const b of all.slice(0, 9)) committed = Number(await a.pipeline.handle(b));
+    // Batch 9's write hangs; meanwhile the group is rejoined (the partition stays here) and
+    // the source fetches again from the committed offset, in other boundaries.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const write = a.influx.writeBatch.bind(a.influx);
+    a.influx.writeBatch = async (b) => {
+      await gate;
+      return write(b);
+    };
+    const stale = a.pipeline.handle(all[9] as SourceBatch);
+    await settle();
+    a.influx.writeBatch = write;
+    a.pipeline.assign([0]);
+    const again = batches(records, 33, committed + 1);
+    for (const b of again.slice(0, 3)) await a.pipeline.handle(b);
+    release();
+    expect(await stale).toBe('-1'); // nothing of it is covered: the source leaves it unresolved
+    for (const [i, b] of again.slice(3).entries()) {
+      if (i === 2) {
+        // A failure rebuilds the processor from the checkpoint and the batches since.
+        a.influx.failNext = 1;
+        await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
+      }
+      await a.pipeline.handle(b);
+    }
+    expect(await a.pipeline.handle(flush(last))).toBe(last);
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+  });
+
+  it('a batch fetched past what the state holds is refused once: the source fetches again from there', async () => {
+    const reference = setup(undefined);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+
+    const a = setup(EVERY);
+    const fetched = (b: SourceBatch) => ({ ...b, fetchedFrom: b.records[0]?.offset });
+    const all = batches(records, 40).map(fetched);
+    for (const b of all.slice(0, 5)) await a.pipeline.handle(b);
+    // Offsets 200-239 never reached the state (a rejoin left kafkajs fetching on from 240).
+    await expect(a.pipeline.handle(all[6] as SourceBatch)).rejects.toMatchObject({
+      code: 'SOURCE_GAP',
+      next: '200',
+    });
+    for (const b of batches(records, 33, 200).map(fetched)) await a.pipeline.handle(b);
+    expect(await a.pipeline.handle(flush(last))).toBe(last);
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+
+    // A second gap in one assignment: the records are gone from the topic; processed on.
+    const b = setup(EVERY);
+    for (const x of all.slice(0, 5)) await b.pipeline.handle(x);
+    await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toThrow(/needs 200 next/);
+    expect(await b.pipeline.handle(all[6] as SourceBatch)).toBe('-1');
   });
 
   it('a failed batch after uncheckpointed ones is retried on the rebuilt processor', async () => {

@@ -4,7 +4,7 @@ import { KafkaOutputs } from '../src/kafka/outputs.ts';
 import type { Notifier } from '../src/notify/webhook.ts';
 import { Pipeline } from '../src/pipeline/pipeline.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { batches, RULES, stream } from './support/pipeline-fixture.ts';
+import { batches, PROCESSOR, stream } from './support/pipeline-fixture.ts';
 
 function setup(
   influx = new MemoryInflux(),
@@ -13,14 +13,7 @@ function setup(
 ) {
   const sent: { topic: string; n: number }[] = [];
   const pipeline = new Pipeline({
-    processor: {
-      tickIntervalMs: 1000,
-      core: {
-        rules: RULES,
-        idleCloseMs: 60_000,
-        windows: { sizesMs: [60_000], maxOutOfOrdernessMs: 30_000, allowedLatenessMs: 600_000 },
-      },
-    },
+    processor: PROCESSOR,
     store: influx,
     outputs: new KafkaOutputs(
       { send: async (topic, messages) => void sent.push({ topic, n: messages.length }) },

@@ -1,6 +1,7 @@
 import { backoffMs, CONTROL_HEADER, decodeRecord, pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import { SourceGapError } from '../errors.ts';
 import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
 
 export interface KafkaSourceOptions {
@@ -32,6 +33,14 @@ export interface KafkaSourceOptions {
  * validation. Offsets processed but not yet checkpointed are committed after a `flush` batch,
  * sent when the partition had no batch for `flushAfterMs`; a rebalance cancels pending flushes
  * (the next owner starts from the committed offset and the newest checkpoint).
+ *
+ * A batch is resolved, committed and followed by a flush only within the consumer generation
+ * it was fetched in. kafkajs can rejoin the group while a batch is still in the handler (a
+ * fetcher that meets a stale-metadata error, such as a partition's leader moving, rejoins from
+ * inside the fetch loop while other brokers' fetchers run their batches); that batch's
+ * resolveOffset would then move the new generation's fetch position past records the
+ * reassigned pipeline never processed. Left unresolved, the records are fetched again from the
+ * committed offset, and the pipeline reopens the partition from its checkpoint.
  */
 export class KafkaReadingSource {
   readonly counters: SourceCounters = {
@@ -52,6 +61,8 @@ export class KafkaReadingSource {
   private generation = 0;
   /** Per partition, in this generation: the offset last committed (the next to read). */
   private committed = new Map<number, bigint>();
+  /** Per partition, in this generation: the furthest batch the handler processed. */
+  private processed = new Map<number, SourceBatch>();
   private flushes = new Map<number, NodeJS.Timeout>();
 
   constructor(private readonly options: KafkaSourceOptions) {
@@ -113,12 +124,15 @@ export class KafkaReadingSource {
         isStale,
       }) => {
         if (batch.messages.length === 0) return;
+        const generation = this.generation;
         const decoded: SourceBatch = {
           partition: batch.partition,
           lastOffset: batch.lastOffset(),
           highWatermark: batch.highWatermark,
           records: [],
           invalid: [],
+          // kafkajs's Batch keeps the offset its fetch asked for (not in its type declarations).
+          fetchedFrom: (batch as { fetchedOffset?: string }).fetchedOffset,
         };
         for (const m of batch.messages) {
           if (m.headers?.[CONTROL_HEADER] !== undefined) {
@@ -138,12 +152,27 @@ export class KafkaReadingSource {
         }
         let covered: string;
         for (let attempt = 1; ; attempt += 1) {
-          if (!isRunning() || isStale()) return; // uncommitted: another member will redo it
+          // Uncommitted and unresolved: fetched again from the committed offset.
+          if (!isRunning() || isStale() || generation !== this.generation) return;
           try {
             const result = await handle(decoded);
             covered = typeof result === 'string' ? result : decoded.lastOffset;
             break;
           } catch (err) {
+            if (err instanceof SourceGapError) {
+              // Fetched past records the partition's state lacks: fetch again from there.
+              this.options.log.warn(
+                { err, partition: batch.partition },
+                'batch fetched past what the partition state holds: fetching again from there',
+              );
+              if (generation === this.generation)
+                this.consumer.seek({
+                  topic: this.options.topic,
+                  partition: err.partition,
+                  offset: err.next,
+                });
+              return;
+            }
             this.counters.writeFailures += 1;
             const delay = backoffMs(attempt, {
               ...(this.options.backoff ?? { minMs: 200, maxMs: 10_000 }),
@@ -157,24 +186,24 @@ export class KafkaReadingSource {
             await heartbeat();
           }
         }
+        if (generation !== this.generation) {
+          // Rejoined meanwhile: resolving now would skip these records in the new generation.
+          this.options.log.info(
+            { partition: batch.partition, lastOffset: decoded.lastOffset },
+            'batch outlived its consumer generation: left to be fetched again',
+          );
+          return;
+        }
         this.counters.batches += 1;
         this.counters.records += batch.messages.length;
         this.counters.invalid += decoded.invalid.length;
         resolveOffset(batch.lastOffset()); // the fetch position moves on in any case
-        await this.commit(batch.partition, covered, (offsets) =>
+        await this.commit(generation, batch.partition, covered, (offsets) =>
           commitOffsetsIfNecessary({
             topics: [{ topic: this.options.topic, partitions: offsets }],
           }),
         );
-        // The flush needs the batch's position only: a timer holding its records kept every
-        // partition's last batch alive (a quarter of the hub's heap under a backlog).
-        this.scheduleFlush(batch.partition, covered, {
-          partition: decoded.partition,
-          lastOffset: decoded.lastOffset,
-          highWatermark: decoded.highWatermark,
-          records: [],
-          invalid: [],
-        });
+        this.scheduleFlush(generation, batch.partition, covered, decoded);
         await heartbeat();
       },
     });
@@ -197,32 +226,56 @@ export class KafkaReadingSource {
   private newGeneration(): void {
     this.generation += 1;
     this.committed.clear();
+    this.processed.clear();
     for (const timer of this.flushes.values()) clearTimeout(timer);
     this.flushes.clear();
   }
 
-  /** Commits `covered` + 1 unless already; a failure is logged (a later commit catches up). */
+  /**
+   * Commits `covered` + 1 unless already, and only within `generation`: after a rebalance the
+   * partition may be someone else's, and a commit would then move their position. A failure
+   * is logged (a later commit catches up).
+   */
   private async commit(
+    generation: number,
     partition: number,
     covered: string,
     send: (offsets: { partition: number; offset: string }[]) => Promise<unknown>,
   ): Promise<void> {
     const next = BigInt(covered) + 1n;
+    if (!this.running || generation !== this.generation) return;
     if (next <= (this.committed.get(partition) ?? 0n)) return;
     try {
       await send([{ partition, offset: next.toString() }]);
-      this.committed.set(partition, next);
+      if (generation === this.generation) this.committed.set(partition, next);
     } catch (err) {
       this.options.log.warn({ err, partition, offset: String(next) }, 'offset commit failed');
     }
   }
 
-  /** (Re)arms the partition's flush while it has processed offsets beyond its checkpoint. */
-  private scheduleFlush(partition: number, covered: string, last: SourceBatch): void {
+  /**
+   * (Re)arms the partition's flush while it has processed offsets beyond its checkpoint: as far
+   * as the furthest batch of the generation, so a batch fetched twice (two brokers' fetchers
+   * during a leader change) that the checkpoint covers does not cancel the flush of a later one.
+   */
+  private scheduleFlush(
+    generation: number,
+    partition: number,
+    covered: string,
+    batch: SourceBatch,
+  ): void {
+    if (!this.running || generation !== this.generation) return;
+    // Kept (and captured by the timer) without its records: only its position is needed, and a
+    // timer holding a batch kept every partition's last batch alive under a backlog.
+    const seen = this.processed.get(partition);
+    const last =
+      seen && BigInt(seen.lastOffset) >= BigInt(batch.lastOffset)
+        ? seen
+        : { ...batch, records: [], invalid: [] };
+    this.processed.set(partition, last);
     clearTimeout(this.flushes.get(partition));
     this.flushes.delete(partition);
     if (BigInt(covered) >= BigInt(last.lastOffset)) return;
-    const generation = this.generation;
     const timer = setTimeout(() => {
       this.flushes.delete(partition);
       void this.flush(partition, generation, last);
@@ -237,16 +290,13 @@ export class KafkaReadingSource {
     try {
       const result = await this.handle(batch);
       const covered = typeof result === 'string' ? result : last.lastOffset;
-      // Only within the generation that processed these offsets: after a rebalance the
-      // partition may be someone else's, and a commit would then move their position.
-      if (!this.running || generation !== this.generation) return;
-      await this.commit(partition, covered, (offsets) =>
+      await this.commit(generation, partition, covered, (offsets) =>
         this.consumer.commitOffsets(offsets.map((o) => ({ topic: this.options.topic, ...o }))),
       );
-      if (generation === this.generation) this.scheduleFlush(partition, covered, last);
+      this.scheduleFlush(generation, partition, covered, last);
     } catch (err) {
       this.options.log.warn({ err, partition }, 'flush of uncheckpointed offsets failed');
-      if (this.running && generation === this.generation) this.scheduleFlush(partition, '-1', last);
+      this.scheduleFlush(generation, partition, '-1', last);
     }
   }
 }

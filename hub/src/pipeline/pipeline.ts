@@ -1,4 +1,5 @@
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
+import { SourceGapError } from '../errors.ts';
 import type { Notification } from '../notify/notifications.ts';
 import type { Checkpoint, DeadLetter, SourceBatch } from '../ports.ts';
 import { PartitionProcessor, type PartitionTick } from '../processing/partition-processor.ts';
@@ -33,6 +34,8 @@ export class Pipeline {
   private chains = new Map<number, Promise<unknown>>();
   /** Partitions whose last write failed (retried by the source). */
   private failing = new Map<number, FailingPartition>();
+  /** Partitions whose source was sent back once, in this assignment, for a gap (SourceGapError). */
+  private rewound = new Set<number>();
   /** Bumped by every assignment: work of an older one must not write checkpoints. */
   private generation = 0;
   private readonly elapsed: () => number;
@@ -107,19 +110,28 @@ export class Pipeline {
     this.own.lag = {};
     this.own.partitions = partitions.length;
     this.failing.clear();
+    this.rewound.clear();
     this.generation += 1;
     this.chains.clear();
     // The outbox keeps what it sent: a partition that stays here must not re-send it.
   }
 
-  /** Resolves with the last offset of the partition its checkpoint covers ('-1': none). */
+  /**
+   * Resolves with the last offset of the partition its checkpoint covers ('-1': none). A batch
+   * handed over before an assignment and still running after it is not applied to the new
+   * assignment's state, checkpointed or kept: it resolves with '-1', and the source leaves it to
+   * be fetched again.
+   */
   handle(batch: SourceBatch): Promise<string> {
+    const generation = this.generation;
     return this.serially(batch.partition, async () => {
       try {
-        const covered = await this.apply(batch);
+        const covered = await this.apply(batch, generation);
+        if (generation !== this.generation) return '-1';
         this.failing.delete(batch.partition);
         return covered;
       } catch (err) {
+        if (generation !== this.generation || err instanceof SourceGapError) throw err;
         this.owned.delete(batch.partition);
         this.own.writeFailures += 1;
         const was = this.failing.get(batch.partition);
@@ -173,7 +185,7 @@ export class Pipeline {
       owned.carry.push(time);
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
       if (generation !== this.generation) return false;
-      await this.run(partition, owned, [], this.takeCarry(owned), 0);
+      await this.run(partition, owned, [], this.takeCarry(owned), 0, generation);
       this.own.punctuations += 1;
       return true;
     }).catch((err: unknown) => {
@@ -212,14 +224,18 @@ export class Pipeline {
     return saved && (JSON.parse(saved.json) as Checkpoint);
   }
 
-  private async apply(batch: SourceBatch): Promise<string> {
+  private async apply(batch: SourceBatch, generation: number): Promise<string> {
     const { partition } = batch;
     const owned = this.owned.get(partition) ?? (await this.open(partition));
+    // Stale: `owned` may be the new assignment's; records processed into it now would be
+    // processed again when the source delivers them in the new generation.
+    if (generation !== this.generation) return '-1';
     if (batch.flush) return this.flush(partition, owned);
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
+    this.checkContinuity(batch, owned);
     owned.lastInputAt = this.elapsed();
     owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
     const inputs = [...this.takeCarry(owned), ...records.map((r) => r.record)];
@@ -235,12 +251,40 @@ export class Pipeline {
         { partition, offset: i.offset, code: i.code, reason: i.reason },
         'invalid record sent to dead-letter topic',
       );
-    await this.run(partition, owned, dead, inputs, batch.records.length + batch.invalid.length, {
-      lastOffset: batch.lastOffset,
-    });
+    await this.run(
+      partition,
+      owned,
+      dead,
+      inputs,
+      batch.records.length + batch.invalid.length,
+      generation,
+      { lastOffset: batch.lastOffset },
+    );
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
     return this.checkpointed(partition);
+  }
+
+  /**
+   * A batch must start at or before the offset after the state's (a rejoin can leave kafkajs
+   * fetching past records the reopened partition never processed: see kafka-source.ts). The
+   * first time, the source is sent back there; a second gap in the same assignment means the
+   * records are gone from the topic (retention, or an offset reset): logged, and processed on.
+   * A partition without a checkpoint or records yet takes whatever the source starts at.
+   */
+  private checkContinuity(batch: SourceBatch, owned: Owned): void {
+    const { partition, fetchedFrom } = batch;
+    if (fetchedFrom === undefined || owned.offset === '-1') return;
+    const next = BigInt(owned.offset) + 1n;
+    if (BigInt(fetchedFrom) <= next) return;
+    if (!this.rewound.has(partition)) {
+      this.rewound.add(partition);
+      throw new SourceGapError(partition, String(next), fetchedFrom);
+    }
+    this.options.log.error(
+      { partition, fetchedFrom, next: String(next) },
+      "records after the partition's state are not in the topic any more; processing on without them",
+    );
   }
 
   /**
@@ -254,10 +298,14 @@ export class Pipeline {
     dead: DeadLetter[],
     inputs: (ReadingRecord | PartitionTick)[],
     records: number,
+    generation: number,
     batch?: { lastOffset: string },
   ): Promise<void> {
     const out = owned.processor.process(inputs);
     const fresh = await this.effects.carryOut(partition, out, dead);
+    // Reassigned meanwhile: the outputs are written (the same again when redone); the state
+    // is the old assignment's, so neither checkpointed nor kept for a rebuild.
+    if (generation !== this.generation) return;
     const every = this.options.checkpointEvery;
     owned.sinceCheckpoint += records;
     const lastOffset = batch?.lastOffset ?? owned.offset;

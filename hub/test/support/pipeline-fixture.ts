@@ -16,6 +16,16 @@ export const RULES = parseRules({
   ],
 });
 
+/** The processor the pipeline tests run: one-minute windows and RULES. */
+export const PROCESSOR = {
+  tickIntervalMs: 1000,
+  core: {
+    rules: RULES,
+    idleCloseMs: 60_000,
+    windows: { sizesMs: [60_000], maxOutOfOrdernessMs: 30_000, allowedLatenessMs: 600_000 },
+  },
+};
+
 export /** Readings of 3 devices every second, with spikes, shuffles, duplicates, a silence and too-late ones. */
 function stream(n: number, seed = 7): ReadingRecord[] {
   const rnd = mulberry32(seed);
