@@ -1,5 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
-import { Kafka, logLevel } from 'kafkajs';
+import { AckCheck } from '@iot-stream/contracts';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 
 export interface SteadyLoadResult {
   /** Chunks sent (each once acknowledged with acks=all). */
@@ -13,8 +14,10 @@ export interface SteadyLoadResult {
 /**
  * Produces `records` in order, keyed by device, as a gateway fleet would: one chunk every
  * `everyMs`, spread evenly over `durationMs`, through one idempotent producer with one send in
- * flight (kafkajs #1005) and acks from all in-sync replicas. A send that fails (a broker killed
- * under it) is repeated until it is acknowledged. `onProgress` is told the fraction sent after
+ * flight (kafkajs #1005) and acks from all in-sync replicas, each acknowledgement checked to
+ * cover every partition it sent to (AckCheck: kafkajs #1303). A send that fails (a broker killed
+ * under it) or comes back incomplete is repeated, as the gateway does, through a new producer
+ * (a new producer id: a resend with the old one may be refused for its sequence numbers). `onProgress` is told the fraction sent after
  * each chunk, so faults can be placed in the load.
  */
 export async function produceSteadily(options: {
@@ -34,8 +37,17 @@ export async function produceSteadily(options: {
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2000 },
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const ack = new AckCheck();
+  const newProducer = async (): Promise<Producer> => {
+    const p = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: ack.createPartitioner,
+    });
+    await p.connect();
+    return p;
+  };
+  let producer = await newProducer();
   const result: SteadyLoadResult = { chunks: 0, resends: 0, longestSendMs: 0 };
   const started = Date.now();
   try {
@@ -50,11 +62,15 @@ export async function produceSteadily(options: {
       const sent = Date.now();
       for (;;) {
         try {
-          await producer.send({ topic: options.topic, acks: -1, messages });
+          await ack.check(options.topic, () =>
+            producer.send({ topic: options.topic, acks: -1, messages }),
+          );
           break;
         } catch {
           result.resends += 1; // an unknown outcome: the hub deduplicates what arrives twice
+          await producer.disconnect().catch(() => undefined);
           await new Promise((r) => setTimeout(r, 500));
+          producer = await newProducer().catch(() => producer);
         }
       }
       result.chunks += 1;
