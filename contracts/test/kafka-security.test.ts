@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, KafkaSecuritySchema, kafkaSecurityOptions } from '../src/index.ts';
+import {
+  ConfigError,
+  KafkaSecuritySchema,
+  kafkaSecurityOptions,
+  platformaticSecurityOptions,
+} from '../src/index.ts';
 
 const defaults = () =>
   Value.Default(KafkaSecuritySchema, {}) as ReturnType<typeof Value.Default> &
@@ -51,6 +56,20 @@ describe('Kafka security settings', () => {
       sasl: { mechanism: 'scram-sha-512', username: 'gw', password: 'pw' },
     });
     expect(() => kafkaSecurityOptions({ ...d, sasl: { ...sasl, password: '' } })).toThrow(
+      ConfigError,
+    );
+  });
+
+  it('give @platformatic/kafka the same TLS and SASL, in its spelling', () => {
+    const d = defaults();
+    expect(platformaticSecurityOptions(d)).toEqual({});
+    const tls = { ...d.tls, enabled: true, rejectUnauthorized: false };
+    const sasl = { mechanism: 'scram-sha-256' as const, username: 'gw', password: 'pw' };
+    expect(platformaticSecurityOptions({ ...d, tls, sasl })).toEqual({
+      tls: { rejectUnauthorized: false },
+      sasl: { mechanism: 'SCRAM-SHA-256', username: 'gw', password: 'pw' },
+    });
+    expect(() => platformaticSecurityOptions({ ...d, sasl: { ...sasl, username: '' } })).toThrow(
       ConfigError,
     );
   });
