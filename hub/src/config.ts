@@ -39,6 +39,7 @@ export const HubConfigSchema = Type.Object({
       statusTopic: Type.String({ minLength: 1, default: 'iot.gateway-status' }),
       partitions: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
       maxBytesPerPartition: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+      partitionsConsumedConcurrently: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
       security: KafkaSecuritySchema,
     },

@@ -172,14 +172,24 @@ describe('LineProtocol', () => {
     });
     const lp = new LineProtocol(INFLUX_SCHEMA);
     fc.assert(
-      fc.property(fc.array(reading, { maxLength: 5 }), id, (partial, site) => {
-        const records = partial.map((r) => ({ ...r, v: 1 as const, receivedAt: r.time }));
-        if (records.some((r) => r.seq === undefined)) for (const r of records) delete r.seq;
-        const siteOf = (d: string) => (d.length % 2 === 0 ? site : 'unassigned');
-        const points = readingPoints(records, siteOf);
-        expect(readingLines(records, siteOf)?.join('\n')).toBe(lp.lines(points));
-        if (points.length > 0) expect(lp.lines(points)).toBe(libraryBody(points));
-      }),
+      fc.property(
+        fc.array(reading, { maxLength: 5 }),
+        id,
+        fc.integer({ min: 1, max: 4 }),
+        (partial, site, perBody) => {
+          const records = partial.map((r) => ({ ...r, v: 1 as const, receivedAt: r.time }));
+          if (records.some((r) => r.seq === undefined)) for (const r of records) delete r.seq;
+          const siteOf = (d: string) => (d.length % 2 === 0 ? site : 'unassigned');
+          const points = readingPoints(records, siteOf);
+          expect(readingLines(records, siteOf)?.join('\n')).toBe(lp.lines(points));
+          // Split into request bodies of at most perBody lines each, none empty, nothing lost.
+          const bodies = readingLines(records, siteOf, perBody) ?? [];
+          expect(bodies.join('\n')).toBe(lp.lines(points));
+          expect(bodies.length).toBe(Math.ceil(points.length / perBody));
+          for (const b of bodies) expect(b.split('\n').length).toBeLessThanOrEqual(perBody);
+          if (points.length > 0) expect(lp.lines(points)).toBe(libraryBody(points));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

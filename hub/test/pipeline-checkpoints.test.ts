@@ -44,6 +44,42 @@ const flush = (lastOffset: string): SourceBatch => ({
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
+
+/**
+ * A source as both real ones behave, reading from `from` in batches of `size`: the n-th batch
+ * handed over (n in `failAt`, counted once each) fails its write and is offered again as it
+ * was; a SOURCE_GAP answer makes it read on from the offset the pipeline asks for. Every
+ * `flushAfterFailure` failure is followed by a flush. Resolves with the number of rewinds.
+ */
+async function readFrom(
+  a: ReturnType<typeof setup>,
+  start: number,
+  size: number,
+  failAt: Set<number>,
+  flushAfterFailure = false,
+): Promise<number> {
+  let from = start;
+  let n = 0;
+  let rewinds = 0;
+  while (from < records.length) {
+    const b = batches(records, size, from)[0] as SourceBatch;
+    if (failAt.delete(n)) {
+      a.influx.failNext = 1;
+      await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
+      if (flushAfterFailure && n % 8 === 7) await a.pipeline.handle(flush(String(from - 1)));
+    }
+    n += 1;
+    try {
+      await a.pipeline.handle(b);
+      from = Number(b.lastOffset) + 1;
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'SOURCE_GAP' });
+      rewinds += 1;
+      from = Number((err as { next: string }).next);
+    }
+  }
+  return rewinds;
+}
 const records = stream(1500, 11);
 const last = String(records.length - 1);
 const EVERY = { ms: 3_600_000, records: 250 };
@@ -120,14 +156,9 @@ describe('pipeline: checkpoints every N records', () => {
     for (const b of again.slice(0, 3)) await a.pipeline.handle(b);
     release();
     expect(await stale).toBe('-1'); // nothing of it is covered: the source leaves it unresolved
-    for (const [i, b] of again.slice(3).entries()) {
-      if (i === 2) {
-        // A failure rebuilds the processor from the checkpoint and the batches since.
-        a.influx.failNext = 1;
-        await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
-      }
-      await a.pipeline.handle(b);
-    }
+    // A failure rebuilds the processor from the checkpoint; the source reads on from there.
+    const rewinds = await readFrom(a, Number(again[3]?.records[0]?.offset), 33, new Set([2]));
+    expect(rewinds).toBe(1);
     expect(await a.pipeline.handle(flush(last))).toBe(last);
     expect(a.influx.sorted()).toEqual(reference.influx.sorted());
   });
@@ -156,20 +187,18 @@ describe('pipeline: checkpoints every N records', () => {
     expect(await b.pipeline.handle(all[6] as SourceBatch)).toBe('-1');
   });
 
-  it('a failed batch after uncheckpointed ones is retried on the rebuilt processor', async () => {
+  it('a failed batch after uncheckpointed ones sends the source back to the checkpoint, as often as it fails', async () => {
     const reference = setup(undefined);
     for (const b of batches(records, 40)) await reference.pipeline.handle(b);
 
     const a = setup(EVERY);
-    for (const [i, b] of batches(records, 40).entries()) {
-      if (i % 4 === 3) {
-        a.influx.failNext = 1;
-        await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
-        if (i % 8 === 7) await a.pipeline.handle(flush(String(Number(b.records[0]?.offset) - 1)));
-      }
-      await a.pipeline.handle(b);
-    }
+    const failAt = new Set(Array.from({ length: 40 }, (_, i) => 4 * i + 3));
+    const planned = failAt.size;
+    const rewinds = await readFrom(a, 0, 40, failAt, true);
+    const failures = planned - failAt.size;
     await a.pipeline.handle(flush(last));
+    expect(failures).toBeGreaterThan(20);
+    expect(rewinds).toBeGreaterThan(5); // failures after uncheckpointed batches
     expect(a.influx.sorted()).toEqual(reference.influx.sorted());
     // The final checkpoint restores to the same state as the uninterrupted run's.
     const next = setup(EVERY, new MemoryInflux(), a.checkpoints);
@@ -181,5 +210,24 @@ describe('pipeline: checkpoints every N records', () => {
       await ref.pipeline.handle(b);
     }
     expect(next.influx.sorted()).toEqual(ref.influx.sorted());
+  });
+
+  it('a failed batch is not retried onto a core that lacks the batches before it', async () => {
+    // Without a rewind the retry would be applied to the checkpoint's core, skipping 40-79.
+    const a = setup(EVERY);
+    const all = batches(records, 40);
+    await a.pipeline.handle(all[0] as SourceBatch);
+    await a.pipeline.handle(all[1] as SourceBatch);
+    a.influx.failNext = 1;
+    await expect(a.pipeline.handle(all[2] as SourceBatch)).rejects.toThrow('influx down');
+    for (let i = 0; i < 3; i += 1)
+      await expect(a.pipeline.handle(all[2] as SourceBatch)).rejects.toMatchObject({
+        code: 'SOURCE_GAP',
+        next: '0',
+      });
+    for (const b of all) await a.pipeline.handle(b);
+    const reference = setup(undefined);
+    for (const b of all) await reference.pipeline.handle(b);
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
   });
 });

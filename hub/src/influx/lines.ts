@@ -146,16 +146,22 @@ function ownKeys(o: object): number {
 /**
  * The lines `lines(readingPoints(records, siteOf))` gives for the `readings` measurement (tags
  * device, gateway, metric, site, unit; fields gateway_seq, seq, value; the event time), built
- * straight from the records: no point objects, one template per line. Undefined when a record
- * does not fit (a non-numeric value). InfluxStore checks this against the generic path on the
- * first record of every batch and stops using it for good if they ever differ (influx-points.ts
- * changed); `hub/test/influx-lines.test.ts` compares the two on arbitrary records.
+ * straight from the records as request bodies of at most `perBody` lines: no point objects,
+ * no string per line (a line built by concatenation is a rope of ~9 pieces, about 480 bytes,
+ * and a batch's lines were the largest thing the hub held while its write was in flight), one
+ * join per body. Undefined when a record does not fit (a non-numeric value). InfluxStore
+ * checks this against the generic path on the first record of every batch and stops using it
+ * for good if they ever differ (influx-points.ts changed); `hub/test/influx-lines.test.ts`
+ * compares the two on arbitrary records.
  */
 export function readingLines(
   records: readonly ReadingRecord[],
   siteOf: (deviceId: string) => string,
+  perBody = 5000,
 ): string[] | undefined {
-  const out: string[] = [];
+  const bodies: string[] = [];
+  let parts: string[] = [];
+  let lines = 0;
   for (const r of records) {
     if (typeof r.gatewaySeq !== 'number' || typeof r.time !== 'number') return undefined;
     if (r.seq !== undefined && typeof r.seq !== 'number') return undefined;
@@ -165,13 +171,23 @@ export function readingLines(
       r.seq === undefined
         ? ` gateway_seq=${Math.floor(r.gatewaySeq)}i,value=`
         : ` gateway_seq=${Math.floor(r.gatewaySeq)}i,seq=${Math.floor(r.seq)}i,value=`;
+    const time = ` ${r.time}`;
     const metrics = r.metrics;
     for (const metric of Object.keys(metrics)) {
       const m = metrics[metric] as (typeof metrics)[string];
       if (typeof m.value !== 'number' || (m.unit && typeof m.unit !== 'string')) return undefined;
-      const unit = m.unit ? `,unit=${tag(m.unit)}` : '';
-      out.push(`${head}${tag(metric)}${site}${unit}${seqs}${m.value} ${r.time}`);
+      if (lines === perBody) {
+        bodies.push(parts.join(''));
+        parts = [];
+        lines = 0;
+      }
+      if (lines > 0) parts.push('\n');
+      parts.push(head, tag(metric), site);
+      if (m.unit) parts.push(',unit=', tag(m.unit));
+      parts.push(seqs, String(m.value), time);
+      lines += 1;
     }
   }
-  return out;
+  if (lines > 0) bodies.push(parts.join(''));
+  return bodies;
 }

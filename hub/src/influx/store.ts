@@ -168,24 +168,24 @@ export class InfluxStore implements ReadingStore {
   }
 
   /**
-   * The raw readings' lines without point objects (readingLines), as long as they equal what
-   * the point builders give: checked on the first record of every batch; on a difference (the
-   * schema in influx-points.ts changed) the generic path is used from then on.
+   * The raw readings' request bodies without point objects (readingLines), as long as they
+   * equal what the point builders give: checked on the first record of every batch; on a
+   * difference (the schema in influx-points.ts changed) the generic path is used from then on.
    */
   private readingLines(batch: BatchOutput): string[] | undefined {
     const first = batch.readings[0];
     if (!this.fastReadings || first === undefined) return undefined;
-    const lines = readingLines(batch.readings, batch.siteOf ?? (() => UNASSIGNED_SITE));
+    const bodies = readingLines(batch.readings, batch.siteOf ?? (() => UNASSIGNED_SITE));
     const expected = this.lines.lines(readingPoints([first], batch.siteOf));
-    const n = Object.keys(first.metrics).length;
-    if (lines !== undefined && expected === lines.slice(0, n).join('\n')) return lines;
-    this.fastReadings = lines === undefined; // a record that does not fit: only this batch
+    const head = bodies?.[0];
+    if (head !== undefined && expected !== undefined && startsWithLines(head, expected))
+      return bodies;
+    this.fastReadings = bodies === undefined; // a record that does not fit: only this batch
     return undefined;
   }
 
-  private async writeLines(lines: readonly string[], retentionPolicy: string): Promise<void> {
-    for (let i = 0; i < lines.length; i += 5000)
-      await this.post(lines.slice(i, i + 5000).join('\n'), retentionPolicy);
+  private async writeLines(bodies: readonly string[], retentionPolicy: string): Promise<void> {
+    for (const body of bodies) await this.post(body, retentionPolicy);
   }
 
   /** One `hub_health` point into the raw policy. */
@@ -312,4 +312,9 @@ export class InfluxStore implements ReadingStore {
       });
     return [...byReading.values()].sort((a, b) => a.time - b.time).slice(0, query.limit);
   }
+}
+
+/** Whether `body` starts with exactly these whole lines. */
+function startsWithLines(body: string, lines: string): boolean {
+  return body.startsWith(lines) && (body.length === lines.length || body[lines.length] === '\n');
 }

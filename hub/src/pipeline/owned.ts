@@ -1,12 +1,16 @@
-import type { ReadingRecord } from '@iot-stream/contracts';
 import type { Notification } from '../notify/notifications.ts';
-import type { PartitionProcessor, PartitionTick } from '../processing/partition-processor.ts';
+import type { PartitionProcessor } from '../processing/partition-processor.ts';
 
 /** A partition the pipeline has open: its processor and where it stands. */
 export interface Owned {
   processor: PartitionProcessor;
   /** Last offset reflected in the processor (inclusive); '-1' for none. */
   offset: string;
+  /**
+   * The offset the first batch processed into it started at: where the source is sent back to
+   * when it fails before its first checkpoint.
+   */
+  first?: string;
   /** Checkpointed notifications not yet delivered. */
   pending: Notification[];
   /**
@@ -21,17 +25,4 @@ export interface Owned {
   lastInputAt: number;
   /** Records behind the high watermark after the last batch. */
   lag: number;
-}
-
-/**
- * What a partition processed after its checkpoint (`saved`), all of it written and sent: the
- * inputs in order and the last offset they cover. After a failed batch the processor is
- * rebuilt from the checkpoint plus these, since the source does not deliver them again.
- */
-export interface Uncheckpointed {
-  inputs: (ReadingRecord | PartitionTick)[][];
-  offset: string;
-  /** Records of those batches, and when the checkpoint they follow was written. */
-  records: number;
-  since: number;
 }

@@ -7,7 +7,7 @@ import { BatchEffects } from './batch-effects.ts';
 import type { FailingPartition, PipelineCounters } from './counters.ts';
 import { NotificationOutbox } from './notification-outbox.ts';
 import type { PipelineOptions } from './options.ts';
-import type { Owned, Uncheckpointed } from './owned.ts';
+import type { Owned } from './owned.ts';
 
 export type { FailingPartition, PipelineCounters } from './counters.ts';
 export type { PipelineOptions } from './options.ts';
@@ -16,8 +16,11 @@ export type { PipelineOptions } from './options.ts';
  * Per partition: process a batch with the partition's stream core, write raw readings,
  * aggregates and episodes to the store, dead-letter invalid and refused records, publish
  * episode events (batch-effects.ts), then checkpoint the core with the last offset it covers. Only after all of
- * that resolves does the source commit the offsets. A batch that fails anywhere is redone from
- * the last checkpoint (kept in memory, else loaded), so a retry never sees a half-applied core.
+ * that resolves does the source commit the offsets. A batch that fails anywhere drops the
+ * partition's core: it is rebuilt from the last checkpoint (kept in memory, else loaded) and the
+ * records after it are read again from the source (SourceGapError sends a source that moved on
+ * back), so a retry never sees a half-applied core, and nothing after a checkpoint is held in
+ * memory to rebuild it (a log of those batches was most of the hub's memory under load).
  */
 export class Pipeline {
   private owned = new Map<number, Owned>();
@@ -27,7 +30,12 @@ export class Pipeline {
    * only to reopen a partition or to rewrite its pending notifications.
    */
   private saved = new Map<number, { offset: string; json: string }>();
-  private uncheckpointed = new Map<number, Uncheckpointed>();
+  /**
+   * Partitions whose core was dropped after a failure while it held records beyond its
+   * checkpoint, with the offset to read again from: until a batch starts there, the source is
+   * sent back to it.
+   */
+  private dropped = new Map<number, string>();
   private assigned: number[] = [];
   private loading: Promise<Map<number, Checkpoint>> | undefined;
   /** Per partition: batches and checkpoint rewrites, one at a time. */
@@ -104,7 +112,7 @@ export class Pipeline {
   assign(partitions: number[]): void {
     this.owned.clear();
     this.saved.clear();
-    this.uncheckpointed.clear();
+    this.dropped.clear();
     this.loading = undefined;
     this.assigned = partitions;
     this.own.lag = {};
@@ -132,7 +140,7 @@ export class Pipeline {
         return covered;
       } catch (err) {
         if (generation !== this.generation || err instanceof SourceGapError) throw err;
-        this.owned.delete(batch.partition);
+        this.drop(batch.partition);
         this.own.writeFailures += 1;
         const was = this.failing.get(batch.partition);
         this.failing.set(batch.partition, {
@@ -189,9 +197,19 @@ export class Pipeline {
       this.own.punctuations += 1;
       return true;
     }).catch((err: unknown) => {
-      this.owned.delete(partition); // reopened from the checkpoint, which holds the decision
+      this.drop(partition); // reopened from the checkpoint, which holds the decision
       throw err;
     });
+  }
+
+  /** Forgets the partition's core; records it processed after its checkpoint are read again. */
+  private drop(partition: number): void {
+    const owned = this.owned.get(partition);
+    this.owned.delete(partition);
+    const checkpointed = this.checkpointed(partition);
+    if (!owned || owned.offset === checkpointed || this.dropped.has(partition)) return;
+    const next = checkpointed === '-1' ? owned.first : String(BigInt(checkpointed) + 1n);
+    if (next !== undefined) this.dropped.set(partition, next);
   }
 
   private takeCarry(owned: Owned): PartitionTick[] {
@@ -266,14 +284,25 @@ export class Pipeline {
   }
 
   /**
-   * A batch must start at or before the offset after the state's (a rejoin can leave kafkajs
-   * fetching past records the reopened partition never processed: see kafka-source.ts). The
-   * first time, the source is sent back there; a second gap in the same assignment means the
-   * records are gone from the topic (retention, or an offset reset): logged, and processed on.
-   * A partition without a checkpoint or records yet takes whatever the source starts at.
+   * A batch must start at or before the offset after the state's. After a failure dropped the
+   * core, the source is sent back to the checkpoint as often as it comes back with records
+   * after it (it retries the failed batch, or fetches on). Otherwise a gap is a rejoin that left
+   * kafkajs fetching past records the reopened partition never processed (kafka-source.ts):
+   * the first time, the source is sent back there; a second gap in the same assignment means
+   * the records are gone from the topic (retention, or an offset reset): logged, and processed
+   * on. A partition without a checkpoint or records yet takes whatever the source starts at.
    */
   private checkContinuity(batch: SourceBatch, owned: Owned): void {
-    const { partition, fetchedFrom } = batch;
+    const { partition } = batch;
+    const first = batch.records[0]?.offset ?? batch.invalid[0]?.offset;
+    const from = batch.fetchedFrom ?? first;
+    const again = this.dropped.get(partition);
+    if (again !== undefined && from !== undefined) {
+      if (BigInt(from) > BigInt(again)) throw new SourceGapError(partition, again, from);
+      this.dropped.delete(partition);
+    }
+    owned.first ??= from;
+    const { fetchedFrom } = batch;
     if (fetchedFrom === undefined || owned.offset === '-1') return;
     const next = BigInt(owned.offset) + 1n;
     if (BigInt(fetchedFrom) <= next) return;
@@ -321,17 +350,7 @@ export class Pipeline {
       this.outbox.deliver(partition, owned);
       return;
     }
-    // Written and sent, not checkpointed: kept to rebuild the processor after a failure.
-    const log = this.uncheckpointed.get(partition) ?? {
-      inputs: [],
-      offset: owned.offset,
-      records: 0,
-      since: owned.checkpointedAt,
-    };
-    log.inputs.push(inputs);
-    log.offset = lastOffset;
-    log.records = owned.sinceCheckpoint;
-    this.uncheckpointed.set(partition, log);
+    // Written and sent, not checkpointed: after a failure, read again from the source.
     owned.offset = lastOffset;
   }
 
@@ -351,7 +370,6 @@ export class Pipeline {
     const state = owned.processor.snapshot();
     const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
     await this.enqueueCheckpoint(partition, { v: 1, offset, state, pending, ...ticks });
-    this.uncheckpointed.delete(partition);
     owned.offset = offset;
     owned.pending = pending;
     owned.checkpointedAt = this.elapsed();
@@ -381,18 +399,13 @@ export class Pipeline {
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);
-    // Batches after the checkpoint that were written but not checkpointed when a later one
-    // failed: replayed into the processor (their outputs are already written and sent).
-    const log = this.uncheckpointed.get(partition);
-    for (const inputs of log?.inputs ?? []) processor.process(inputs);
     const owned: Owned = {
       processor,
-      offset: log?.offset ?? checkpoint?.offset ?? '-1',
+      offset: checkpoint?.offset ?? '-1',
       pending: this.outbox.unsent(partition, checkpoint?.pending ?? []),
-      // Replayed inputs above already hold these punctuations when a log was replayed.
-      carry: log ? [] : [...(checkpoint?.ticks ?? [])],
-      checkpointedAt: log?.since ?? this.elapsed(),
-      sinceCheckpoint: log?.records ?? 0,
+      carry: [...(checkpoint?.ticks ?? [])],
+      checkpointedAt: this.elapsed(),
+      sinceCheckpoint: 0,
       lastInputAt: this.elapsed(),
       lag: 0,
     };
