@@ -102,6 +102,21 @@ describe('RecentIds', () => {
     expect(held.filter((id) => !set.has(id))).toEqual([]);
   });
 
+  it('holds past 16-bit slot and prefix numbers exactly like the Set (capacities of 65,536 and more)', () => {
+    const rnd = mulberry32(5);
+    for (const capacity of [65_535, 65_536, 80_000]) {
+      const set = new RecentIds(capacity);
+      const oracle = new StringRecentIds(capacity);
+      for (let i = 0; i < 160_000; i += 1) {
+        const id = `${rnd() < 0.3 ? 'g:a' : `s:${i % 90_000}`}:${Math.floor(rnd() * 60_000)}`;
+        if (i % 7 === 0) expect(set.has(id)).toBe(oracle.has(id));
+        set.add(id);
+        oracle.add(id);
+      }
+      expect(set.snapshot()).toEqual(oracle.snapshot());
+    }
+  });
+
   it('keeps a full device (512 ids) in far less memory than strings would take', () => {
     const set = new RecentIds(512);
     for (let i = 0; i < 2000; i += 1) set.add(`g:gateway-7:${1_000_000 + i * 37}`);

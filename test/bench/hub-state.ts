@@ -1,8 +1,9 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
-// [--dedup N]`: what the hub keeps per (device, metric) series, in bytes of V8 heap and of
-// checkpoint, for each detector and for windows alone, with the hub's default windows (1 min
-// and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256). Drives the real Pipeline with
-// one partition; InfluxDB and Kafka outputs are discarded, so only the hub's own state remains.
+// [--dedup N] [--only NAME]`: what the hub keeps per (device, metric) series, in bytes of V8
+// heap (plus ArrayBuffers) and of checkpoint, for each detector and for windows alone, with
+// the hub's default windows (1 min and 1 h); M metrics per device (default 1),
+// stream.dedupRecordsPerDevice N (default 256); NAME picks rows whose name contains it. Drives
+// the real Pipeline with one partition; InfluxDB and Kafka outputs are discarded, so only the hub's own state remains.
 // The figures are for docs: README "Memory per series".
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
@@ -26,6 +27,8 @@ const [seriesArg, readingsArg] = argv.filter(
   (a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'),
 );
 const SERIES = Number(seriesArg ?? 10_000);
+/** `--only NAME`: one row (a rule set's name, e.g. windows, novelty). */
+const ONLY = flag('--only');
 const READINGS = Number(readingsArg ?? 120); // per series, one every 10 s: 20 minutes
 const STEP_MS = 10_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -50,9 +53,11 @@ const CASES: Array<{ name: string; rules: unknown[] }> = [
   { name: 'novelty (the default detector)', rules: [{ id: 'r', metric: 't*' }] },
 ];
 
+/** V8 heap in use plus ArrayBuffers (the pipeline keeps each newest checkpoint gzipped). */
 function heap(): number {
   for (let i = 0; i < 3; i += 1) gc?.();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 async function measure(rules: unknown[]) {
@@ -126,7 +131,7 @@ console.log(
   `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)}`,
 );
 const results: Record<string, { heap: number; checkpoint: number }> = {};
-for (const c of CASES) {
+for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))) {
   const m = await measure(c.rules);
   const cp = m.checkpointBytes / SERIES;
   results[c.name] = { heap: Math.round(m.heapPerSeries), checkpoint: Math.round(cp) };

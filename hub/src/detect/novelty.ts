@@ -91,16 +91,27 @@ const STRONGER = 0.5;
  *   unless they are more surprising than the one that started it, so one event is one alert,
  *   not a run of them, while a stronger event right after a weaker one still counts.
  *
- * State: 3 x history + 2 x shape float64 numbers (~24 kB in memory, ~32 kB as a snapshot at
- * the defaults), bounded; about 2 x history operations per reading.
+ * State: 3 x history + 2 x shape float64 numbers, held in windows of twice that (~41 kB in
+ * memory, ~25 kB as a snapshot at the defaults: test/bench/hub-state.ts), bounded; about
+ * 2 x history operations per reading.
  */
+/**
+ * Working space of sumOfSmallest, one for all series: detectors run one at a time and none
+ * keeps it across calls (one per detector was 8 kB per series at the default history).
+ */
+let shared = new Float64Array(0);
+function scratch(p: NoveltyParams): Float64Array {
+  const n = Math.max(p.history, p.neighbours + 1);
+  if (shared.length < n) shared = new Float64Array(n);
+  return shared;
+}
+
 export class NoveltyDetector implements Detector {
   readonly kind = 'novelty';
   private readonly values: Window;
   private readonly calibration: Window;
   /** lags[L - 1]: squared distance between the shapes ending now and L readings ago. */
   private readonly lags: Float64Array;
-  private readonly scratch: Float64Array;
   private seen = 0;
   private cooling = 0;
   /** The surprise that started the cooldown: only a greater one counts in full during it. */
@@ -111,7 +122,6 @@ export class NoveltyDetector implements Detector {
     this.values = new Window(p.history + 2 * p.shape);
     this.calibration = new Window(p.history);
     this.lags = new Float64Array(p.history);
-    this.scratch = new Float64Array(Math.max(p.history, p.neighbours + 1));
     this.fullScore = Math.log10(p.history + 1) + Math.log10(p.margin);
   }
 
@@ -121,7 +131,7 @@ export class NoveltyDetector implements Detector {
     const n = this.comparable();
     if (n < Math.min(this.p.warmup, this.p.history)) return ZERO;
     if (this.calibration.size === 0) this.calibrate(n);
-    const ncm = sumOfSmallest(this.lags, n, this.p.neighbours, this.scratch);
+    const ncm = sumOfSmallest(this.lags, n, this.p.neighbours, scratch(this.p));
     const surprise = this.surprise(ncm);
     this.calibration.push(ncm);
     const r = surprise / this.fullScore;
@@ -224,7 +234,7 @@ export class NoveltyDetector implements Detector {
         distances[m] = s;
         m += 1;
       }
-      this.calibration.push(sumOfSmallest(distances, m, this.p.neighbours, this.scratch));
+      this.calibration.push(sumOfSmallest(distances, m, this.p.neighbours, scratch(this.p)));
     }
   }
 

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
 import { SourceGapError } from '../errors.ts';
 import type { Notification } from '../notify/notifications.ts';
@@ -25,11 +26,12 @@ export type { PipelineOptions } from './options.ts';
 export class Pipeline {
   private owned = new Map<number, Owned>();
   /**
-   * Each partition's newest checkpoint, kept as the JSON the store writes: the state as
-   * objects would double what the hub holds per series (test/bench/hub-state.ts); it is parsed
-   * only to reopen a partition or to rewrite its pending notifications.
+   * Each partition's newest checkpoint, kept as the JSON the store writes, gzipped (fastest
+   * level): as objects it would double what the hub holds per series, as JSON text add half
+   * (test/bench/hub-state.ts); it is read only to reopen a partition or to rewrite its pending
+   * notifications.
    */
-  private saved = new Map<number, { offset: string; json: string }>();
+  private saved = new Map<number, { offset: string; gzip: Buffer }>();
   /**
    * Partitions whose core was dropped after a failure while it held records beyond its
    * checkpoint, with the offset to read again from: until a batch starts there, the source is
@@ -233,13 +235,17 @@ export class Pipeline {
    */
   private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
     const json = JSON.stringify(checkpoint);
-    this.saved.set(partition, { offset: checkpoint.offset, json });
+    this.keep(partition, checkpoint.offset, json);
     return this.options.checkpoints.save(partition, checkpoint, json);
+  }
+
+  private keep(partition: number, offset: string, json: string): void {
+    this.saved.set(partition, { offset, gzip: gzipSync(json, { level: 1 }) });
   }
 
   private savedCheckpoint(partition: number): Checkpoint | undefined {
     const saved = this.saved.get(partition);
-    return saved && (JSON.parse(saved.json) as Checkpoint);
+    return saved && (JSON.parse(gunzipSync(saved.gzip).toString()) as Checkpoint);
   }
 
   private async apply(batch: SourceBatch, generation: number): Promise<string> {
@@ -394,8 +400,7 @@ export class Pipeline {
         });
       } else loaded = await this.options.checkpoints.load([partition]);
       checkpoint = loaded.get(partition);
-      if (checkpoint)
-        this.saved.set(partition, { offset: checkpoint.offset, json: JSON.stringify(checkpoint) });
+      if (checkpoint) this.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);

@@ -7,15 +7,19 @@ import type { ReadingRecord } from '@iot-stream/contracts';
  *
  * Memory (it is most of what the hub keeps per device): an id `g:gw-1:1234` is kept as its
  * prefix `g:gw-1`, stored once for all the ids that share it, and its number 1234, in typed
- * arrays that grow to the capacity, with an open-addressing index over them: about 20 bytes an
+ * arrays that grow to the capacity, with an open-addressing index over them: about 14 bytes an
  * id instead of about 70 for a string in a Set (test/bench/hub-state.ts).
  */
 export class RecentIds {
   /** The ring, `allocated` slots, the oldest at `head`: each id's number and prefix index. */
   private numbers = new Float64Array(0);
-  private prefixOf = new Uint32Array(0);
-  /** Linear-probing index: slot + 1, 0 = empty; a power of two, at least twice the ring. */
-  private index = new Int32Array(0);
+  /** 16 bits while the capacity allows (prefixes in use never outnumber the ids). */
+  private prefixOf: Uint16Array | Uint32Array = new Uint16Array(0);
+  /**
+   * Linear-probing index: slot + 1, 0 = empty; a power of two, at least twice the ring; 16 bits
+   * while the capacity allows (the default 256 ids: 1 KB instead of 2).
+   */
+  private index: Uint16Array | Int32Array = new Uint16Array(0);
   private head = 0;
   private count = 0;
   private readonly prefixes: string[] = [];
@@ -114,7 +118,8 @@ export class RecentIds {
   private grow(): void {
     const size = Math.min(this.capacity, Math.max(8, this.numbers.length * 2));
     const numbers = new Float64Array(size);
-    const prefixOf = new Uint32Array(size);
+    const narrow = this.capacity <= 65_535;
+    const prefixOf = narrow ? new Uint16Array(size) : new Uint32Array(size);
     for (let i = 0; i < this.count; i += 1) {
       const slot = (this.head + i) % this.numbers.length;
       numbers[i] = this.numbers[slot] as number;
@@ -125,7 +130,7 @@ export class RecentIds {
     this.head = 0;
     let indexSize = 16;
     while (indexSize < size * 2) indexSize *= 2;
-    this.index = new Int32Array(indexSize);
+    this.index = narrow ? new Uint16Array(indexSize) : new Int32Array(indexSize);
     for (let slot = 0; slot < this.count; slot += 1) this.insert(slot);
   }
 
