@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  KafkaClientSchema,
   KafkaSecuritySchema,
   type LoadConfigOptions,
   LogConfigSchema,
@@ -41,6 +42,7 @@ export const HubConfigSchema = Type.Object({
       maxBytesPerPartition: Type.Integer({ minimum: 1024, default: 1_048_576 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
       security: KafkaSecuritySchema,
+      client: KafkaClientSchema,
     },
     { default: {} },
   ),
