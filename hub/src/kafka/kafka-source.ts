@@ -1,10 +1,10 @@
 import { pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
+import { PartitionCommits } from '../kafka-common/partition-commits.ts';
+import { runBatch } from '../kafka-common/run-batch.ts';
 import type { AssignmentListener, BatchHandler, SourceCounters } from '../ports.ts';
-import { decodeBatch, hasControlHeader } from './decode-batch.ts';
-import { PartitionCommits } from './partition-commits.ts';
-import { runBatch } from './run-batch.ts';
 
 export interface KafkaSourceOptions {
   brokers: readonly string[];
@@ -45,13 +45,7 @@ export interface KafkaSourceOptions {
  * committed offset, and the pipeline reopens the partition from its checkpoint.
  */
 export class KafkaReadingSource {
-  readonly counters: SourceCounters = {
-    records: 0,
-    invalid: 0,
-    writeFailures: 0,
-    batches: 0,
-    legacyControl: 0,
-  };
+  readonly counters: SourceCounters = newSourceCounters();
   connected = false;
   /** Elapsed clock (performance.now) of the last completed fetch, or null before the first. */
   private lastFetchAt: number | null = null;

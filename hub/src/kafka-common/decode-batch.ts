@@ -52,3 +52,8 @@ export function decodeBatch(
   }
   return batch;
 }
+
+/** A reading source's counters, all zero. */
+export function newSourceCounters(): SourceCounters {
+  return { records: 0, invalid: 0, writeFailures: 0, batches: 0, legacyControl: 0 };
+}
