@@ -1,5 +1,10 @@
 import { type Backoff, retry } from '@iot-stream/contracts';
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import {
+  Consumer,
+  ListOffsetTimestamps,
+  type Message,
+  type MessagesStream,
+} from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
 import { PartitionCommits } from '../kafka-common/partition-commits.ts';
@@ -68,6 +73,8 @@ export class PlatformaticReadingSource {
   private rewinding = new Map<number, { offset: bigint; again: number }>();
   private draining = new Set<number>();
   private restarting: Promise<void> | undefined;
+  /** The generation whose start positions are set (startPositions). */
+  private started = -1;
 
   constructor(private readonly options: PlatformaticSourceOptions) {
     const session = options.sessionTimeoutMs ?? 30_000;
@@ -99,11 +106,8 @@ export class PlatformaticReadingSource {
       },
     );
     this.consumer.on('consumer:group:join', (e) => {
-      this.newGeneration();
-      this.joined = true;
-      this.connected = true;
       const mine = e.assignments?.find((a) => a.topic === options.topic)?.partitions ?? [];
-      this.onAssign([...mine].sort((x, y) => x - y));
+      this.begin(mine);
       options.log.info(
         { memberId: e.memberId, generationId: e.generationId, partitions: mine },
         'joined consumer group',
@@ -143,8 +147,14 @@ export class PlatformaticReadingSource {
   /** Opens the stream (joining the group); when it fails, opens a new one after a while. */
   private async open(): Promise<void> {
     const stream = await consumeCommitted(this.consumer, this.options.topic);
+    const reopened = this.stream !== undefined;
     this.stream = stream;
     stream.on('data', (m) => this.receive(m));
+    // A new stream in the same group generation: no join tells where to start.
+    if (reopened && this.joined)
+      this.begin(
+        this.consumer.assignments?.find((a) => a.topic === this.options.topic)?.partitions ?? [],
+      );
     stream.on('error', (err) => {
       if (!this.running || this.stream !== stream) return;
       this.options.log.error({ err }, 'consumer stream failed; opening a new one');
@@ -167,10 +177,11 @@ export class PlatformaticReadingSource {
     const fetch = tag?.partitions.get(p);
     // Fetched before the latest rebalance: the stream fetches it again from the committed offset.
     if (!tag || !fetch || !this.joined || tag.generation !== this.commits.generation) return;
+    if (this.started !== this.commits.generation) return; // start positions not known yet
     const rewind = this.rewinding.get(p);
     if (rewind) {
-      if (fetch.fetchedFrom > rewind.offset && rewind.again < 5) {
-        // A fetch sent before the position was set back answered after, and moved it again.
+      if (fetch.fetchedFrom > rewind.offset && rewind.again < 20) {
+        // A fetch from a position set before ours: fetched again from ours.
         rewind.again += 1;
         this.seek(p, rewind.offset);
         return;
@@ -193,6 +204,47 @@ export class PlatformaticReadingSource {
     if (!this.draining.has(p)) {
       this.draining.add(p);
       setImmediate(() => void this.drain(p));
+    }
+  }
+
+  /** A new generation with these partitions: the pipeline reopens them from checkpoints. */
+  private begin(partitions: number[]): void {
+    this.newGeneration();
+    this.joined = true;
+    this.connected = true;
+    this.onAssign([...partitions].sort((x, y) => x - y));
+    void this.startPositions(this.commits.generation, partitions);
+  }
+
+  /**
+   * Where each assigned partition starts in generation `generation`: the group's committed
+   * offset, or the earliest where there is none (or it is gone from the topic). The stream's
+   * own positions cannot be trusted there: it keeps a partition's position when the group has
+   * no commit for it, and a fetch sent before the rebalance and answered after sets the
+   * position of its partitions (where this source had dropped what it brought). Until a fetch
+   * from the start position arrives, the partition's records are dropped and the position is
+   * set again (as after a gap).
+   */
+  private async startPositions(generation: number, partitions: number[]): Promise<void> {
+    const { topic } = this.options;
+    try {
+      const [committed, earliest] = await Promise.all([
+        this.consumer.listCommittedOffsets({ topics: [{ topic, partitions }] }),
+        this.consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST }),
+      ]);
+      if (generation !== this.commits.generation) return;
+      for (const p of partitions) {
+        const low = earliest.get(topic)?.[p] ?? 0n;
+        const done = committed.get(topic)?.[p] ?? -1n;
+        const start = done > low ? done : low;
+        this.rewinding.set(p, { offset: start, again: 0 });
+        this.seek(p, start);
+      }
+      this.started = generation;
+    } catch (err) {
+      if (generation !== this.commits.generation || !this.running) return;
+      this.options.log.warn({ err }, 'start positions not read; trying again');
+      setTimeout(() => void this.startPositions(generation, partitions), 1000).unref();
     }
   }
 
