@@ -1,7 +1,7 @@
 import { IotError } from '@iot-stream/contracts';
 import {
   CompressionAlgorithms,
-  defaultPartitioner,
+  compatibilityPartitioner,
   type MessageToProduce,
   ProduceAcks,
   type ProduceResult,
@@ -60,7 +60,7 @@ export class PlatformaticPublisher {
       acks: ProduceAcks.ALL,
       serializers: bytesSerializers,
       partitioner: (message, key) => {
-        const partition = defaultPartitioner(message, key);
+        const partition = compatibilityPartitioner(message, key);
         this.assigned.set(message, partition);
         return partition;
       },
