@@ -155,7 +155,9 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     expect(after.records.some((r) => r.offset === '10')).toBe(true);
     expect(batches.some((b) => b.flush && b.partition === 0)).toBe(true);
     const invalid = data.flatMap((b) => b.invalid);
-    expect(invalid.map((i) => [i.code, String(i.value)])).toEqual([['RECORD_NOT_JSON', 'not json']]);
+    expect(invalid.map((i) => [i.code, String(i.value)])).toEqual([
+      ['RECORD_NOT_JSON', 'not json'],
+    ]);
     expect(source.counters.legacyControl).toBeGreaterThanOrEqual(1);
     expect(source.counters.writeFailures).toBe(1);
 
