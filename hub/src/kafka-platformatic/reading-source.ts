@@ -24,7 +24,7 @@ export interface PlatformaticSourceOptions {
   maxBytesPerPartition?: number;
   /** See KafkaSourceOptions.flushAfterMs (default 1000). */
   flushAfterMs?: number;
-  /** Fetched bytes held for the pipeline before fetching pauses (default 8 MiB). */
+  /** Fetched bytes held for the pipeline before fetching pauses (default 2 x maxBytesPerPartition). */
   maxQueuedBytes?: number;
 }
 
@@ -70,15 +70,19 @@ export class PlatformaticReadingSource {
   /** Per partition, in this generation: the last offset queued. */
   private queuedTo = new Map<number, bigint>();
   /** Partitions set back after a gap: the offset, and how often it was set again. */
-  private rewinding = new Map<number, { offset: bigint; again: number }>();
+  private rewinding = new Map<number, { offset: bigint; again: number; last?: PartitionFetch }>();
   private draining = new Set<number>();
   private restarting: Promise<void> | undefined;
   /** The generation whose start positions are set (startPositions). */
   private started = -1;
 
+  /** See PlatformaticSourceOptions.maxQueuedBytes. */
+  private readonly maxQueued: number;
+
   constructor(private readonly options: PlatformaticSourceOptions) {
     const session = options.sessionTimeoutMs ?? 30_000;
     const perPartition = options.maxBytesPerPartition ?? 1_048_576;
+    this.maxQueued = options.maxQueuedBytes ?? 2 * perPartition;
     this.consumer = new Consumer({
       ...options.connection,
       groupId: options.groupId,
@@ -89,7 +93,7 @@ export class PlatformaticReadingSource {
       // Short fetch waits keep latency low and let a shutdown finish quickly.
       maxWaitTime: 500,
       maxBytesPerPartition: perPartition,
-      maxBytes: Math.max(perPartition, (options.maxQueuedBytes ?? 8 * 1_048_576) / 2),
+      maxBytes: Math.max(perPartition, this.maxQueued / 2), // a fetch's whole answer
     });
     this.commits = new PartitionCommits({
       log: options.log,
@@ -180,9 +184,11 @@ export class PlatformaticReadingSource {
     if (this.started !== this.commits.generation) return; // start positions not known yet
     const rewind = this.rewinding.get(p);
     if (rewind) {
-      if (fetch.fetchedFrom > rewind.offset && rewind.again < 20) {
-        // A fetch from a position set before ours: fetched again from ours.
-        rewind.again += 1;
+      if (fetch.fetchedFrom > rewind.offset && (rewind.again < 20 || rewind.last === fetch)) {
+        // A fetch from a position set before ours: fetched again from ours. Counted per fetch:
+        // after 20, the records there are taken as gone (retention) and the pipeline decides.
+        if (rewind.last !== fetch) rewind.again += 1;
+        rewind.last = fetch;
         this.seek(p, rewind.offset);
         return;
       }
@@ -200,7 +206,7 @@ export class PlatformaticReadingSource {
       last.bytes += bytes;
     } else queue.push({ fetch, messages: [m], bytes });
     this.queuedBytes += bytes;
-    if (this.queuedBytes >= (this.options.maxQueuedBytes ?? 8 * 1_048_576)) this.stream?.pause();
+    if (this.queuedBytes >= this.maxQueued) this.stream?.pause();
     if (!this.draining.has(p)) {
       this.draining.add(p);
       setImmediate(() => void this.drain(p));
@@ -326,11 +332,7 @@ export class PlatformaticReadingSource {
 
   private dequeued(bytes: number): void {
     this.queuedBytes -= bytes;
-    if (
-      this.stream?.isPaused() &&
-      this.queuedBytes < (this.options.maxQueuedBytes ?? 8 * 1_048_576) / 2
-    )
-      this.stream.resume();
+    if (this.stream?.isPaused() && this.queuedBytes < this.maxQueued / 2) this.stream.resume();
   }
 
   /** Sets partition p's fetch position to `offset`, dropping what waits for it. */
