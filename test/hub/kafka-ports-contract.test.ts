@@ -115,6 +115,11 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     let gapOnce = false;
     const handle = async (b: SourceBatch) => {
       batches.push(b);
+      if (process.env.CONTRACT_DEBUG && b.partition === 1)
+        console.log(
+          client,
+          b.flush ? 'flush' : `${b.fetchedFrom} ${b.records[0]?.offset}..${b.lastOffset}`,
+        );
       if (b.flush) return b.lastOffset;
       // Partition 2's first batch fails once: it must come again, whole.
       if (b.partition === 2 && !failedOnce) {

@@ -115,9 +115,16 @@ function readingSource(brokers: string[], group: string) {
 /** A member joins `group` (subscribed to another topic), which rebalances the group, and leaves. */
 async function visitGroup(brokers: string[], group: string) {
   const other = `${topic}-visitor`;
-  await withAdmin(brokers, (admin) =>
-    admin.createTopics({ waitForLeaders: true, topics: [{ topic: other, numPartitions: 1 }] }),
-  );
+  await withAdmin(brokers, async (admin) => {
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [{ topic: other, numPartitions: 1 }],
+    });
+    await waitUntil('the visitor topic led', async () => {
+      const [t] = (await admin.fetchTopicMetadata({ topics: [other] })).topics;
+      return (t?.partitions ?? []).some((p) => p.leader > 0);
+    });
+  });
   const visitor = new Consumer({ clientId: 'visitor', bootstrapBrokers: brokers, groupId: group });
   const stream = await visitor.consume({ topics: [other], autocommit: false });
   await new Promise((r) => setTimeout(r, 1000));

@@ -50,8 +50,10 @@ interface Segment {
  * it (fetch-tags.ts): records of a fetch issued before the latest rebalance are dropped (the
  * stream fetches again from the committed offsets), and `fetchedFrom` is the offset that fetch
  * asked for, so the pipeline sees a skipped tail (SourceGapError) and the partition's fetch
- * position is set back (the stream's own position map: the library has no seek). Until a fetch
- * issued after that arrives, records of older fetches of the partition are dropped.
+ * position is set back (the stream's own position map: the library has no seek). Within a
+ * generation a partition's records are taken only in sequence from its start position: one
+ * that does not follow on (a fetch from a position set before a rebalance or a gap, still
+ * buffered or answered late) is dropped and the position set to the next record again.
  */
 export class PlatformaticReadingSource {
   readonly counters: SourceCounters = newSourceCounters();
@@ -69,8 +71,8 @@ export class PlatformaticReadingSource {
   private queuedBytes = 0;
   /** Per partition, in this generation: the last offset queued. */
   private queuedTo = new Map<number, bigint>();
-  /** Partitions set back after a gap: the offset, and how often it was set again. */
-  private rewinding = new Map<number, { offset: bigint; again: number; last?: PartitionFetch }>();
+  /** Partitions whose records stopped following on: fetches dropped since, and the last. */
+  private rewinding = new Map<number, { again: number; last?: PartitionFetch }>();
   private draining = new Set<number>();
   private restarting: Promise<void> | undefined;
   /** The generation whose start positions are set (startPositions). */
@@ -182,20 +184,22 @@ export class PlatformaticReadingSource {
     // Fetched before the latest rebalance: the stream fetches it again from the committed offset.
     if (!tag || !fetch || !this.joined || tag.generation !== this.commits.generation) return;
     if (this.started !== this.commits.generation) return; // start positions not known yet
-    const rewind = this.rewinding.get(p);
-    if (rewind) {
-      if (fetch.fetchedFrom > rewind.offset && (rewind.again < 20 || rewind.last === fetch)) {
-        // A fetch from a position set before ours: fetched again from ours. Counted per fetch:
-        // after 20, the records there are taken as gone (retention) and the pipeline decides.
+    const to = this.queuedTo.get(p); // set for every assigned partition by startPositions
+    if (to === undefined || m.offset <= to) return; // not ours, or queued already
+    if (m.offset > to + 1n) {
+      // Not the next record: from a fetch sent before the position was set (a rebalance, a
+      // gap), or the records between are gone. Fetched again from the next one; counted per
+      // fetch, and after 20 the records are taken as gone and the pipeline decides.
+      const rewind = this.rewinding.get(p) ?? { again: 0 };
+      if (rewind.again < 20 || rewind.last === fetch) {
         if (rewind.last !== fetch) rewind.again += 1;
         rewind.last = fetch;
-        this.seek(p, rewind.offset);
+        this.rewinding.set(p, rewind);
+        this.position(p, to + 1n);
         return;
       }
-      this.rewinding.delete(p);
     }
-    const to = this.queuedTo.get(p);
-    if (to !== undefined && m.offset <= to) return; // queued already in this generation
+    this.rewinding.delete(p);
     this.queuedTo.set(p, m.offset);
     const queue = this.queues.get(p) ?? [];
     this.queues.set(p, queue);
@@ -243,7 +247,6 @@ export class PlatformaticReadingSource {
         const low = earliest.get(topic)?.[p] ?? 0n;
         const done = committed.get(topic)?.[p] ?? -1n;
         const start = done > low ? done : low;
-        this.rewinding.set(p, { offset: start, again: 0 });
         this.seek(p, start);
       }
       this.started = generation;
@@ -279,9 +282,7 @@ export class PlatformaticReadingSource {
         });
         if ('gap' in outcome) {
           if (generation === this.commits.generation) {
-            const offset = BigInt(outcome.gap.next);
-            this.rewinding.set(p, { offset, again: 0 });
-            this.seek(p, offset);
+            this.seek(p, BigInt(outcome.gap.next));
           }
           continue;
         }
@@ -340,6 +341,11 @@ export class PlatformaticReadingSource {
     this.dequeued((this.queues.get(p) ?? []).reduce((n, s) => n + s.bytes, 0));
     this.queues.delete(p);
     this.queuedTo.set(p, offset - 1n);
+    this.position(p, offset);
+  }
+
+  /** The stream's next fetch of partition p starts at `offset` (the library has no seek). */
+  private position(p: number, offset: bigint): void {
     this.stream?.offsetsToFetch.set(`${this.options.topic}:${p}`, offset);
   }
 
