@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  KafkaClientSchema,
   KafkaSecuritySchema,
   type LoadConfigOptions,
   LogConfigSchema,
@@ -42,6 +43,7 @@ export const HubConfigSchema = Type.Object({
       partitionsConsumedConcurrently: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
       security: KafkaSecuritySchema,
+      client: KafkaClientSchema,
     },
     { default: {} },
   ),

@@ -5,6 +5,7 @@ export const HUB_ENV_KEYS: Record<string, string> = {
   KAFKA_GROUP_ID: 'kafka.groupId',
   KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',
   KAFKA_SASL_PASSWORD: 'kafka.security.sasl.password',
+  HUB_KAFKA_CLIENT: 'kafka.client',
   INFLUX_URL: 'influx.url',
   INFLUX_DATABASE: 'influx.database',
   INFLUX_USERNAME: 'influx.username',

@@ -10,6 +10,8 @@ import { IotError } from '@iot-stream/contracts';
 export const HUB_CODES = {
   // Errors (IotError.code): start-up, configuration and the adapters.
   CHECKPOINT_FAILED: 'a checkpoint could not be written or read (Kafka); retried',
+  KAFKA_ACK_INCOMPLETE:
+    'a Kafka send resolved without acknowledging a partition it wrote to; sent again through a new producer',
   STORE_TOO_NEW: 'the SQLite store was written by a newer hub; refused',
   STORE_RETENTION_INVALID: 'a retention setting is not a duration like 30d, 12h or INF',
   STORE_POINT_INVALID: 'a value InfluxDB would refuse too (not finite, a bad timestamp)',

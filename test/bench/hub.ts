@@ -4,7 +4,8 @@
 // with the hub process's CPU time, then latencies at a steady load: Kafka append -> InfluxDB ack,
 // and triggering reading -> anomaly record, then (peers) the hub as its own process beside
 // Telegraf over the same --peer-records records (default 200,000): readings/s, CPU per 100k,
-// peak RSS and their ratios (scenarios/hub-peers.ts). Uses KAFKA_BROKERS / INFLUX_URL when both
+// peak RSS and their ratios (scenarios/hub-peers.ts), the hub once with each Kafka client
+// (kafkajs, @platformatic/kafka) and their ratio. Uses KAFKA_BROKERS / INFLUX_URL when both
 // are set, else starts its own servers.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -260,6 +261,7 @@ await liveHub.stop();
 
 // 3. Peers: the hub's own process beside Telegraf, over the same records.
 const RULES = '3 rules (range, robust-zscore, flatline)';
+const round2 = (x: number) => Math.round(x * 100) / 100;
 let side: Awaited<ReturnType<typeof hubPeers>> | undefined;
 if (peers) {
   const peerTopic = `bench-peers-${run}`;
@@ -319,10 +321,16 @@ if (side) {
     `  peers: ${peerRecords} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,
   );
   console.log(row(side.telegraf));
-  console.log(row(side.hub));
-  console.log(
-    `    hub / Telegraf: CPU per reading ${side.cpuRatio}x (goal <= 1.5x: ${met(side.cpuRatio <= 1.5)}), readings/s ${side.rateRatio}x (goal >= 0.75x: ${met(side.rateRatio >= 0.75)}), peak RSS ${side.hub.peakRssMb} MB (goal <= 150 MB: ${met(side.hub.peakRssMb <= 150)})`,
-  );
+  for (const h of side.hubs) console.log(row(h.run));
+  for (const h of side.hubs)
+    console.log(
+      `    hub (${h.client}) / Telegraf: CPU per reading ${h.cpuRatio}x (goal <= 1.5x: ${met(h.cpuRatio <= 1.5)}), readings/s ${h.rateRatio}x (goal >= 0.75x: ${met(h.rateRatio >= 0.75)}), peak RSS ${h.run.peakRssMb} MB (goal <= 150 MB: ${met(h.run.peakRssMb <= 150)})`,
+    );
+  const [js, pk] = side.hubs;
+  if (js && pk)
+    console.log(
+      `    platformatic / kafkajs hub: readings/s ${round2(pk.run.readingsPerSec / js.run.readingsPerSec)}x, CPU per reading ${round2(pk.run.cpuPer100k / js.run.cpuPer100k)}x, peak RSS ${round2(pk.run.peakRssMb / js.run.peakRssMb)}x`,
+    );
 }
 console.log(`RESULT ${JSON.stringify({ records: N, peerRecords, peers: side ?? null })}`);
 process.exit(0);

@@ -142,7 +142,9 @@ describe('InfluxDB without admin rights (the stand-in for 2.x and 3)', () => {
     const hub = spawnApp({
       name: 'hub-compat',
       bin: BINS.hub,
-      args: ['--config', config],
+      // The flag, not the file: a developer's exported INFLUX_URL (README, the fast loop) would
+      // override the file and point the hub at a server that accepts its schema statements.
+      args: ['--config', config, '--influx', influx.url],
       onText: (t) => texts.push(t),
     });
     const code = await hub.exited;

@@ -127,6 +127,13 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
   }
 }
 
+/**
+ * The Kafka client the hubs of these tests run with: HUB_KAFKA_CLIENT (kafkajs, the default, or
+ * platformatic), so each hub integration test runs against either (README, issue 15).
+ */
+export const HUB_KAFKA_CLIENT =
+  process.env.HUB_KAFKA_CLIENT === 'platformatic' ? 'platformatic' : 'kafkajs';
+
 export function startHub(options: {
   brokers: string[];
   influxUrl: string;
@@ -156,6 +163,7 @@ export function startHub(options: {
       INFLUX_DATABASE: options.database,
       HUB_HTTP_PORT: '0',
       LOG_LEVEL: 'info',
+      HUB_KAFKA_CLIENT,
       ...options.env,
     },
     logFile: options.logFile,

@@ -23,7 +23,10 @@ export async function readEntries(
   for (const e of ends) if (Number(e.high) <= Number(e.low)) left.delete(e.partition);
   const out: TopicEntry[] = [];
   if (left.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `scale-reader-${Date.now()}`, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `scale-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    maxWaitTimeInMs: 200,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   try {

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { IotError } from '@iot-stream/contracts';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import {
+  CheckpointError,
+  checkCheckpointPartitions,
+  saveCheckpoint,
+} from '../kafka-common/records.ts';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
 import type { KafkaPublisher } from './publisher.ts';
 
-export class CheckpointError extends IotError {
-  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super('CHECKPOINT_FAILED', message, { retriable: true, ...options });
-  }
-}
+export { CheckpointError };
 
 export interface KafkaCheckpointStoreOptions {
   kafka: Kafka;
@@ -65,29 +65,15 @@ export class KafkaCheckpointStore implements CheckpointStore {
         );
     }
     const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
-    if (offsets.length < partitions)
-      throw new CheckpointError(
-        `checkpoint topic ${this.options.topic} has ${offsets.length} partitions, the readings topic ${partitions}; give it at least as many`,
-        { retriable: false },
-      );
+    checkCheckpointPartitions(this.options.topic, offsets.length, partitions);
   }
 
   async close(): Promise<void> {
     await this.admin.disconnect();
   }
 
-  async save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void> {
-    await this.options.publisher.send(
-      this.options.topic,
-      [
-        {
-          partition,
-          key: `${this.options.sourceTopic}/${partition}`,
-          value: json ?? JSON.stringify(checkpoint),
-        },
-      ],
-      { gzip: true },
-    );
+  save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void> {
+    return saveCheckpoint(this.options.publisher, this.options, partition, checkpoint, json);
   }
 
   /** The newest checkpoint of each partition (absent: none yet). */

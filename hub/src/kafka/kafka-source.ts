@@ -1,8 +1,10 @@
-import { backoffMs, CONTROL_HEADER, decodeRecord, pinoLogCreator } from '@iot-stream/contracts';
+import { pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-import { SourceGapError } from '../errors.ts';
-import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
+import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
+import { PartitionCommits } from '../kafka-common/partition-commits.ts';
+import { runBatch } from '../kafka-common/run-batch.ts';
+import type { AssignmentListener, BatchHandler, SourceCounters } from '../ports.ts';
 
 export interface KafkaSourceOptions {
   brokers: readonly string[];
@@ -43,13 +45,7 @@ export interface KafkaSourceOptions {
  * committed offset, and the pipeline reopens the partition from its checkpoint.
  */
 export class KafkaReadingSource {
-  readonly counters: SourceCounters = {
-    records: 0,
-    invalid: 0,
-    writeFailures: 0,
-    batches: 0,
-    legacyControl: 0,
-  };
+  readonly counters: SourceCounters = newSourceCounters();
   connected = false;
   /** Elapsed clock (performance.now) of the last completed fetch, or null before the first. */
   private lastFetchAt: number | null = null;
@@ -57,15 +53,18 @@ export class KafkaReadingSource {
   private onAssign: AssignmentListener = () => undefined;
   private handle: BatchHandler = async () => undefined;
   private running = false;
-  /** Bumped by every rebalance, crash and stop: flushes of an older one are dropped. */
-  private generation = 0;
-  /** Per partition, in this generation: the offset last committed (the next to read). */
-  private committed = new Map<number, bigint>();
-  /** Per partition, in this generation: the furthest batch the handler processed. */
-  private processed = new Map<number, SourceBatch>();
-  private flushes = new Map<number, NodeJS.Timeout>();
+  /** Generation-scoped commits and flushes (shared with the @platformatic/kafka source). */
+  private readonly commits: PartitionCommits;
 
   constructor(private readonly options: KafkaSourceOptions) {
+    this.commits = new PartitionCommits({
+      log: options.log,
+      flushAfterMs: options.flushAfterMs ?? 1000,
+      running: () => this.running,
+      handle: () => this.handle,
+      commitFlush: (offsets) =>
+        this.consumer.commitOffsets(offsets.map((o) => ({ topic: options.topic, ...o }))),
+    });
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -124,86 +123,48 @@ export class KafkaReadingSource {
         isStale,
       }) => {
         if (batch.messages.length === 0) return;
-        const generation = this.generation;
-        const decoded: SourceBatch = {
-          partition: batch.partition,
-          lastOffset: batch.lastOffset(),
-          highWatermark: batch.highWatermark,
-          records: [],
-          invalid: [],
-          // kafkajs's Batch keeps the offset its fetch asked for (not in its type declarations).
-          fetchedFrom: (batch as { fetchedOffset?: string }).fetchedOffset,
-        };
-        for (const m of batch.messages) {
-          if (m.headers?.[CONTROL_HEADER] !== undefined) {
-            this.counters.legacyControl += 1; // a tick an older hub wrote: not a reading
-            continue;
-          }
-          const d = decodeRecord(m.value);
-          if (d.ok) decoded.records.push({ offset: m.offset, record: d.record });
-          else
-            decoded.invalid.push({
-              offset: m.offset,
-              value: m.value,
-              key: m.key,
-              code: d.code,
-              reason: d.reason,
+        const generation = this.commits.generation;
+        const decoded = decodeBatch(
+          {
+            partition: batch.partition,
+            lastOffset: batch.lastOffset(),
+            highWatermark: batch.highWatermark,
+            // kafkajs's Batch keeps the offset its fetch asked for (not in its type declarations).
+            fetchedFrom: (batch as { fetchedOffset?: string }).fetchedOffset,
+          },
+          batch.messages.map((m) => ({
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            legacyControl: hasControlHeader(m.headers),
+          })),
+          this.counters,
+        );
+        const outcome = await runBatch(decoded, {
+          handle,
+          current: () => isRunning() && !isStale() && generation === this.commits.generation,
+          counters: this.counters,
+          log: this.options.log,
+          backoff: this.options.backoff,
+          fetched: batch.messages.length,
+          between: heartbeat,
+        });
+        if ('gap' in outcome) {
+          if (generation === this.commits.generation)
+            this.consumer.seek({
+              topic: this.options.topic,
+              partition: outcome.gap.partition,
+              offset: outcome.gap.next,
             });
-        }
-        let covered: string;
-        for (let attempt = 1; ; attempt += 1) {
-          // Uncommitted and unresolved: fetched again from the committed offset.
-          if (!isRunning() || isStale() || generation !== this.generation) return;
-          try {
-            const result = await handle(decoded);
-            covered = typeof result === 'string' ? result : decoded.lastOffset;
-            break;
-          } catch (err) {
-            if (err instanceof SourceGapError) {
-              // Fetched past records the partition's state lacks: fetch again from there.
-              this.options.log.warn(
-                { err, partition: batch.partition },
-                'batch fetched past what the partition state holds: fetching again from there',
-              );
-              if (generation === this.generation)
-                this.consumer.seek({
-                  topic: this.options.topic,
-                  partition: err.partition,
-                  offset: err.next,
-                });
-              return;
-            }
-            this.counters.writeFailures += 1;
-            const delay = backoffMs(attempt, {
-              ...(this.options.backoff ?? { minMs: 200, maxMs: 10_000 }),
-              random: Math.random,
-            });
-            this.options.log.warn(
-              { err, partition: batch.partition, retryInMs: delay },
-              'write failed; retrying batch',
-            );
-            await new Promise((r) => setTimeout(r, delay));
-            await heartbeat();
-          }
-        }
-        if (generation !== this.generation) {
-          // Rejoined meanwhile: resolving now would skip these records in the new generation.
-          this.options.log.info(
-            { partition: batch.partition, lastOffset: decoded.lastOffset },
-            'batch outlived its consumer generation: left to be fetched again',
-          );
           return;
         }
-        this.counters.batches += 1;
-        this.counters.records += batch.messages.length;
-        this.counters.invalid += decoded.invalid.length;
+        if ('stale' in outcome) return;
         resolveOffset(batch.lastOffset()); // the fetch position moves on in any case
-        await this.commit(generation, batch.partition, covered, (offsets) =>
+        await this.commits.settle(generation, decoded, outcome.covered, (offsets) =>
           commitOffsetsIfNecessary({
             topics: [{ topic: this.options.topic, partitions: offsets }],
           }),
         );
-        this.scheduleFlush(generation, batch.partition, covered, decoded);
         await heartbeat();
       },
     });
@@ -224,79 +185,6 @@ export class KafkaReadingSource {
   }
 
   private newGeneration(): void {
-    this.generation += 1;
-    this.committed.clear();
-    this.processed.clear();
-    for (const timer of this.flushes.values()) clearTimeout(timer);
-    this.flushes.clear();
-  }
-
-  /**
-   * Commits `covered` + 1 unless already, and only within `generation`: after a rebalance the
-   * partition may be someone else's, and a commit would then move their position. A failure
-   * is logged (a later commit catches up).
-   */
-  private async commit(
-    generation: number,
-    partition: number,
-    covered: string,
-    send: (offsets: { partition: number; offset: string }[]) => Promise<unknown>,
-  ): Promise<void> {
-    const next = BigInt(covered) + 1n;
-    if (!this.running || generation !== this.generation) return;
-    if (next <= (this.committed.get(partition) ?? 0n)) return;
-    try {
-      await send([{ partition, offset: next.toString() }]);
-      if (generation === this.generation) this.committed.set(partition, next);
-    } catch (err) {
-      this.options.log.warn({ err, partition, offset: String(next) }, 'offset commit failed');
-    }
-  }
-
-  /**
-   * (Re)arms the partition's flush while it has processed offsets beyond its checkpoint: as far
-   * as the furthest batch of the generation, so a batch fetched twice (two brokers' fetchers
-   * during a leader change) that the checkpoint covers does not cancel the flush of a later one.
-   */
-  private scheduleFlush(
-    generation: number,
-    partition: number,
-    covered: string,
-    batch: SourceBatch,
-  ): void {
-    if (!this.running || generation !== this.generation) return;
-    // Kept (and captured by the timer) without its records: only its position is needed, and a
-    // timer holding a batch kept every partition's last batch alive under a backlog.
-    const seen = this.processed.get(partition);
-    const last =
-      seen && BigInt(seen.lastOffset) >= BigInt(batch.lastOffset)
-        ? seen
-        : { ...batch, records: [], invalid: [] };
-    this.processed.set(partition, last);
-    clearTimeout(this.flushes.get(partition));
-    this.flushes.delete(partition);
-    if (BigInt(covered) >= BigInt(last.lastOffset)) return;
-    const timer = setTimeout(() => {
-      this.flushes.delete(partition);
-      void this.flush(partition, generation, last);
-    }, this.options.flushAfterMs ?? 1000);
-    timer.unref();
-    this.flushes.set(partition, timer);
-  }
-
-  private async flush(partition: number, generation: number, last: SourceBatch): Promise<void> {
-    if (!this.running || generation !== this.generation) return;
-    const batch: SourceBatch = { ...last, records: [], invalid: [], flush: true };
-    try {
-      const result = await this.handle(batch);
-      const covered = typeof result === 'string' ? result : last.lastOffset;
-      await this.commit(generation, partition, covered, (offsets) =>
-        this.consumer.commitOffsets(offsets.map((o) => ({ topic: this.options.topic, ...o }))),
-      );
-      this.scheduleFlush(generation, partition, covered, last);
-    } catch (err) {
-      this.options.log.warn({ err, partition }, 'flush of uncheckpointed offsets failed');
-      this.scheduleFlush(generation, partition, '-1', last);
-    }
+    this.commits.newGeneration();
   }
 }

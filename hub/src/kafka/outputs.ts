@@ -1,12 +1,16 @@
 import type { EpisodeEvent } from '../detect/engine-types.ts';
 import type { DeadLetter, Outputs } from '../ports.ts';
-import { deadLetterRecord, episodeRecord } from '../store/outputs.ts';
-import type { KafkaPublisher } from './publisher.ts';
+import { deadLetterRecord, episodeRecord, type OutputRecord } from '../store/outputs.ts';
 
-/** The outputs in Kafka: dead letters to their topic, episode events to `iot.anomalies`. */
+/** What publishes records to a topic: KafkaPublisher (kafkajs) or PlatformaticPublisher. */
+export interface RecordPublisher {
+  send(topic: string, records: OutputRecord[]): Promise<void>;
+}
+
+/** The outputs in Kafka (either client): dead letters to their topic, episode events to `iot.anomalies`. */
 export class KafkaOutputs implements Outputs {
   constructor(
-    private readonly publisher: Pick<KafkaPublisher, 'send'>,
+    private readonly publisher: RecordPublisher,
     private readonly topics: { deadLetter: string; anomalies: string },
   ) {}
 

@@ -1,6 +1,7 @@
-import { checkStatusRecord, type GatewayStatusRecord, pinoLogCreator } from '@iot-stream/contracts';
+import { type GatewayStatusRecord, pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import { parseStatus } from '../kafka-common/records.ts';
 
 export interface StatusSourceOptions {
   brokers: readonly string[];
@@ -13,15 +14,6 @@ export interface StatusSourceOptions {
   log: Logger;
   write: (records: GatewayStatusRecord[]) => Promise<void>;
   onSkipped?: (n: number) => void;
-}
-
-function parse(value: Buffer | null): GatewayStatusRecord | undefined {
-  try {
-    const r = checkStatusRecord(JSON.parse(value?.toString() ?? ''));
-    return r.ok ? r.record : undefined;
-  } catch {
-    return undefined; // not JSON: counted as skipped
-  }
 }
 
 /**
@@ -55,7 +47,7 @@ export class KafkaStatusSource {
       }) => {
         const records: GatewayStatusRecord[] = [];
         for (const m of batch.messages) {
-          const r = parse(m.value);
+          const r = parseStatus(m.value);
           if (r) records.push(r);
         }
         const skipped = batch.messages.length - records.length;

@@ -1,13 +1,18 @@
 import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
-import { ensureTopic, kafkaSecurityOptions, pinoLogCreator } from '@iot-stream/contracts';
+import {
+  ensureTopic,
+  type KafkaClientName,
+  kafkaSecurityOptions,
+  pinoLogCreator,
+} from '@iot-stream/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { checkpointTopicOf, type HubConfig } from '../config.ts';
 import type { IngestTarget } from '../http/api/routes-ingest.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { KafkaReadingSource } from '../kafka/kafka-source.ts';
-import { KafkaOutputs } from '../kafka/outputs.ts';
+import { KafkaOutputs, type RecordPublisher } from '../kafka/outputs.ts';
 import { KafkaPublisher } from '../kafka/publisher.ts';
 import { KafkaStatusSource } from '../kafka/status-source.ts';
 import { LocalLog } from '../local/log.ts';
@@ -44,7 +49,10 @@ export interface Input {
 
 type Retry = (fn: () => Promise<void>, what: string) => Promise<void>;
 
-/** Kafka mode: the consumer group, checkpoints in a compacted topic, outputs to topics. */
+/**
+ * Kafka mode: the consumer group, checkpoints in a compacted topic, outputs to topics; through
+ * kafkajs, or @platformatic/kafka with `kafka.client: platformatic` (platformatic-input.ts).
+ */
 export async function kafkaInput(
   config: HubConfig,
   brokers: readonly string[],
@@ -52,6 +60,13 @@ export async function kafkaInput(
   retry: Retry,
 ): Promise<Input> {
   const k = config.kafka;
+  if (k.client === 'platformatic')
+    return (await import('./platformatic-input.ts')).platformaticInput(
+      config,
+      brokers,
+      logger,
+      retry,
+    );
   const connection = kafkaSecurityOptions(k.security);
   let partitions = k.partitions;
   await retry(async () => {
@@ -89,10 +104,7 @@ export async function kafkaInput(
   const checkpoints = new KafkaCheckpointStore({
     kafka,
     publisher,
-    topic: checkpointTopicOf(k),
-    sourceTopic: k.topic,
-    groupId: k.groupId,
-    log: logger.child({ module: 'checkpoints' }),
+    ...checkpointTopics(k, logger),
   });
   await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic');
   const s = config.stream;
@@ -103,18 +115,13 @@ export async function kafkaInput(
     flushAfterMs: s.checkpointIntervalMs || 1000,
     log: logger.child({ module: 'kafka-source' }),
   });
-  let status: KafkaStatusSource | undefined;
-  return {
-    mode: 'kafka',
+  return kafkaModeInput(config, {
+    client: 'kafkajs',
     source,
-    outputs: new KafkaOutputs(publisher, {
-      deadLetter: k.deadLetterTopic,
-      anomalies: k.anomalyTopic,
-    }),
+    publisher,
     checkpoints,
-    live: () => source.fetching(Math.max(5000, 2 * k.sessionTimeoutMs)),
-    async startStatus(write) {
-      status = new KafkaStatusSource({
+    status: (write) =>
+      new KafkaStatusSource({
         brokers,
         connection,
         clientId: k.clientId,
@@ -122,15 +129,50 @@ export async function kafkaInput(
         topic: k.statusTopic,
         log: logger.child({ module: 'status-source' }),
         write,
-      });
+      }),
+  });
+}
+
+/** Where a Kafka mode's checkpoints go (either client's store). */
+export function checkpointTopics(k: HubConfig['kafka'], logger: Logger) {
+  const log = logger.child({ module: 'checkpoints' });
+  return { topic: checkpointTopicOf(k), sourceTopic: k.topic, groupId: k.groupId, log };
+}
+
+type StatusWriter = (records: GatewayStatusRecord[]) => Promise<void>;
+
+/** What a Kafka client's adapters give the Kafka mode (kafkaInput, platformaticInput). */
+export interface KafkaParts {
+  client: KafkaClientName;
+  source: Input['source'] & { fetching(withinMs: number): boolean };
+  publisher: RecordPublisher & { disconnect(): Promise<void> };
+  checkpoints: CheckpointStore & { close(): Promise<void> };
+  status: (write: StatusWriter) => { start(): Promise<void>; stop(): Promise<void> };
+}
+
+/** The Kafka mode's input from one client's adapters, ready (topics made, publisher connected). */
+export function kafkaModeInput(config: HubConfig, parts: KafkaParts): Input {
+  const k = config.kafka;
+  let status: ReturnType<KafkaParts['status']> | undefined;
+  return {
+    mode: 'kafka',
+    source: parts.source,
+    outputs: new KafkaOutputs(parts.publisher, {
+      deadLetter: k.deadLetterTopic,
+      anomalies: k.anomalyTopic,
+    }),
+    checkpoints: parts.checkpoints,
+    live: () => parts.source.fetching(Math.max(5000, 2 * k.sessionTimeoutMs)),
+    async startStatus(write) {
+      status = parts.status(write);
       await status.start();
     },
-    describe: { topic: k.topic, groupId: k.groupId },
+    describe: { topic: k.topic, groupId: k.groupId, client: parts.client },
     async stop() {
-      await source.stop();
+      await parts.source.stop();
       await status?.stop();
-      await checkpoints.close();
-      await publisher.disconnect();
+      await parts.checkpoints.close();
+      await parts.publisher.disconnect();
     },
   };
 }

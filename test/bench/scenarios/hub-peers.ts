@@ -1,9 +1,11 @@
 // The hub side by side with Telegraf (kafka_consumer -> influxdb output, no detection) over the
 // same records already waiting in one Kafka topic, into the same InfluxDB, one after the other:
 // readings/s from process start until the last point is queryable, CPU seconds per 100k
-// readings and peak RSS (VmHWM) of each process, and the ratios the hub issue sets as goals.
+// readings and peak RSS (VmHWM) of each process, and the ratios the hub issue sets as goals;
+// the hub once per Kafka client (kafka.client: kafkajs, platformatic), one after the other.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KafkaClientName } from '@iot-stream/contracts';
 import { BINS, HUB_NODE_FLAGS, spawnApp } from '../../../scripts/lib/app-process.ts';
 import { freePorts } from '../../../scripts/services/free-ports.ts';
 import { cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
@@ -151,15 +153,22 @@ async function telegrafRun(o: HubPeersOptions): Promise<PeerRun> {
   }
 }
 
-/** The hub's bin on `topic`, writing to `database`. */
-async function spawnHub(o: HubPeersOptions, topic: string, database: string, name: string) {
+/** The hub's bin on `topic`, writing to `database`, talking to Kafka through `client`. */
+async function spawnHub(
+  o: HubPeersOptions,
+  topic: string,
+  database: string,
+  name: string,
+  client: KafkaClientName,
+) {
   const [port = 0] = await freePorts(1);
   const config = join(o.dir, `${name}.yaml`);
   writeFileSync(
     config,
     [
       `kafka: { brokers: [${o.brokers.join(', ')}], topic: ${topic}, groupId: ${name}-${o.run},`,
-      `  deadLetterTopic: ${name}-dlq-${o.run}, anomalyTopic: ${name}-anomalies-${o.run} }`,
+      `  deadLetterTopic: ${name}-dlq-${o.run}, anomalyTopic: ${name}-anomalies-${o.run},`,
+      `  client: ${client} }`,
       `influx: { url: '${o.influxUrl}', database: ${database} }`,
       `stream: { rulesFile: '${o.rulesFile}' }`,
       `http: { port: ${port} }`,
@@ -176,9 +185,19 @@ async function spawnHub(o: HubPeersOptions, topic: string, database: string, nam
   return { hub, port };
 }
 
-async function hubRun(o: HubPeersOptions, rules: string): Promise<PeerRun> {
+async function hubRun(
+  o: HubPeersOptions,
+  rules: string,
+  client: KafkaClientName,
+): Promise<PeerRun> {
   // Start-up alone: a hub on the empty topic, until its REST API answers.
-  const idle = await spawnHub(o, o.emptyTopic, `hubidle_${o.run}`, 'hub-idle');
+  const idle = await spawnHub(
+    o,
+    o.emptyTopic,
+    `hubidle_${client}_${o.run}`,
+    `hub-idle-${client}`,
+    client,
+  );
   for (let ok = false; !ok; ) {
     if (idle.hub.child.exitCode !== null) throw new Error('the hub exited during start-up');
     ok = await fetch(`http://127.0.0.1:${idle.port}/api/health`).then(
@@ -189,12 +208,12 @@ async function hubRun(o: HubPeersOptions, rules: string): Promise<PeerRun> {
   }
   const startupCpu = cpuSeconds(idle.hub.child.pid as number) ?? 0;
   await idle.hub.stop();
-  const database = `hubpeer_${o.run}`;
+  const database = `hubpeer_${client}_${o.run}`;
   const started = Date.now();
-  const { hub } = await spawnHub(o, o.topic, database, 'hub-peer');
+  const { hub } = await spawnHub(o, o.topic, database, `hub-peer-${client}`, client);
   try {
     return await measure(
-      `iot-hub, ${rules}`,
+      `iot-hub (${client}), ${rules}`,
       hub.child.pid as number,
       started,
       startupCpu,
@@ -207,17 +226,38 @@ async function hubRun(o: HubPeersOptions, rules: string): Promise<PeerRun> {
   }
 }
 
-/** Runs both, Telegraf first; prints the table rows and returns them with the ratios. */
-export async function hubPeers(o: HubPeersOptions, rules: string) {
-  o.log(`peers: Telegraf and the hub over the same ${o.records} records`);
+export interface HubPeer {
+  client: KafkaClientName;
+  run: PeerRun;
+  /** Against Telegraf's. */
+  cpuRatio: number;
+  rateRatio: number;
+}
+
+/**
+ * Runs Telegraf first, then the hub once per Kafka client (each its own consumer group and
+ * database, over the same records); prints the rows and returns them with the ratios. `hub`,
+ * `cpuRatio` and `rateRatio` are the first client's (kafkajs, the default).
+ */
+export async function hubPeers(
+  o: HubPeersOptions,
+  rules: string,
+  clients: readonly KafkaClientName[] = ['kafkajs', 'platformatic'],
+) {
+  o.log(`peers: Telegraf and the hub (${clients.join(', ')}) over the same ${o.records} records`);
   const telegraf = await telegrafRun(o);
   o.log(`  ${JSON.stringify(telegraf)}`);
-  const hub = await hubRun(o, rules);
-  o.log(`  ${JSON.stringify(hub)}`);
-  return {
-    telegraf,
-    hub,
-    cpuRatio: round(hub.cpuPer100k / telegraf.cpuPer100k, 2),
-    rateRatio: round(hub.readingsPerSec / telegraf.readingsPerSec, 2),
-  };
+  const hubs: HubPeer[] = [];
+  for (const client of clients) {
+    const hub = await hubRun(o, rules, client);
+    o.log(`  ${JSON.stringify(hub)}`);
+    hubs.push({
+      client,
+      run: hub,
+      cpuRatio: round(hub.cpuPer100k / telegraf.cpuPer100k, 2),
+      rateRatio: round(hub.readingsPerSec / telegraf.readingsPerSec, 2),
+    });
+  }
+  const [first] = hubs as [HubPeer, ...HubPeer[]];
+  return { telegraf, hubs, hub: first.run, cpuRatio: first.cpuRatio, rateRatio: first.rateRatio };
 }

@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { CONTROL_HEADER, type GatewayStatusRecord } from '@iot-stream/contracts';
+import { Partitioners } from 'kafkajs';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { EpisodeEvent } from '../../hub/src/detect/engine-types.ts';
+import { SourceGapError } from '../../hub/src/errors.ts';
+import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
+import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
+import { adapters, CLIENTS, offsets, produceRaw, readAll } from './kafka-clients.ts';
+import { fleetRecords, waitUntil } from './support.ts';
+
+// One contract per Kafka port of the hub (hub/src/ports.ts), run against both clients' adapters
+// (kafkajs: hub/src/kafka/, @platformatic/kafka: hub/src/kafka-platformatic/) on a real Kafka:
+// the publisher and outputs, the checkpoint store, the reading source, the status source.
+
+const brokers = inject('kafkaBrokers');
+const run = randomBytes(4).toString('hex');
+const closers: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const close of closers.reverse()) await close().catch(() => undefined);
+});
+
+function episode(deviceId: string, i: number): EpisodeEvent {
+  return {
+    type: 'opened',
+    episode: { id: `${deviceId}-${i}`, deviceId, metric: 'temperature' },
+  } as unknown as EpisodeEvent;
+}
+
+describe.each(CLIENTS)('Kafka ports through %s', (client) => {
+  const a = adapters(client, brokers);
+  closers.push(() => a.publisher.disconnect());
+  const name = (what: string) => `contract-${client}-${what}-${run}`;
+
+  it('outputs: every record of concurrent sends is written once, keys on the Java partitions', async () => {
+    await a.publisher.connect();
+    const anomalies = name('anomalies');
+    const dlq = name('dlq');
+    await produceRaw(brokers, anomalies, 6, []);
+    await produceRaw(brokers, dlq, 1, []);
+    const outputs = new KafkaOutputs(a.publisher, { anomalies, deadLetter: dlq });
+    // Twenty sends at once: the publisher keeps one in flight, none may be lost (kafkajs #1005).
+    await Promise.all(
+      Array.from({ length: 20 }, (_, s) =>
+        outputs.episodes(Array.from({ length: 10 }, (_, i) => episode(`dev-${i}`, s))),
+      ),
+    );
+    await outputs.deadLetters([
+      {
+        key: 'dev-x',
+        value: Buffer.from([0xff, 0x00]),
+        code: 'RECORD_INVALID',
+        reason: 'not JSON',
+        source: { topic: 'readings', partition: 2, offset: '7' },
+      },
+    ]);
+    const written = await readAll(brokers, anomalies);
+    expect(written.length).toBe(200);
+    expect(new Set(written.map((w) => w.value)).size).toBe(200);
+    // The partition of a key is the same whichever client wrote it (Java's murmur2 mapping).
+    const partitionOf = new Map<string, number>();
+    for (const w of written) {
+      expect(partitionOf.get(w.key) ?? w.partition).toBe(w.partition);
+      partitionOf.set(w.key, w.partition);
+    }
+    for (const [key, partition] of partitionOf) expect(partition).toBe(javaPartition(key, 6));
+    const [dead] = await readAll(brokers, dlq);
+    expect(dead?.headers).toMatchObject({
+      'iot-error-code': 'RECORD_INVALID',
+      'iot-source-partition': '2',
+      'iot-source-offset': '7',
+    });
+  });
+
+  it('checkpoints: the newest per partition, none where none was saved, readable by the other client', async () => {
+    const topic = name('checkpoints');
+    const store = a.checkpoints(topic, 'readings', name('group'));
+    closers.push(() => store.close());
+    await store.init(3);
+    const cp = (offset: string): Checkpoint => ({ v: 1, offset, state: { n: offset } });
+    await store.save(0, cp('5'));
+    await store.save(0, cp('9'), JSON.stringify(cp('9')));
+    await store.save(2, cp('3'));
+    const loaded = await store.load([0, 1, 2]);
+    expect(Object.fromEntries(loaded)).toEqual({ 0: cp('9'), 2: cp('3') });
+    const other = adapters(client === 'kafkajs' ? 'platformatic' : 'kafkajs', brokers);
+    const theirs = other.checkpoints(topic, 'readings', name('group'));
+    closers.push(
+      () => theirs.close(),
+      () => other.publisher.disconnect(),
+    );
+    await theirs.init(3);
+    expect(Object.fromEntries(await theirs.load([0, 1, 2]))).toEqual({ 0: cp('9'), 2: cp('3') });
+  });
+
+  it('reading source: batches per partition, retried not skipped, committed as far as covered, gaps fetched again, rebalanced', async () => {
+    const topic = name('readings');
+    const groupId = name('source');
+    const records = fleetRecords(6, 40);
+    const messages = records.map((r, i) => ({
+      partition: i % 3,
+      key: r.deviceId,
+      value: JSON.stringify(r),
+    }));
+    messages.push({ partition: 0, key: 'bad', value: 'not json' });
+    messages.push({
+      partition: 1,
+      key: 'tick',
+      value: '{}',
+      headers: { [CONTROL_HEADER]: '1' },
+    } as never);
+    await produceRaw(brokers, topic, 3, messages);
+    const batches: SourceBatch[] = [];
+    let failedOnce = false;
+    let gapOnce = false;
+    const handle = async (b: SourceBatch) => {
+      batches.push(b);
+      if (process.env.CONTRACT_DEBUG && b.partition === 1)
+        console.log(
+          client,
+          b.flush ? 'flush' : `${b.fetchedFrom} ${b.records[0]?.offset}..${b.lastOffset}`,
+        );
+      if (b.flush) return b.lastOffset;
+      // Partition 2's first batch fails once: it must come again, whole.
+      if (b.partition === 2 && !failedOnce) {
+        failedOnce = true;
+        throw new Error('store down');
+      }
+      // Partition 1, once past offset 20: the state says it needs 10 next (a skipped tail).
+      if (b.partition === 1 && !gapOnce && BigInt(b.lastOffset) > 20n) {
+        gapOnce = true;
+        throw new SourceGapError(1, '10', b.fetchedFrom ?? '?');
+      }
+      // Partition 0 leaves its last offset uncheckpointed: committed only after a flush.
+      return b.partition === 0 ? String(BigInt(b.lastOffset) - 1n) : b.lastOffset;
+    };
+    const assigned: number[][] = [];
+    const source = a.source({ topic, groupId, flushAfterMs: 300 });
+    closers.push(() => source.stop());
+    await source.start(handle, (p) => assigned.push(p));
+    await waitUntil('every offset committed', async () =>
+      (await offsets(brokers, topic, groupId)).every((o) => o.committed === o.end),
+    );
+    expect(assigned[0]).toEqual([0, 1, 2]);
+    const data = batches.filter((b) => !b.flush);
+    for (const b of data) {
+      expect(BigInt(b.fetchedFrom ?? '0')).toBeLessThanOrEqual(BigInt(first(b)));
+      expect(BigInt(b.highWatermark)).toBeGreaterThan(BigInt(b.lastOffset));
+    }
+    // Every record reached the handler, in offset order within each partition's batches.
+    const seen = new Set(data.flatMap((b) => b.records.map((r) => `${b.partition}/${r.offset}`)));
+    expect(seen.size).toBe(records.length);
+    const failed = data.find((b) => b.partition === 2) as SourceBatch;
+    expect(data.filter((b) => b.partition === 2 && b.lastOffset === failed.lastOffset).length).toBe(
+      2,
+    );
+    const gapAt = data.findIndex((b) => b.partition === 1 && BigInt(b.lastOffset) > 20n);
+    const after = data.slice(gapAt + 1).find((b) => b.partition === 1) as SourceBatch;
+    expect(BigInt(after.fetchedFrom ?? '-1')).toBeLessThanOrEqual(10n);
+    expect(after.records.some((r) => r.offset === '10')).toBe(true);
+    expect(batches.some((b) => b.flush && b.partition === 0)).toBe(true);
+    const invalid = data.flatMap((b) => b.invalid);
+    expect(invalid.map((i) => [i.code, String(i.value)])).toEqual([
+      ['RECORD_NOT_JSON', 'not json'],
+    ]);
+    expect(source.counters.legacyControl).toBeGreaterThanOrEqual(1);
+    expect(source.counters.writeFailures).toBe(1);
+
+    // A second member: the partitions are shared, each side told in a new assignment.
+    const second = a.source({ topic, groupId, flushAfterMs: 300 });
+    closers.push(() => second.stop());
+    const theirs: number[][] = [];
+    await second.start(
+      async (b) => b.lastOffset,
+      (p) => theirs.push(p),
+    );
+    await waitUntil('a rebalance', async () => (theirs.at(-1)?.length ?? 0) > 0, 60_000);
+    await waitUntil(
+      'both sides told',
+      async () => {
+        const mine = assigned.at(-1) ?? [];
+        const other = theirs.at(-1) ?? [];
+        return mine.length + other.length === 3 && mine.length > 0;
+      },
+      60_000,
+    );
+    expect([...(assigned.at(-1) ?? []), ...(theirs.at(-1) ?? [])].sort()).toEqual([0, 1, 2]);
+  });
+
+  it('status source: valid records written, the rest skipped, offsets committed after the write', async () => {
+    const topic = name('status');
+    const groupId = name('status-group');
+    const status = (gatewayId: string): GatewayStatusRecord => ({
+      kind: 'gateway-status',
+      gatewayId,
+      time: Date.now(),
+    });
+    await produceRaw(brokers, topic, 1, [
+      { partition: 0, value: JSON.stringify(status('gw-1')) },
+      { partition: 0, value: 'garbage' },
+      { partition: 0, value: JSON.stringify(status('gw-2')) },
+    ]);
+    const written: GatewayStatusRecord[] = [];
+    let failures = 1;
+    const source = a.status({
+      topic,
+      groupId,
+      write: async (records) => {
+        if (failures-- > 0) throw new Error('influx down'); // retried, not dropped
+        written.push(...records);
+      },
+    });
+    closers.push(() => source.stop());
+    await source.start();
+    await waitUntil('committed', async () =>
+      (await offsets(brokers, topic, groupId)).every((o) => o.committed === o.end),
+    );
+    expect(written.map((r) => r.gatewayId).sort()).toEqual(['gw-1', 'gw-2']);
+  });
+});
+
+function first(b: SourceBatch): string {
+  return b.records[0]?.offset ?? b.invalid[0]?.offset ?? b.lastOffset;
+}
+
+/** Where kafkajs's default partitioner (Java's murmur2 mapping) puts a key. */
+function javaPartition(key: string, partitions: number): number {
+  return Partitioners.DefaultPartitioner()({
+    topic: 't',
+    partitionMetadata: Array.from({ length: partitions }, (_, i) => ({
+      partitionId: i,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      partitionErrorCode: 0,
+      offlineReplicas: [],
+    })),
+    message: { key, value: null },
+  });
+}
