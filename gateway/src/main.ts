@@ -33,7 +33,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     );
   }
   logger.info({ path: config.outbox.path, backlog: outbox.stats().backlogRows }, 'outbox open');
-  const uplink = selectUplink(config, logger);
+  const uplink = await selectUplink(config, logger);
   const forwarder = new Forwarder({
     outbox,
     sink: uplink.sink,
