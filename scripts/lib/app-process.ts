@@ -53,20 +53,19 @@ export interface SpawnAppOptions {
 
 /**
  * The gateway's Kafka client for a test run: `GATEWAY_KAFKA_CLIENT=platformatic npx vitest run
- * test/fault` runs every gateway the tests start with `kafka.client: platformatic` (through
- * its KAFKA_CLIENT variable), without touching the hub's. Unset: the gateway's default.
+ * test/fault` runs every gateway the tests start with `kafka.client: platformatic` (the
+ * gateway reads that variable; the hub has its own, HUB_KAFKA_CLIENT). Unset: the default.
  */
 export const gatewayKafkaClient = (): string | undefined =>
   process.env.GATEWAY_KAFKA_CLIENT || undefined;
 
 /** Starts one of the apps (gateway, hub, simulator) as a real child process. */
 export function spawnApp(options: SpawnAppOptions): AppProcess {
-  const client = options.bin === BINS.gateway ? gatewayKafkaClient() : undefined;
   const child = spawn(
     options.node ?? process.execPath,
     [...(options.nodeFlags ?? []), options.bin, ...(options.args ?? [])],
     {
-      env: { ...process.env, ...(client ? { KAFKA_CLIENT: client } : {}), ...options.env },
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

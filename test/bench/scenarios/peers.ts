@@ -188,7 +188,7 @@ async function startPath(
       dir: ctx.dir,
       ...ctx.launch,
       ...(configFile ? { configFile } : {}),
-      env: { KAFKA_CLIENT: client ?? 'kafkajs' },
+      env: { GATEWAY_KAFKA_CLIENT: client ?? 'kafkajs' },
     });
   if (path === 'gateway-embedded') {
     const gateway = await gatewayWith();
