@@ -8,6 +8,7 @@ export * from './csv.ts';
 export * from './errors.ts';
 export * from './kafka.ts';
 export * from './kafka-ack-check.ts';
+export * from './kafka-ack-check-platformatic.ts';
 export * from './kafka-security.ts';
 export * from './random.ts';
 export * from './record.ts';

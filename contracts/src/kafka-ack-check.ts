@@ -1,8 +1,8 @@
 import { type ICustomPartitioner, type Message, Partitioners, type RecordMetadata } from 'kafkajs';
 
 /**
- * Thrown when kafkajs resolved a send() whose result has no successful entry for a partition
- * that some of its messages were assigned to: those messages were never written.
+ * Thrown when a Kafka client resolved a send whose result has no successful entry for a
+ * partition that some of its messages were assigned to: those messages were never written.
  */
 export class IncompleteAckError extends Error {
   override readonly name = 'IncompleteAckError';
@@ -12,9 +12,11 @@ export class IncompleteAckError extends Error {
     readonly missing: readonly number[],
     /** How many of the send's messages went to those partitions. */
     readonly unwritten: number,
+    /** Which client said so (kafkajs, or @platformatic/kafka: PlatformaticAckCheck). */
+    client = 'kafkajs',
   ) {
     super(
-      `kafkajs acknowledged a send without writing ${unwritten} message(s) to ${topic} partition(s) ${missing.join(',')}`,
+      `${client} acknowledged a send without writing ${unwritten} message(s) to ${topic} partition(s) ${missing.join(',')}`,
     );
   }
 }

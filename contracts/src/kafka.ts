@@ -36,18 +36,27 @@ export async function ensureTopic(
   if (created) log.info({ topic, partitions }, 'created Kafka topic');
 }
 
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
 /**
- * Errors after which an idempotent kafkajs producer never sends again: the broker lost or
- * disowned its producer state (a broker restart, kafkajs #598). The cure is a new producer
- * (a new producer id); resending the same records with it may duplicate some in Kafka, which
- * consumers drop by their ids, but loses none.
+ * Errors after which an idempotent producer never sends again: the broker lost or disowned its
+ * producer state (a broker restart, kafkajs #598, @platformatic/kafka #309). The cure is a new
+ * producer (a new producer id); resending the same records with it may duplicate some in
+ * Kafka, which consumers drop by their ids, but loses none. kafkajs names the broker's error
+ * in `type`; @platformatic/kafka in `apiId`, nested in the `errors` of its MultipleErrors.
  */
 export function isProducerStateError(err: unknown): boolean {
-  const type = (err as { type?: unknown } | null)?.type;
-  return (
-    type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' ||
-    type === 'UNKNOWN_PRODUCER_ID' ||
-    type === 'INVALID_PRODUCER_EPOCH' ||
-    /out of order sequence number|unknown producer id/i.test(String((err as Error)?.message))
-  );
+  const visit = (e: unknown, depth: number): boolean => {
+    if (!e || typeof e !== 'object' || depth > 8) return false;
+    const { type, apiId, errors } = e as { type?: unknown; apiId?: unknown; errors?: unknown };
+    if (PRODUCER_STATE_ERRORS.has(String(type)) || PRODUCER_STATE_ERRORS.has(String(apiId)))
+      return true;
+    if (Array.isArray(errors) && errors.some((inner) => visit(inner, depth + 1))) return true;
+    return /out of order sequence number|unknown producer id/i.test(String((e as Error).message));
+  };
+  return visit(err, 0);
 }

@@ -24,6 +24,9 @@ const options = {
   platform: 'node',
   target: 'node22',
   external: EXTERNAL,
+  // @platformatic/kafka's WebAssembly (CRC-32C, lz4, snappy): the package's default entry reads
+  // native.wasm beside itself, which a bundle does not have; this one carries it inline.
+  alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   // CommonJS dependencies inside an ES module bundle still call require() for Node's builtins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   ID_PATTERN,
+  KafkaClientSchema,
   KafkaSecuritySchema,
   type LoadConfigOptions,
   LogConfigSchema,
@@ -170,6 +171,7 @@ export const GatewayConfigSchema = Type.Object({
       batchSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
       createTopic: Type.Boolean({ default: true }),
       topicPartitions: Type.Integer({ minimum: 1, default: 6 }),
+      client: KafkaClientSchema,
       security: KafkaSecuritySchema,
     },
     { default: {} },

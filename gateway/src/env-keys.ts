@@ -6,6 +6,7 @@ export const GATEWAY_ENV_KEYS: Record<string, string> = {
   HUB_TOKEN: 'hub.token',
   KAFKA_BROKERS: 'kafka.brokers',
   KAFKA_TOPIC: 'kafka.topic',
+  GATEWAY_KAFKA_CLIENT: 'kafka.client',
   KAFKA_SASL_USERNAME: 'kafka.security.sasl.username',
   KAFKA_SASL_PASSWORD: 'kafka.security.sasl.password',
   MQTT_PORT: 'mqtt.port',

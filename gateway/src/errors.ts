@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   OUTBOX_CLOSED: 'a write reached the outbox after it was closed (the gateway is stopping)',
   OUTBOX_TOO_NEW: 'the outbox file has a newer schema than this gateway: upgrade the gateway',
   UPLINK_FAILED: 'the hub did not take a request (HTTP uplink): the rows are resent',
+  KAFKA_SEND_FAILED:
+    'Kafka did not acknowledge a batch sent through @platformatic/kafka (kafka.client platformatic): the rows are resent',
   NOT_AUTHORISED:
     "what the embedded broker answers a publish or subscribe to another device's topics",
   MQTT_BAD_LENGTH: 'an MQTT fixed header with more than four Remaining Length bytes',

@@ -33,21 +33,25 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     );
   }
   logger.info({ path: config.outbox.path, backlog: outbox.stats().backlogRows }, 'outbox open');
-  const uplink = selectUplink(config, logger);
+  // The inputs open before the uplink's client loads: @platformatic/kafka takes 0.3-0.9 s to
+  // import (its validators and WebAssembly), and a device refused meanwhile backs off or
+  // retransmits. What they store waits in the outbox until the forwarder starts.
+  let onStored = () => {};
+  const sources = await startSources(
+    createSources(config, { outbox, acks: outbox, onStored: () => onStored(), log: logger }),
+  );
+  const uplink = await selectUplink(config, logger).catch(async (err: unknown) => {
+    await sources.stop();
+    outbox.close();
+    throw err;
+  });
   const forwarder = new Forwarder({
     outbox,
     sink: uplink.sink,
     batchSize: config.kafka.batchSize,
     log: logger.child({ module: 'forwarder' }),
   });
-  const sources = await startSources(
-    createSources(config, {
-      outbox,
-      acks: outbox,
-      onStored: () => forwarder.notify(),
-      log: logger,
-    }),
-  );
+  onStored = () => forwarder.notify();
   // Readings are accepted while the uplink is unreachable: they wait in the outbox.
   const connection = new UplinkConnection({
     uplink,

@@ -51,6 +51,14 @@ export interface SpawnAppOptions {
   onLine?: (line: LogLine) => void;
 }
 
+/**
+ * The gateway's Kafka client for a test run: `GATEWAY_KAFKA_CLIENT=platformatic npx vitest run
+ * test/fault` runs every gateway the tests start with `kafka.client: platformatic` (the
+ * gateway reads that variable; the hub has its own, HUB_KAFKA_CLIENT). Unset: the default.
+ */
+export const gatewayKafkaClient = (): string | undefined =>
+  process.env.GATEWAY_KAFKA_CLIENT || undefined;
+
 /** Starts one of the apps (gateway, hub, simulator) as a real child process. */
 export function spawnApp(options: SpawnAppOptions): AppProcess {
   const child = spawn(

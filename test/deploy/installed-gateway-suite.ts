@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SerialDevice } from '../../gateway/test/support/serial-device.ts';
-import { type AppProcess, spawnApp } from '../../scripts/lib/app-process.ts';
+import { type AppProcess, gatewayKafkaClient, spawnApp } from '../../scripts/lib/app-process.ts';
 import { freePorts } from '../../scripts/services/free-ports.ts';
 import { installedPackages, installGateway, packGateway } from '../support/installed-gateway.ts';
 import { readTopic } from '../support/kafka-read.ts';
@@ -88,7 +88,15 @@ export function installedGatewaySuite(options: InstalledGatewayOptions): void {
     it('brings only its runtime dependencies: native addons, no hub, no dev tools', () => {
       const packages = installedPackages(installed);
       expect(packages).toEqual(expect.arrayContaining(['better-sqlite3', 'serialport']));
-      for (const bundled of ['aedes', 'fastify', 'kafkajs', 'mqtt', 'pino', 'yaml'])
+      for (const bundled of [
+        'aedes',
+        'fastify',
+        'kafkajs',
+        '@platformatic/kafka',
+        'mqtt',
+        'pino',
+        'yaml',
+      ])
         expect(packages).not.toContain(bundled);
       for (const tool of ['tsx', 'typescript', 'esbuild', 'vitest', '@biomejs/biome'])
         expect(packages).not.toContain(tool);
@@ -108,7 +116,8 @@ export function installedGatewaySuite(options: InstalledGatewayOptions): void {
           `mqtt: { port: ${mqttPort} }`,
           `serial: { ports: [{ path: ${pty.gateway} }] }`,
           `outbox: { path: ${join(dir, 'outbox.sqlite')} }`,
-          `kafka: { brokers: [${brokers.join(', ')}], topic: ${topic} }`,
+          // GATEWAY_KAFKA_CLIENT=platformatic: the bundled @platformatic/kafka (and its WebAssembly).
+          `kafka: { brokers: [${brokers.join(', ')}], topic: ${topic}, client: ${gatewayKafkaClient() ?? 'kafkajs'} }`,
           `http: { port: ${httpPort} }`,
         ].join('\n'),
       );
@@ -123,6 +132,8 @@ export function installedGatewaySuite(options: InstalledGatewayOptions): void {
         stops.push(() => gateway.stop('SIGKILL'));
         await gateway.waitFor((l) => l.msg === 'serial port open', 60_000);
         await gateway.waitFor((l) => l.msg === 'health endpoint listening', 60_000);
+        const client = gatewayKafkaClient() ?? 'kafkajs';
+        await gateway.waitFor((l) => l.msg === 'Kafka connected' && l.client === client, 60_000);
         return gateway;
       };
       const publish = async (from: number, to: number) => {

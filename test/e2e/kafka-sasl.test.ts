@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,7 +99,8 @@ describe('gateway to Kafka over SASL/SCRAM', () => {
 
     // The hub reads the same topic over SASL into InfluxDB (password from a NAME_FILE secret).
     const influxUrl = inject('influxUrl');
-    const database = 'hub_sasl';
+    // Its own database: with INFLUX_URL reused across runs, a fixed name counted earlier runs' points.
+    const database = `hub_sasl_${randomBytes(4).toString('hex')}`;
     const secret = join(dir, 'hub-kafka-password');
     writeFileSync(secret, 'gw-secret\n');
     const hub = await startSaslHub('hub', { KAFKA_SASL_PASSWORD_FILE: secret }, database);

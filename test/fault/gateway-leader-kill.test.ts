@@ -58,7 +58,7 @@ describe('Kafka partition leader SIGKILLed under the gateway', () => {
       },
       logFile: join(dir, 'gateway.log'),
     });
-    await gateway.waitFor((l) => l.msg === 'Kafka connected', 60_000);
+    const connected = await gateway.waitFor((l) => l.msg === 'Kafka connected', 60_000);
 
     const acked = new Set<string>();
     const devices = publisherFleet({
@@ -100,9 +100,11 @@ describe('Kafka partition leader SIGKILLed under the gateway', () => {
       if (Date.now() > deadline) throw new Error(`did not drain: ${JSON.stringify(h)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const incomplete = gateway.lines.filter((l) =>
-      String(l.msg).startsWith('Kafka acknowledged a send incompletely'),
-    ).length;
+    const count = (prefix: string) =>
+      (gateway as AppProcess).lines.filter((l) => String(l.msg).startsWith(prefix)).length;
+    const incomplete = count('Kafka acknowledged a send incompletely');
+    const failedSends = count('forwarding failed');
+    const drainedAfterMs = Date.now() - (deadline - 90_000);
     expect(await gateway.stop('SIGTERM')).toBe(0);
 
     const records = await readTopic(cluster.brokers, topic, 120_000);
@@ -115,7 +117,7 @@ describe('Kafka partition leader SIGKILLed under the gateway', () => {
       ),
     };
     console.log(
-      `${formatReport('Kafka leader SIGKILL under the gateway', report)} incompleteAcks=${incomplete}`,
+      `${formatReport('Kafka leader SIGKILL under the gateway', report)} client=${connected.client} incompleteAcks=${incomplete} failedSends=${failedSends} drainedAfterMs=${drainedAfterMs}`,
     );
     expect(report.acked, 'devices kept publishing').toBeGreaterThan(kills * 1000);
     expect(report.lost, `seed ${seed}`).toBe(0);

@@ -1,3 +1,5 @@
+import { gatewayKafkaClient } from '../../scripts/lib/app-process.ts';
+
 /** The line every fault test prints (see ../shared/notes/reliability.md): lost must be 0. */
 export interface FaultReport {
   seed: number;
@@ -21,6 +23,8 @@ export function compareDelivery(
   return { acked: acked.size, delivered: counts.size, lost, duplicates };
 }
 
+/** With GATEWAY_KAFKA_CLIENT set (scripts/lib/app-process.ts), the line says which client ran. */
 export function formatReport(name: string, r: FaultReport): string {
-  return `${name}: seed=${r.seed} faults=${r.faults} acked=${r.acked} delivered=${r.delivered} lost=${r.lost} duplicates=${r.duplicates}`;
+  const client = gatewayKafkaClient();
+  return `${name}: seed=${r.seed} faults=${r.faults} acked=${r.acked} delivered=${r.delivered} lost=${r.lost} duplicates=${r.duplicates}${client ? ` gatewayKafkaClient=${client}` : ''}`;
 }

@@ -1,6 +1,15 @@
 import { CONTROL_HEADER, decodeRecord, type ReadingRecord } from '@iot-stream/contracts';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
+/** One record as a reader sees it, before any decoding. */
+export interface RawRecord {
+  partition: number;
+  offset: number;
+  key: string | undefined;
+  headers: Record<string, string>;
+  value: Buffer;
+}
+
 /**
  * Reads every record of a readings topic from the beginning up to its current end offsets, with
  * an independent consumer group. Anything but a valid reading keyed by its device id (an
@@ -12,6 +21,25 @@ export async function readTopic(
   timeoutMs = 60_000,
   extra: Partial<KafkaConfig> = {},
 ): Promise<ReadingRecord[]> {
+  return (await readRawTopic(brokers, topic, timeoutMs, extra)).map((r) => {
+    // The readings topic holds readings only: each a valid record keyed by its device.
+    const where = `${topic} ${r.partition}/${r.offset}`;
+    if (r.headers[CONTROL_HEADER] !== undefined) throw new Error(`a control record in ${where}`);
+    const decoded = decodeRecord(r.value);
+    if (!decoded.ok) throw new Error(`undecodable record at ${where}: ${decoded.reason}`);
+    if (r.key !== decoded.record.deviceId)
+      throw new Error(`record at ${where} keyed ${r.key} not by its device`);
+    return decoded.record;
+  });
+}
+
+/** Every record of `topic` up to its current end offsets, as stored (partition, key, headers). */
+export async function readRawTopic(
+  brokers: string[],
+  topic: string,
+  timeoutMs = 60_000,
+  extra: Partial<KafkaConfig> = {},
+): Promise<RawRecord[]> {
   const kafka = new Kafka({
     brokers,
     clientId: 'test-reader',
@@ -24,7 +52,7 @@ export async function readTopic(
   await admin.disconnect();
   const remaining = new Map(ends.map((p) => [p.partition, Number(p.high)]));
   for (const [p, high] of remaining) if (high === 0) remaining.delete(p);
-  const records: ReadingRecord[] = [];
+  const records: RawRecord[] = [];
   if (remaining.size === 0) return records;
   const consumer = kafka.consumer({
     groupId: `reader-${Date.now()}-${Math.random()}`,
@@ -41,16 +69,16 @@ export async function readTopic(
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {
-            // The readings topic holds readings only: each a valid record keyed by its device.
-            const where = `${topic} ${partition}/${message.offset}`;
-            if (message.headers?.[CONTROL_HEADER] !== undefined)
-              return reject(new Error(`a control record in ${where}`));
-            const decoded = decodeRecord(message.value);
-            if (!decoded.ok)
-              return reject(new Error(`undecodable record at ${where}: ${decoded.reason}`));
-            if (message.key?.toString() !== decoded.record.deviceId)
-              return reject(new Error(`record at ${where} keyed ${message.key} not by its device`));
-            records.push(decoded.record);
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {}))
+              if (v !== undefined) headers[k] = v.toString();
+            records.push({
+              partition,
+              offset: Number(message.offset),
+              key: message.key?.toString(),
+              headers,
+              value: message.value ?? Buffer.alloc(0),
+            });
             if (
               Number(message.offset) + 1 >=
               (remaining.get(partition) ?? Number.POSITIVE_INFINITY)

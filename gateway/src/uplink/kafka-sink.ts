@@ -3,8 +3,6 @@ import {
   encodeRecord,
   ensureTopic,
   type GatewayStatusRecord,
-  IncompleteAckError,
-  isProducerStateError,
   type KafkaSecurity,
   kafkaSecurityOptions,
   pinoLogCreator,
@@ -20,6 +18,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OutboxRow, Sink } from '../ports.ts';
+import { needsNewProducer, warnNewProducer } from './new-producer.ts';
 import { recordOf } from './record.ts';
 
 export interface KafkaSinkOptions {
@@ -81,12 +80,7 @@ export class KafkaSink implements Sink {
 
   /** See isProducerStateError: the old producer would fail every send from now on. */
   private async replaceProducer(err: unknown): Promise<void> {
-    this.options.log.warn(
-      { err },
-      err instanceof IncompleteAckError
-        ? 'Kafka acknowledged a send incompletely; resending with a new producer'
-        : "Kafka lost this producer's state; starting a new producer",
-    );
+    warnNewProducer(this.options.log, err);
     const old = this.producer;
     this.producer = this.newProducer();
     this.producerConnected = undefined; // connected by the next send
@@ -137,8 +131,7 @@ export class KafkaSink implements Sink {
       // incomplete acknowledgement the old producer rolled back the sequence numbers of the
       // partitions it failed to write, which a new leader may already hold: a new producer id
       // makes the resend unambiguous (at worst a duplicate, dropped downstream).
-      if (isProducerStateError(err) || err instanceof IncompleteAckError)
-        await this.replaceProducer(err);
+      if (needsNewProducer(err)) await this.replaceProducer(err);
       throw err;
     }
   }

@@ -13,23 +13,24 @@ export interface Uplink {
   sink: Sink;
 }
 
-/** Kafka when `kafka.brokers` is set, else the hub over HTTP (single-box mode). */
-export function selectUplink(config: GatewayConfig, log: Logger): Uplink {
+/**
+ * Kafka when `kafka.brokers` is set, through the client `kafka.client` names, else the hub
+ * over HTTP (single-box mode). @platformatic/kafka is imported only when chosen: loading it
+ * compiles its WebAssembly, memory a kafkajs gateway has no use for.
+ */
+export async function selectUplink(config: GatewayConfig, log: Logger): Promise<Uplink> {
   const { gatewayId, site } = config;
-  const brokers = config.kafka.brokers;
+  const { brokers, client, topic } = config.kafka;
   if (brokers) {
-    return {
-      kind: 'kafka',
-      name: 'Kafka',
-      where: { brokers, topic: config.kafka.topic },
-      sink: new KafkaSink({
-        ...config.kafka,
-        brokers,
-        gatewayId,
-        site,
-        log: log.child({ module: 'kafka-sink' }),
-      }),
-    };
+    const options = { ...config.kafka, brokers, gatewayId, site };
+    const sink =
+      client === 'platformatic'
+        ? new (await import('./platformatic/platformatic-sink.ts')).PlatformaticKafkaSink({
+            ...options,
+            log: log.child({ module: 'kafka-sink', client }),
+          })
+        : new KafkaSink({ ...options, log: log.child({ module: 'kafka-sink' }) });
+    return { kind: 'kafka', name: 'Kafka', where: { brokers, topic, client }, sink };
   }
   return {
     kind: 'hub',

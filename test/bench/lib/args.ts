@@ -27,6 +27,8 @@ Options:
   --modbus-s N           seconds measured, after a 5 s warm-up (default 30; --quick 10)
   --peer-readings N      readings per path in the peers runs (default 100000; --quick 20000)
   --publishers N         mosquitto_pub processes (devices) in the peers runs (default 10)
+  --kafka-clients LIST   the gateway's Kafka clients in the peers runs, each gateway path
+                         once per client (default kafkajs,platformatic)
   --node-options S       NODE_OPTIONS for the gateway (default: the systemd unit's,
                          deploy/systemd/iot-gateway.service)
   --gateway-config FILE  YAML config for every gateway (--config; the benchmark's
@@ -65,6 +67,7 @@ export interface BenchOptions {
   modbusBaud: number;
   modbusMs: number;
   only: Set<string>;
+  kafkaClients: ('kafkajs' | 'platformatic')[];
   profileDir: string | undefined;
   nodeOptions: string | undefined;
   gatewayConfig: string | undefined;
@@ -101,6 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'modbus-baud': { type: 'string' },
       'modbus-s': { type: 'string' },
       only: { type: 'string' },
+      'kafka-clients': { type: 'string' },
       profile: { type: 'string' },
       'node-options': { type: 'string' },
       'gateway-config': { type: 'string' },
@@ -121,6 +125,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     if (!['peers', 'throughput', 'latency', 'backlog', 'modbus'].includes(s))
       throw new Error(`--only: unknown ${s}`);
   }
+  const kafkaClients = (values['kafka-clients'] ?? 'kafkajs,platformatic').split(',');
+  for (const c of kafkaClients) {
+    if (c !== 'kafkajs' && c !== 'platformatic')
+      throw new Error(`--kafka-clients: unknown ${c} (kafkajs, platformatic)`);
+  }
   const client = values.client ?? 'raw';
   if (client !== 'raw' && client !== 'mqttjs') throw new Error('--client must be raw or mqttjs');
   return {
@@ -137,6 +146,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     modbusBaud: int('modbus-baud', values['modbus-baud'], 19_200),
     modbusMs: int('modbus-s', values['modbus-s'], quick ? 10 : 30) * 1000,
     only,
+    kafkaClients: kafkaClients as BenchOptions['kafkaClients'],
     profileDir: values.profile,
     nodeOptions: values['node-options'] ?? unitNodeOptions(),
     gatewayConfig: values['gateway-config'],

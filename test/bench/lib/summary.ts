@@ -1,7 +1,7 @@
 import type { BacklogResult } from '../scenarios/backlog.ts';
 import type { LatencyResult } from '../scenarios/latency.ts';
 import type { ModbusResult } from '../scenarios/modbus.ts';
-import { PEER_LABELS, type PeerResult } from '../scenarios/peers.ts';
+import { PEER_LABELS, type PeerResult, peerLabel } from '../scenarios/peers.ts';
 import type { ThroughputResult } from '../scenarios/throughput.ts';
 import { round } from './proc.ts';
 import { fmt, goal, info, type Row } from './report.ts';
@@ -94,7 +94,7 @@ function modbusRows(m: ModbusResult): Row[] {
 function peerRows(peers: PeerResult[]): Row[] {
   const rows: Row[] = [];
   for (const p of peers) {
-    const label = PEER_LABELS[p.path];
+    const label = peerLabel(p);
     rows.push(info(`${label}: readings/s`, fmt(p.readingsPerSec)));
     rows.push(
       info(
@@ -106,7 +106,9 @@ function peerRows(peers: PeerResult[]): Row[] {
     );
     rows.push(info('  peak RSS of the forwarder', fmt(p.peakRssMb, ' MB')));
   }
-  const by = (path: PeerResult['path']) => peers.find((p) => p.path === path);
+  // Against Telegraf: the gateway with its default client (kafkajs).
+  const by = (path: PeerResult['path']) =>
+    peers.find((p) => p.path === path && p.client !== 'platformatic');
   const [memory, disk, external, embedded] = [
     by('telegraf-memory'),
     by('telegraf-disk'),
@@ -133,7 +135,40 @@ function peerRows(peers: PeerResult[]): Row[] {
         1.5,
       ),
     );
-  for (const g of [external, embedded])
-    if (g) rows.push(goal(`${PEER_LABELS[g.path]}: peak RSS`, g.peakRssMb, ' MB', 'max', 100));
+  for (const g of peers.filter((p) => p.path.startsWith('gateway-')))
+    rows.push(goal(`${peerLabel(g)}: peak RSS`, g.peakRssMb, ' MB', 'max', 100));
+  rows.push(...clientRows(peers));
+  return rows;
+}
+
+/** @platformatic/kafka against kafkajs, the same gateway path in the same run (issue 15 goal 6). */
+function clientRows(peers: PeerResult[]): Row[] {
+  const rows: Row[] = [];
+  for (const path of ['gateway-external', 'gateway-embedded'] as const) {
+    const kafkajs = peers.find((p) => p.path === path && p.client === 'kafkajs');
+    const platformatic = peers.find((p) => p.path === path && p.client === 'platformatic');
+    if (!kafkajs || !platformatic) continue;
+    const ratio = (f: (p: PeerResult) => number) =>
+      fmt(round(f(platformatic) / f(kafkajs), 2), 'x');
+    const where = PEER_LABELS[path].replace(/^iot-gateway, /, '');
+    rows.push(
+      info(
+        `platformatic / kafkajs, ${where}: readings/s`,
+        ratio((p) => p.readingsPerSec),
+      ),
+    );
+    rows.push(
+      info(
+        '  gateway CPU s per reading',
+        ratio((p) => p.forwarderCpuPer100k),
+      ),
+    );
+    rows.push(
+      info(
+        '  peak RSS',
+        ratio((p) => p.peakRssMb),
+      ),
+    );
+  }
   return rows;
 }

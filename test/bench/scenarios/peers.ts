@@ -11,6 +11,8 @@ import { ensureTelegraf, mqttToKafkaConfig, startTelegraf } from '../lib/telegra
 /** One MQTT -> Kafka path, as the publishers see it. */
 export interface PeerResult {
   path: PeerPath;
+  /** The gateway's Kafka client (`kafka.client`); Telegraf's paths have none. */
+  client?: GatewayKafkaClient;
   readings: number;
   readingsPerSec: number;
   /** CPU seconds per 100k readings of the processes that do the forwarding (broker included). */
@@ -27,6 +29,21 @@ export type PeerPath =
   | 'telegraf-disk'
   | 'gateway-external'
   | 'gateway-embedded';
+
+export type GatewayKafkaClient = 'kafkajs' | 'platformatic';
+
+/** One path of the table: a gateway path once per client asked for (--kafka-clients). */
+interface PeerRun {
+  path: PeerPath;
+  client?: GatewayKafkaClient;
+}
+
+/** How the table names a run: the path, and the client when it is not kafkajs (the default). */
+export function peerLabel(r: { path: PeerPath; client?: GatewayKafkaClient | undefined }): string {
+  return r.client === 'platformatic'
+    ? `${PEER_LABELS[r.path]}, @platformatic/kafka`
+    : PEER_LABELS[r.path];
+}
 
 export const PEER_LABELS: Record<PeerPath, string> = {
   'telegraf-memory': 'Telegraf, memory buffer (+ Mosquitto)',
@@ -54,19 +71,23 @@ export async function peerScenarios(ctx: BenchContext): Promise<PeerResult[]> {
   if (perPublisher > 65_536) throw new Error('--peer-readings: at most 65,536 per publisher');
   const files = writePayloads(ctx, publishers, perPublisher);
   const results: PeerResult[] = [];
-  const paths: PeerPath[] = [
-    'telegraf-memory',
-    'telegraf-disk',
-    'gateway-external',
-    'gateway-embedded',
+  // Each gateway path once per client, one after the other, so both meet the same machine.
+  const gatewayRuns = (path: PeerPath): PeerRun[] =>
+    ctx.options.kafkaClients.map((client) => ({ path, client }));
+  const runs: PeerRun[] = [
+    { path: 'telegraf-memory' },
+    { path: 'telegraf-disk' },
+    ...gatewayRuns('gateway-external'),
+    ...gatewayRuns('gateway-embedded'),
   ];
-  for (const path of paths) {
-    const topic = `${ctx.runId}.peers-${path}`;
+  for (const { path, client } of runs) {
+    const name = client ? `${path}-${client}` : path;
+    const topic = `${ctx.runId}.peers-${name}`;
     await createTopic(ctx.kafka.admin, topic);
     ctx.log(
-      `peers (${path}): ${publishers} x mosquitto_pub -l -q 1, ${perPublisher} readings each`,
+      `peers (${name}): ${publishers} x mosquitto_pub -l -q 1, ${perPublisher} readings each`,
     );
-    const running = await startPath(ctx, path, topic, telegraf);
+    const running = await startPath(ctx, { path, ...(client ? { client } : {}) }, topic, telegraf);
     try {
       const rss = new RssSampler(running.pids[running.forwarder] as number);
       const cpu = new CpuMeter(running.pids);
@@ -83,6 +104,7 @@ export async function peerScenarios(ctx: BenchContext): Promise<PeerResult[]> {
         round((names.reduce((s, n) => s + (used[n] ?? 0), 0) * 100_000) / readings, 2);
       const result: PeerResult = {
         path,
+        ...(client ? { client } : {}),
         readings,
         readingsPerSec: Math.round(readings / ((done.doneAt - startedAt) / 1000)),
         cpuPer100k: per100k(Object.keys(running.pids)),
@@ -150,21 +172,23 @@ async function publish(ctx: BenchContext, url: string, files: string[], path: Pe
 
 async function startPath(
   ctx: BenchContext,
-  path: PeerPath,
+  { path, client }: PeerRun,
   topic: string,
   telegrafBin: string,
 ): Promise<Running> {
-  const dir = join(ctx.dir, `peers-${path}`);
+  const name = client ? `${path}-${client}` : path;
+  const dir = join(ctx.dir, `peers-${name}`);
   mkdirSync(dir, { recursive: true });
   const gatewayWith = (configFile?: string) =>
     spawnGateway({
-      name: `gateway-${path}`,
+      name: `gateway-${name}`,
       brokers: ctx.kafka.brokers,
       topic,
       outboxPath: join(dir, 'outbox.sqlite'),
       dir: ctx.dir,
       ...ctx.launch,
       ...(configFile ? { configFile } : {}),
+      env: { GATEWAY_KAFKA_CLIENT: client ?? 'kafkajs' },
     });
   if (path === 'gateway-embedded') {
     const gateway = await gatewayWith();
@@ -182,7 +206,7 @@ async function startPath(
       const config = join(dir, 'gateway.yaml');
       writeFileSync(
         config,
-        `mqtt:\n  embedded: false\n  external:\n    url: ${mosquitto.url}\n    clientId: bench-${path}\n`,
+        `mqtt:\n  embedded: false\n  external:\n    url: ${mosquitto.url}\n    clientId: bench-${name}\n`,
       );
       const gateway = await gatewayWith(config);
       await gateway.waitFor('connected to external MQTT broker');
