@@ -8,7 +8,8 @@ import type {
 } from '@platformatic/kafka';
 import { IncompleteAckError } from './kafka-ack-check.ts';
 
-type Message = MessageToProduce<string, string, string, string>;
+// biome-ignore lint/suspicious/noExplicitAny: any serialisable message (gateway: strings; hub: bytes)
+type Message = MessageToProduce<any, any, any, any>;
 
 /**
  * Checks each @platformatic/kafka send() against what it acknowledged, as AckCheck does for
@@ -24,15 +25,15 @@ type Message = MessageToProduce<string, string, string, string>;
  *
  * Use `partitioner(inner)` as the producer's partitioner: it records each message's partition
  * (inner's choice, before @platformatic/kafka reduces it modulo the partition count) for the
- * send in flight. One send in flight at a time, as the gateway's forwarder does.
+ * send in flight; messages whose partition the caller set (the library does not partition
+ * them) are passed to `check`. One send in flight at a time, as the gateway's forwarder and
+ * the hub's publisher send.
  */
 export class PlatformaticAckCheck {
   /** Message -> partition as the partitioner returned it, for the send in flight. */
   private assigned: Map<Message, number> | undefined;
 
-  partitioner(
-    inner: Partitioner<string, string, string, string>,
-  ): Partitioner<string, string, string, string> {
+  partitioner<K, V, HK, HV>(inner: Partitioner<K, V, HK, HV>): Partitioner<K, V, HK, HV> {
     return (message, key, context) => {
       const partition = inner(message, key, context);
       this.assigned?.set(message as Message, partition);
@@ -44,13 +45,16 @@ export class PlatformaticAckCheck {
    * Runs `send` (one topic) and returns its result, or throws IncompleteAckError when a
    * partition that got messages is not in its `offsets`. `metadata` gives the producer's
    * metadata after the send (`producer.currentMetadata`): the partition count it reduced by.
+   * `messages`: those with a `partition` of their own are checked too.
    */
   async check(
     topic: string,
     send: () => Promise<ProduceResult>,
     metadata: () => ClusterMetadata | undefined,
+    messages: readonly Message[] = [],
   ): Promise<ProduceResult> {
     const assigned = new Map<Message, number>();
+    for (const m of messages) if (typeof m.partition === 'number') assigned.set(m, m.partition);
     this.assigned = assigned;
     let result: ProduceResult;
     try {

@@ -86,6 +86,26 @@ describe('PlatformaticAckCheck', () => {
   });
 });
 
+describe('PlatformaticAckCheck with partitions the caller chose', () => {
+  it("checks messages the library does not partition (the hub's checkpoints)", async () => {
+    const check = new PlatformaticAckCheck();
+    const chosen = [
+      { topic, key: 'a', value: '1', partition: 3 },
+      { topic, key: 'b', value: '2', partition: 4 },
+    ];
+    const answer = (partitions: number[]) => async (): Promise<ProduceResult> => ({
+      offsets: partitions.map((partition) => ({ topic, partition, offset: 1n })),
+    });
+    await expect(check.check(topic, answer([3, 4]), () => metadata, chosen)).resolves.toBeTruthy();
+    const err = await check
+      .check(topic, answer([4]), () => metadata, chosen)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IncompleteAckError);
+    expect((err as IncompleteAckError).missing).toEqual([3]);
+    expect((err as IncompleteAckError).unwritten).toBe(1);
+  });
+});
+
 describe('isProducerStateError with @platformatic/kafka errors', () => {
   it('finds the broker error nested in MultipleErrors', () => {
     const nested = new MultipleErrors('Producing messages failed.', [

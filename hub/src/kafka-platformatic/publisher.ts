@@ -1,10 +1,9 @@
-import { IotError } from '@iot-stream/contracts';
+import { IncompleteAckError, IotError, PlatformaticAckCheck } from '@iot-stream/contracts';
 import {
   CompressionAlgorithms,
   compatibilityPartitioner,
   type MessageToProduce,
   ProduceAcks,
-  type ProduceResult,
   Producer,
 } from '@platformatic/kafka';
 import type { OutputRecord } from '../store/outputs.ts';
@@ -37,7 +36,8 @@ type Message = MessageToProduce<unknown, unknown, unknown, unknown>;
  * its own retries (a moved leader is looked up again for that share alone) and fails the
  * whole send when any share fails: the shared-response bug behind kafkajs #1303 has no
  * counterpart here. Each result is still checked to cover every partition the records went
- * to, as the kafkajs publisher does (PlatformaticAckError otherwise, and a new producer).
+ * to (PlatformaticAckCheck, as the gateway's sink does; PlatformaticAckError otherwise, and a
+ * new producer).
  * After a failed send the library starts a new producer id itself; after UNKNOWN_PRODUCER_ID
  * or OUT_OF_ORDER_SEQUENCE_NUMBER it re-initialises and resends that share (#309, fixed).
  */
@@ -46,8 +46,7 @@ export class PlatformaticPublisher {
   private producer: Producer<unknown, unknown, unknown, unknown>;
   /** Producers replaced after an incomplete acknowledgement. */
   replacements = 0;
-  /** Message -> partition chosen (before the library takes it modulo the partition count). */
-  private assigned = new Map<Message, number>();
+  private readonly ackCheck = new PlatformaticAckCheck();
 
   constructor(private readonly connection: PlatformaticConnection) {
     this.producer = this.create();
@@ -59,11 +58,7 @@ export class PlatformaticPublisher {
       idempotent: true,
       acks: ProduceAcks.ALL,
       serializers: bytesSerializers,
-      partitioner: (message, key) => {
-        const partition = compatibilityPartitioner(message, key);
-        this.assigned.set(message, partition);
-        return partition;
-      },
+      partitioner: this.ackCheck.partitioner(compatibilityPartitioner),
     });
   }
 
@@ -79,41 +74,27 @@ export class PlatformaticPublisher {
     if (records.length === 0) return Promise.resolve();
     const run = this.tail.then(async () => {
       const messages: Message[] = records.map((r) => ({ topic, ...r, key: r.key ?? undefined }));
-      for (const m of messages)
-        if (typeof m.partition === 'number') this.assigned.set(m, m.partition);
       const producer = this.producer;
       try {
-        const result = await producer.send({
+        await this.ackCheck.check(
+          topic,
+          () =>
+            producer.send({
+              messages,
+              ...(options.gzip ? { compression: CompressionAlgorithms.GZIP } : {}),
+            }),
+          () => producer.currentMetadata,
           messages,
-          ...(options.gzip ? { compression: CompressionAlgorithms.GZIP } : {}),
-        });
-        const missing = this.unacknowledged(topic, messages, result);
-        if (missing.length > 0) {
-          this.producer = this.create();
-          this.replacements += 1;
-          await producer.close().catch(() => undefined);
-          throw new PlatformaticAckError(topic, missing);
-        }
-      } finally {
-        for (const m of messages) this.assigned.delete(m);
+        );
+      } catch (err) {
+        if (!(err instanceof IncompleteAckError)) throw err;
+        this.producer = this.create();
+        this.replacements += 1;
+        await producer.close().catch(() => undefined);
+        throw new PlatformaticAckError(topic, err.missing);
       }
     });
     this.tail = run.catch(() => undefined);
     return run;
-  }
-
-  /** Partitions some of `messages` went to that `result` has no offset for. */
-  private unacknowledged(topic: string, messages: Message[], result: ProduceResult): number[] {
-    const count = this.producer.currentMetadata?.topics.get(topic)?.partitionsCount;
-    const acked = new Set(
-      (result.offsets ?? []).filter((o) => o.topic === topic).map((o) => o.partition),
-    );
-    const missing = new Set<number>();
-    for (const m of messages) {
-      const chosen = this.assigned.get(m);
-      if (chosen === undefined || count === undefined) continue;
-      if (!acked.has(chosen % count)) missing.add(chosen % count);
-    }
-    return [...missing].sort((a, b) => a - b);
   }
 }
