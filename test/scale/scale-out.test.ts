@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import type { AppProcess } from '../../scripts/lib/app-process.ts';
 import { type KafkaCluster, startKafka } from '../../scripts/services/kafka.ts';
 import { forgetScratchDir, removeOnExit } from '../../scripts/services/reaper.ts';
@@ -60,6 +60,8 @@ function hubConfig(name: string): string {
 
 let cluster: KafkaCluster;
 const apps: AppProcess[] = [];
+/** A failed run keeps its hubs' and brokers' logs (printed at the end). */
+let failed = false;
 
 beforeAll(async () => {
   // Its own 3-broker cluster (the global setup's single node cannot lose a leader); a start
@@ -70,8 +72,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(apps.map((a) => a.stop('SIGKILL')));
   await cluster?.stop();
-  if (process.env.KEEP_TEST_DIR) console.log(`scale-out: logs kept in ${dir}`);
-  else {
+  if (process.env.KEEP_TEST_DIR || failed) {
+    forgetScratchDir(dir); // not removed at exit either
+    console.log(`scale-out: logs kept in ${dir}`);
+  } else {
     rmSync(dir, { recursive: true, force: true });
     forgetScratchDir(dir);
   }
@@ -108,6 +112,9 @@ describe('hub: scale-out on a 3-broker cluster', () => {
       apps.push(app);
       return app;
     };
+    onTestFailed(() => {
+      failed = true;
+    });
     const hubs = [hub('hub-1'), hub('hub-2'), hub('hub-3')];
     await waitUntil(
       '3 hubs in a stable group',
@@ -169,7 +176,13 @@ describe('hub: scale-out on a 3-broker cluster', () => {
     });
     await Promise.all(faults);
     await drained(brokers, group);
-    expect(await stableMembers(brokers, group)).toBe(3); // hub-2, hub-3, hub-4
+    // hub-2, hub-3, hub-4 still running and back in one stable group (a member evicted for a
+    // missed heartbeat while the machine is busy rejoins on its own; a crashed one does not).
+    expect(hubs.slice(1).map((h) => h.child.exitCode)).toEqual([null, null, null]);
+    await waitUntil(
+      'hub-2, hub-3 and hub-4 in a stable group',
+      async () => (await stableMembers(brokers, group)) === 3,
+    );
     await Promise.all(hubs.map((h) => h.stop('SIGTERM')));
 
     // The same records, one hub, its own group and database: the reference.

@@ -101,3 +101,43 @@ export class Window {
     for (let i = from; i < values.length; i += 1) this.push(values[i] as number);
   }
 }
+
+/**
+ * The last `capacity` numbers, each stored once: for sets whose order matters only in their
+ * snapshot (half of Window's memory). The values held are buf[0 .. size - 1], in no order.
+ */
+export class Ring {
+  readonly buf: Float64Array;
+  private next = 0;
+  private length = 0;
+
+  constructor(readonly capacity: number) {
+    this.buf = new Float64Array(capacity);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  push(x: number): void {
+    this.buf[this.next] = x;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.length < this.capacity) this.length += 1;
+  }
+
+  /** Oldest first. */
+  toArray(): Float64Array {
+    if (this.length < this.capacity) return this.buf.slice(0, this.length);
+    const out = new Float64Array(this.capacity);
+    out.set(this.buf.subarray(this.next));
+    out.set(this.buf.subarray(0, this.next), this.capacity - this.next);
+    return out;
+  }
+
+  load(values: ArrayLike<number>): void {
+    this.next = 0;
+    this.length = 0;
+    const from = Math.max(0, values.length - this.capacity);
+    for (let i = from; i < values.length; i += 1) this.push(values[i] as number);
+  }
+}

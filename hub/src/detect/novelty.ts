@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { checkState } from '../state/state.ts';
 import { bounded, type Detector, type Scored, ZERO } from './detector.ts';
-import { fromBase64, sumOfSmallest, toBase64, Window } from './floats.ts';
+import { fromBase64, Ring, sumOfSmallest, toBase64, Window } from './floats.ts';
 
 export const NoveltyParamsSchema = Type.Object(
   {
@@ -91,9 +91,9 @@ const STRONGER = 0.5;
  *   unless they are more surprising than the one that started it, so one event is one alert,
  *   not a run of them, while a stronger event right after a weaker one still counts.
  *
- * State: 3 x history + 2 x shape float64 numbers, held in windows of twice that (~41 kB in
- * memory, ~25 kB as a snapshot at the defaults: test/bench/hub-state.ts), bounded; about
- * 2 x history operations per reading.
+ * State: 3 x history + 2 x shape float64 numbers, the values held twice so a window never
+ * wraps (~33 kB in memory, ~25 kB as a snapshot at the defaults: test/bench/hub-state.ts),
+ * bounded; about 2 x history operations per reading.
  */
 /**
  * Working space of sumOfSmallest, one for all series: detectors run one at a time and none
@@ -109,7 +109,8 @@ function scratch(p: NoveltyParams): Float64Array {
 export class NoveltyDetector implements Detector {
   readonly kind = 'novelty';
   private readonly values: Window;
-  private readonly calibration: Window;
+  /** Nonconformity scores of the last `history` readings (their order only in the snapshot). */
+  private readonly calibration: Ring;
   /** lags[L - 1]: squared distance between the shapes ending now and L readings ago. */
   private readonly lags: Float64Array;
   private seen = 0;
@@ -120,7 +121,7 @@ export class NoveltyDetector implements Detector {
 
   constructor(private readonly p: NoveltyParams) {
     this.values = new Window(p.history + 2 * p.shape);
-    this.calibration = new Window(p.history);
+    this.calibration = new Ring(p.history);
     this.lags = new Float64Array(p.history);
     this.fullScore = Math.log10(p.history + 1) + Math.log10(p.margin);
   }
@@ -240,10 +241,10 @@ export class NoveltyDetector implements Detector {
 
   /** -log10 of the conformal p-value of `ncm` against the calibration scores. */
   private surprise(ncm: number): number {
-    const { buf, first, newest, size } = this.calibration;
+    const { buf, size } = this.calibration;
     let atLeast = 0;
     let max = 0;
-    for (let i = first; i <= newest; i += 1) {
+    for (let i = 0; i < size; i += 1) {
       const x = buf[i] as number;
       if (x >= ncm) atLeast += 1;
       if (x > max) max = x;
