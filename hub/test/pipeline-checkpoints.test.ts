@@ -1,10 +1,7 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { KafkaOutputs } from '../src/kafka/outputs.ts';
-import { Pipeline } from '../src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { batches, PROCESSOR, stream } from './support/pipeline-fixture.ts';
+import { batches, stream, testPipeline } from './support/pipeline-fixture.ts';
 
 // Checkpoints every N records or ms instead of every batch (PipelineOptions.checkpointEvery):
 // `handle` then resolves with the offset the checkpoint covers, and only that is committed.
@@ -17,16 +14,10 @@ function setup(
   checkpoints = new MemoryCheckpoints(),
   notified?: string[],
 ) {
-  const pipeline = new Pipeline({
-    processor: PROCESSOR,
+  const pipeline = testPipeline({
     store: influx,
-    outputs: new KafkaOutputs(
-      { send: async () => undefined },
-      { deadLetter: 'dlq', anomalies: 'a' },
-    ),
     checkpoints,
     source: 'r',
-    log: pino({ level: 'silent' }),
     notifier: notified && { notify: async (n) => void notified.push(n.key) },
     checkpointEvery: every,
   });

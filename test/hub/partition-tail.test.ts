@@ -8,13 +8,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaReadingSource } from '../../hub/src/kafka/kafka-source.ts';
-import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
 import { platformaticConnection } from '../../hub/src/kafka-platformatic/connection.ts';
 import { PlatformaticReadingSource } from '../../hub/src/kafka-platformatic/reading-source.ts';
-import { Pipeline } from '../../hub/src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../../hub/src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from '../../hub/test/support/memory-stores.ts';
-import { batches, PROCESSOR, stream } from '../../hub/test/support/pipeline-fixture.ts';
+import { batches, stream, testPipeline } from '../../hub/test/support/pipeline-fixture.ts';
 import { type KafkaCluster, startKafka } from '../../scripts/services/kafka.ts';
 import { forgetScratchDir, removeOnExit } from '../../scripts/services/reaper.ts';
 import { withAdmin } from '../scale/cluster-admin.ts';
@@ -52,17 +50,10 @@ afterAll(async () => {
 });
 
 function pipelineOver(influx: MemoryInflux, checkpoints: MemoryCheckpoints, every?: number) {
-  return new Pipeline({
-    processor: PROCESSOR,
+  return testPipeline({
     store: influx,
-    outputs: new KafkaOutputs(
-      { send: async () => undefined },
-      { deadLetter: 'dlq', anomalies: 'a' },
-    ),
     checkpoints,
     source: topic,
-    log: pino({ level: 'silent' }),
-    // Never due by itself: only the source's flush checkpoints (a quiet partition's tail).
     checkpointEvery: every === undefined ? undefined : { ms: every, records: 1_000_000 },
   });
 }

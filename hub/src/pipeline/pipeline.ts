@@ -1,14 +1,15 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
 import { SourceGapError } from '../errors.ts';
 import type { Notification } from '../notify/notifications.ts';
 import type { Checkpoint, DeadLetter, SourceBatch } from '../ports.ts';
 import { PartitionProcessor, type PartitionTick } from '../processing/partition-processor.ts';
 import { BatchEffects } from './batch-effects.ts';
+import { Continuity } from './continuity.ts';
 import type { FailingPartition, PipelineCounters } from './counters.ts';
 import { NotificationOutbox } from './notification-outbox.ts';
 import type { PipelineOptions } from './options.ts';
 import type { Owned } from './owned.ts';
+import { SavedCheckpoints } from './saved-checkpoints.ts';
 
 export type { FailingPartition, PipelineCounters } from './counters.ts';
 export type { PipelineOptions } from './options.ts';
@@ -25,30 +26,17 @@ export type { PipelineOptions } from './options.ts';
  */
 export class Pipeline {
   private owned = new Map<number, Owned>();
-  /**
-   * Each partition's newest checkpoint, kept as the JSON the store writes, gzipped (fastest
-   * level): as objects it would double what the hub holds per series, as JSON text add half
-   * (test/bench/hub-state.ts); it is read only to reopen a partition or to rewrite its pending
-   * notifications.
-   */
-  private saved = new Map<number, { offset: string; gzip: Buffer }>();
-  /**
-   * Partitions whose core was dropped after a failure while it held records beyond its
-   * checkpoint, with the offset to read again from: until a batch starts there, the source is
-   * sent back to it.
-   */
-  private dropped = new Map<number, string>();
+  private saved = new SavedCheckpoints();
   private assigned: number[] = [];
   private loading: Promise<Map<number, Checkpoint>> | undefined;
   /** Per partition: batches and checkpoint rewrites, one at a time. */
   private chains = new Map<number, Promise<unknown>>();
   /** Partitions whose last write failed (retried by the source). */
   private failing = new Map<number, FailingPartition>();
-  /** Partitions whose source was sent back once, in this assignment, for a gap (SourceGapError). */
-  private rewound = new Set<number>();
   /** Bumped by every assignment: work of an older one must not write checkpoints. */
   private generation = 0;
   private readonly elapsed: () => number;
+  private readonly continuity: Continuity;
   private readonly effects: BatchEffects;
   private readonly outbox: NotificationOutbox;
   private readonly own = {
@@ -62,6 +50,7 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.elapsed = options.elapsed ?? (() => performance.now());
+    this.continuity = new Continuity(options.log);
     this.effects = new BatchEffects({
       store: options.store,
       outputs: options.outputs,
@@ -77,7 +66,7 @@ export class Pipeline {
       log: options.log,
       host: {
         holder: (p) => this.owned.get(p),
-        saved: (p) => this.savedCheckpoint(p),
+        saved: (p) => this.saved.get(p),
         save: (p, c) => this.enqueueCheckpoint(p, c),
       },
     });
@@ -114,13 +103,12 @@ export class Pipeline {
   assign(partitions: number[]): void {
     this.owned.clear();
     this.saved.clear();
-    this.dropped.clear();
     this.loading = undefined;
     this.assigned = partitions;
     this.own.lag = {};
     this.own.partitions = partitions.length;
     this.failing.clear();
-    this.rewound.clear();
+    this.continuity.reset();
     this.generation += 1;
     this.chains.clear();
     // The outbox keeps what it sent: a partition that stays here must not re-send it.
@@ -206,12 +194,8 @@ export class Pipeline {
 
   /** Forgets the partition's core; records it processed after its checkpoint are read again. */
   private drop(partition: number): void {
-    const owned = this.owned.get(partition);
+    this.continuity.drop(partition, this.owned.get(partition), this.checkpointed(partition));
     this.owned.delete(partition);
-    const checkpointed = this.checkpointed(partition);
-    if (!owned || owned.offset === checkpointed || this.dropped.has(partition)) return;
-    const next = checkpointed === '-1' ? owned.first : String(BigInt(checkpointed) + 1n);
-    if (next !== undefined) this.dropped.set(partition, next);
   }
 
   private takeCarry(owned: Owned): PartitionTick[] {
@@ -235,17 +219,8 @@ export class Pipeline {
    */
   private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
     const json = JSON.stringify(checkpoint);
-    this.keep(partition, checkpoint.offset, json);
+    this.saved.keep(partition, checkpoint.offset, json);
     return this.options.checkpoints.save(partition, checkpoint, json);
-  }
-
-  private keep(partition: number, offset: string, json: string): void {
-    this.saved.set(partition, { offset, gzip: gzipSync(json, { level: 1 }) });
-  }
-
-  private savedCheckpoint(partition: number): Checkpoint | undefined {
-    const saved = this.saved.get(partition);
-    return saved && (JSON.parse(gunzipSync(saved.gzip).toString()) as Checkpoint);
   }
 
   private async apply(batch: SourceBatch, generation: number): Promise<string> {
@@ -259,7 +234,7 @@ export class Pipeline {
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
-    this.checkContinuity(batch, owned);
+    this.continuity.check(batch, owned);
     owned.lastInputAt = this.elapsed();
     owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
     const inputs = [...this.takeCarry(owned), ...records.map((r) => r.record)];
@@ -287,39 +262,6 @@ export class Pipeline {
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
     return this.checkpointed(partition);
-  }
-
-  /**
-   * A batch must start at or before the offset after the state's. After a failure dropped the
-   * core, the source is sent back to the checkpoint as often as it comes back with records
-   * after it (it retries the failed batch, or fetches on). Otherwise a gap is a rejoin that left
-   * kafkajs fetching past records the reopened partition never processed (kafka-source.ts):
-   * the first time, the source is sent back there; a second gap in the same assignment means
-   * the records are gone from the topic (retention, or an offset reset): logged, and processed
-   * on. A partition without a checkpoint or records yet takes whatever the source starts at.
-   */
-  private checkContinuity(batch: SourceBatch, owned: Owned): void {
-    const { partition } = batch;
-    const first = batch.records[0]?.offset ?? batch.invalid[0]?.offset;
-    const from = batch.fetchedFrom ?? first;
-    const again = this.dropped.get(partition);
-    if (again !== undefined && from !== undefined) {
-      if (BigInt(from) > BigInt(again)) throw new SourceGapError(partition, again, from);
-      this.dropped.delete(partition);
-    }
-    owned.first ??= from;
-    const { fetchedFrom } = batch;
-    if (fetchedFrom === undefined || owned.offset === '-1') return;
-    const next = BigInt(owned.offset) + 1n;
-    if (BigInt(fetchedFrom) <= next) return;
-    if (!this.rewound.has(partition)) {
-      this.rewound.add(partition);
-      throw new SourceGapError(partition, String(next), fetchedFrom);
-    }
-    this.options.log.error(
-      { partition, fetchedFrom, next: String(next) },
-      "records after the partition's state are not in the topic any more; processing on without them",
-    );
   }
 
   /**
@@ -385,11 +327,11 @@ export class Pipeline {
 
   /** The last offset the partition's newest checkpoint covers; '-1' for none. */
   private checkpointed(partition: number): string {
-    return this.saved.get(partition)?.offset ?? '-1';
+    return this.saved.offset(partition);
   }
 
   private async open(partition: number): Promise<Owned> {
-    let checkpoint = this.savedCheckpoint(partition);
+    let checkpoint = this.saved.get(partition);
     if (!checkpoint) {
       let loaded: Map<number, Checkpoint>;
       if (this.assigned.includes(partition)) {
@@ -400,7 +342,7 @@ export class Pipeline {
         });
       } else loaded = await this.options.checkpoints.load([partition]);
       checkpoint = loaded.get(partition);
-      if (checkpoint) this.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
+      if (checkpoint) this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);

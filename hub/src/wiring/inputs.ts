@@ -125,10 +125,7 @@ export async function kafkaInput(
         brokers,
         connection,
         clientId: k.clientId,
-        groupId: `${k.groupId}.gateway-status`,
-        topic: k.statusTopic,
-        log: logger.child({ module: 'status-source' }),
-        write,
+        ...statusTopic(k, logger, write),
       }),
   });
 }
@@ -140,6 +137,12 @@ export function checkpointTopics(k: HubConfig['kafka'], logger: Logger) {
 }
 
 type StatusWriter = (records: GatewayStatusRecord[]) => Promise<void>;
+
+/** Where a Kafka mode's gateway status records come from (either client's status source). */
+export function statusTopic(k: HubConfig['kafka'], logger: Logger, write: StatusWriter) {
+  const log = logger.child({ module: 'status-source' });
+  return { groupId: `${k.groupId}.gateway-status`, topic: k.statusTopic, log, write };
+}
 
 /** What a Kafka client's adapters give the Kafka mode (kafkaInput, platformaticInput). */
 export interface KafkaParts {

@@ -6,7 +6,7 @@ import { PlatformaticPublisher } from '../kafka-platformatic/publisher.ts';
 import { PlatformaticReadingSource } from '../kafka-platformatic/reading-source.ts';
 import { PlatformaticStatusSource } from '../kafka-platformatic/status-source.ts';
 import { ensureTopics } from '../kafka-platformatic/topics.ts';
-import { checkpointTopics, type Input, kafkaModeInput } from './inputs.ts';
+import { checkpointTopics, type Input, kafkaModeInput, statusTopic } from './inputs.ts';
 
 type Retry = (fn: () => Promise<void>, what: string) => Promise<void>;
 
@@ -59,12 +59,6 @@ export async function platformaticInput(
     publisher,
     checkpoints,
     status: (write) =>
-      new PlatformaticStatusSource({
-        connection,
-        groupId: `${k.groupId}.gateway-status`,
-        topic: k.statusTopic,
-        log: logger.child({ module: 'status-source' }),
-        write,
-      }),
+      new PlatformaticStatusSource({ connection, ...statusTopic(k, logger, write) }),
   });
 }

@@ -1,5 +1,8 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
+import pino from 'pino';
 import { parseRules } from '../../src/detect/rules.ts';
+import { KafkaOutputs } from '../../src/kafka/outputs.ts';
+import { Pipeline, type PipelineOptions } from '../../src/pipeline/pipeline.ts';
 import type { SourceBatch } from '../../src/ports.ts';
 import { record } from './evaluate.ts';
 import { mulberry32 } from './synthetic.ts';
@@ -55,4 +58,22 @@ export function batches(records: ReadingRecord[], size: number, from = 0): Sourc
     });
   }
   return out;
+}
+
+/**
+ * A Pipeline over PROCESSOR whose Kafka outputs (dead letters, episode events) are discarded
+ * and whose log is silent; the store, checkpoints and the rest as given.
+ */
+export function testPipeline(
+  options: Pick<PipelineOptions, 'store' | 'checkpoints' | 'source'> & Partial<PipelineOptions>,
+): Pipeline {
+  return new Pipeline({
+    processor: PROCESSOR,
+    outputs: new KafkaOutputs(
+      { send: async () => undefined },
+      { deadLetter: 'dlq', anomalies: 'a' },
+    ),
+    log: pino({ level: 'silent' }),
+    ...options,
+  });
 }
