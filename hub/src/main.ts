@@ -70,6 +70,7 @@ export async function startHub(
     outputs,
     checkpoints,
     live: input.live,
+    retainedFrom: (partition) => source.retainedFrom(partition),
     source: k.topic,
     log: logger.child({ module: 'pipeline' }),
     // Both sources move their committed / pruned position only to what a checkpoint covers.

@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalLog } from '../src/local/log.ts';
 import { LocalSource } from '../src/local/source.ts';
 import type { SourceBatch } from '../src/ports.ts';
 import { record } from './support/evaluate.ts';
+import { MemoryInflux } from './support/memory-stores.ts';
+import { testPipeline } from './support/pipeline-fixture.ts';
 import { singleBoxApi } from './support/single-box-api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hub-local-'));
@@ -71,6 +74,66 @@ describe('single-box ingest', () => {
     expect(seen[1]?.records.map((r) => r.record.gatewaySeq)).toEqual([1, 2, 3, 4]);
     expect(source.counters.writeFailures).toBe(1);
     expect(local.read('-1', 10)).toEqual([]); // pruned: the checkpoint covers them
+    local.close();
+  });
+
+  it('a failed batch is read again from after the checkpoint, also when a tick an older hub wrote comes first', async () => {
+    const path = join(dir, 'ticks.db');
+    const local = new LocalLog(path);
+    const at = (i: number) => ({ ...record('dev-1', i, T0 + i * 1000, { t: i }), gatewaySeq: i });
+    local.append([at(1), at(2)]);
+    const raw = new Database(path);
+    raw.prepare("INSERT INTO log (kind, value) VALUES ('tick', '{}')").run(); // offset 3
+    raw.close();
+    local.append([4, 5, 6, 7].map(at));
+    const influx = new MemoryInflux();
+    let failed = false;
+    const pipeline = testPipeline({
+      store: {
+        writeBatch: async (b) => {
+          if (!failed && b.readings.some((r) => r.gatewaySeq === 5)) {
+            failed = true;
+            throw new Error('store down');
+          }
+          await influx.writeBatch(b);
+        },
+      },
+      checkpoints: local,
+      source: 'local',
+      checkpointEvery: { ms: 3_600_000, records: 2 },
+      retainedFrom: async () => local.start(),
+    });
+    // Batches of two: [1, 2] checkpointed; [tick, 4] not (one record); [5, 6] fails, and the
+    // partition is read again from offset 3, the tick: no record there, still no gap.
+    const source = new LocalSource({
+      log: local,
+      logger: log,
+      batchSize: 2,
+      backoff: { minMs: 5, maxMs: 5 },
+    });
+    const seen: SourceBatch[] = [];
+    await source.start(
+      (b) => {
+        seen.push(b);
+        return pipeline.handle(b);
+      },
+      (p) => pipeline.assign(p),
+    );
+    for (let i = 0; i < 300 && source.counters.records < 7; i += 1)
+      await new Promise((r) => setTimeout(r, 10));
+    await source.stop();
+    const read = seen.filter((b) => !b.flush);
+    expect(read.map((b) => `${b.fetchedFrom}-${b.lastOffset}`)).toEqual([
+      '0-2', // entries after the start position (-1): offsets count from 1
+      '3-4',
+      '5-6',
+      '3-4',
+      '5-6',
+      '7-7',
+    ]);
+    expect(source.counters.writeFailures).toBe(1);
+    const written = [...influx.points.keys()].filter((k) => k.startsWith('readings|'));
+    expect(written).toHaveLength(6);
     local.close();
   });
 });

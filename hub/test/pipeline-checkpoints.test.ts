@@ -13,8 +13,10 @@ function setup(
   influx = new MemoryInflux(),
   checkpoints = new MemoryCheckpoints(),
   notified?: string[],
+  retainedFrom?: (partition: number) => Promise<string>,
 ) {
   const pipeline = testPipeline({
+    retainedFrom,
     store: influx,
     checkpoints,
     source: 'r',
@@ -24,6 +26,10 @@ function setup(
   pipeline.assign([0]);
   return { pipeline, influx, checkpoints };
 }
+
+/** Checkpoints every N records, on a source that holds records from `retained()` on. */
+const retaining = (retained: () => string) =>
+  setup(EVERY, new MemoryInflux(), new MemoryCheckpoints(), undefined, async () => retained());
 
 const flush = (lastOffset: string): SourceBatch => ({
   partition: 0,
@@ -154,7 +160,7 @@ describe('pipeline: checkpoints every N records', () => {
     expect(a.influx.sorted()).toEqual(reference.influx.sorted());
   });
 
-  it('a batch fetched past what the state holds is refused once: the source fetches again from there', async () => {
+  it('a batch fetched past what the state holds is refused: the source fetches again from there, unless those records are gone', async () => {
     const reference = setup(undefined);
     for (const b of batches(records, 40)) await reference.pipeline.handle(b);
 
@@ -171,11 +177,50 @@ describe('pipeline: checkpoints every N records', () => {
     expect(await a.pipeline.handle(flush(last))).toBe(last);
     expect(a.influx.sorted()).toEqual(reference.influx.sorted());
 
-    // A second gap in one assignment: the records are gone from the topic; processed on.
-    const b = setup(EVERY);
+    // Past the same offset again: the topic still holds it (a batch fetched before the
+    // send-back), so sent back again, as often as it comes; once it is gone, processed on.
+    let retained = '0';
+    const b = retaining(() => retained);
     for (const x of all.slice(0, 5)) await b.pipeline.handle(x);
-    await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toThrow(/needs 200 next/);
+    for (let i = 0; i < 3; i += 1)
+      await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toThrow(/needs 200 next/);
+    retained = '240';
     expect(await b.pipeline.handle(all[6] as SourceBatch)).toBe('-1');
+    expect(await b.pipeline.handle(all[7] as SourceBatch)).toBe('319'); // moved on, checkpointed
+  });
+
+  it('a dropped partition whose re-read records left the topic processes on from the oldest retained', async () => {
+    // A failure after uncheckpointed batches sends the source back to the checkpoint; during
+    // the outage, retention deleted the records from there, so Kafka fetches from the oldest.
+    const retained = '400';
+    const a = retaining(() => retained);
+    const fetched = (b: SourceBatch) => ({ ...b, fetchedFrom: b.records[0]?.offset });
+    const all = batches(records, 40).map(fetched);
+    for (const b of all.slice(0, 7)) await a.pipeline.handle(b); // checkpoint covers 0-279
+    for (const b of all.slice(7, 9)) await a.pipeline.handle(b); // 280-359, not checkpointed
+    a.influx.failNext = 1;
+    await expect(a.pipeline.handle(all[9] as SourceBatch)).rejects.toThrow('influx down');
+    await expect(a.pipeline.handle(all[9] as SourceBatch)).rejects.toMatchObject({
+      code: 'SOURCE_GAP',
+      next: '280',
+    });
+    // Sent back to 280, the source comes back from 400: gone, processed on (not refused forever).
+    for (const b of all.slice(10)) expect(await a.pipeline.handle(b)).toMatch(/^-?\d+$/);
+    expect(await a.pipeline.handle(flush(last))).toBe(last);
+    const written = (i: number) => {
+      const r = records[i] as (typeof records)[number];
+      return [...a.influx.points.keys()].some(
+        (k) =>
+          k.startsWith('readings|') && k.includes(`"${r.deviceId}"`) && k.endsWith(`|${r.time}`),
+      );
+    };
+    // Only the records the topic lost are missing (those also elsewhere in the stream aside).
+    const key = (r: (typeof records)[number]) => `${r.deviceId}|${r.time}`;
+    const elsewhere = new Set([...records.slice(0, 360), ...records.slice(400)].map(key));
+    const lost = records.map((_, i) => i).filter((i) => i >= 360 && i < 400);
+    const missing = records.map((_, i) => i).filter((i) => !written(i));
+    expect(missing).toEqual(lost.filter((i) => !elsewhere.has(key(records[i] as never))));
+    expect(missing.length).toBeGreaterThan(30);
   });
 
   it('a failed batch after uncheckpointed ones sends the source back to the checkpoint, as often as it fails', async () => {

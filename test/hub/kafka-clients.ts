@@ -34,6 +34,7 @@ const SECURITY = {
 export interface Source {
   readonly counters: SourceCounters;
   start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void>;
+  retainedFrom(partition: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +109,23 @@ export function adapters(client: ClientName, brokers: string[]): ClientAdapters 
       }),
     status: (o) => new KafkaStatusSource({ brokers, clientId: 'contract', ...o, log }),
   };
+}
+
+/** Deletes a partition's records before `offset`, as retention would. */
+export async function deleteBefore(
+  brokers: string[],
+  topic: string,
+  partition: number,
+  offset: string,
+) {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.fetchTopicOffsets(topic); // loads the topic's metadata, which the delete needs
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset }] });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Committed offset (next to read) and end offset of each partition, for a group. */

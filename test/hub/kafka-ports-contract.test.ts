@@ -6,7 +6,7 @@ import type { EpisodeEvent } from '../../hub/src/detect/engine-types.ts';
 import { SourceGapError } from '../../hub/src/errors.ts';
 import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
 import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
-import { adapters, CLIENTS, offsets, produceRaw, readAll } from './kafka-clients.ts';
+import { adapters, CLIENTS, deleteBefore, offsets, produceRaw, readAll } from './kafka-clients.ts';
 import { fleetRecords, waitUntil } from './support.ts';
 
 // One contract per Kafka port of the hub (hub/src/ports.ts), run against both clients' adapters
@@ -185,6 +185,42 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
       60_000,
     );
     expect([...(assigned.at(-1) ?? []), ...(theirs.at(-1) ?? [])].sort()).toEqual([0, 1, 2]);
+  });
+
+  it('reading source: sent back to records gone from the topic, it comes back from the oldest one held, which retainedFrom names', async () => {
+    const topic = name('retention');
+    const groupId = name('retention-group');
+    const records = fleetRecords(2, 15);
+    await produceRaw(
+      brokers,
+      topic,
+      1,
+      records.map((r) => ({ partition: 0, key: r.deviceId, value: JSON.stringify(r) })),
+    );
+    await deleteBefore(brokers, topic, 0, '20'); // as retention would during a long outage
+    const batches: SourceBatch[] = [];
+    let sentBack = false;
+    const source = a.source({ topic, groupId, flushAfterMs: 300 });
+    closers.push(() => source.stop());
+    await source.start(
+      async (b) => {
+        batches.push(b);
+        if (b.flush) return b.lastOffset;
+        if (!sentBack) {
+          sentBack = true;
+          throw new SourceGapError(0, '5', b.fetchedFrom ?? '?');
+        }
+        return b.lastOffset;
+      },
+      () => undefined,
+    );
+    await waitUntil('every offset committed', async () =>
+      (await offsets(brokers, topic, groupId)).every((o) => o.committed === o.end),
+    );
+    const data = batches.filter((b) => !b.flush);
+    expect(data.map((b) => b.fetchedFrom).slice(0, 2)).toEqual(['20', '20']);
+    expect(data[1]?.records[0]?.offset).toBe('20');
+    expect(await source.retainedFrom(0)).toBe('20');
   });
 
   it('status source: valid records written, the rest skipped, offsets committed after the write', async () => {

@@ -10,10 +10,12 @@ type FetchResponse = fetchV17.FetchResponse;
 
 type FetchRequestTopic = FetchOptions<unknown, unknown, unknown, unknown>['topics'][number];
 
-/** Where one partition's share of a fetch started, and the partition's end at the time. */
+/** Where one partition's share of a fetch started, and the partition's ends at the time. */
 export interface PartitionFetch {
   fetchedFrom: bigint;
   highWatermark: bigint;
+  /** The oldest offset the partition held (its log start offset). */
+  logStart: bigint;
 }
 
 /** One fetch request of the consumer: the source's generation when it was issued. */
@@ -31,7 +33,7 @@ interface FetchContext {
 /**
  * Tags every message a @platformatic/kafka consumer's stream delivers with the fetch that
  * brought it: the offset the fetch asked for (a batch's `fetchedFrom`), the partition's high
- * watermark in its response, and the source's generation when the fetch was *issued*. The
+ * watermark and log start offset in its response, and the source's generation when the fetch was *issued*. The
  * messages themselves carry none of it; the library publishes each fetch and each received
  * message on its diagnostics channels (tracing: `start` when a fetch is sent, `asyncStart`
  * just before its records are pushed, message by message, and `asyncEnd` after), which is
@@ -90,15 +92,18 @@ export class FetchTags {
     const generation = this.issued.get(ctx);
     if (generation === undefined || !ctx.result) return undefined;
     const partitions = new Map<number, PartitionFetch>();
-    const hw = new Map<string, bigint>();
+    const answers = new Map<string, fetchV17.FetchResponsePartition>();
     for (const t of ctx.result.responses)
-      for (const p of t.partitions) hw.set(`${t.topicId}:${p.partitionIndex}`, p.highWatermark);
+      for (const p of t.partitions) answers.set(`${t.topicId}:${p.partitionIndex}`, p);
     for (const t of ctx.options?.topics ?? [])
-      for (const p of t.partitions)
+      for (const p of t.partitions) {
+        const answer = answers.get(`${t.topicId}:${p.partition}`);
         partitions.set(p.partition, {
           fetchedFrom: p.fetchOffset,
-          highWatermark: hw.get(`${t.topicId}:${p.partition}`) ?? p.fetchOffset,
+          highWatermark: answer?.highWatermark ?? p.fetchOffset,
+          logStart: answer?.logStartOffset ?? 0n,
         });
+      }
     return { generation, partitions };
   }
 }

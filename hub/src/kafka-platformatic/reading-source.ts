@@ -142,6 +142,18 @@ export class PlatformaticReadingSource {
     return this.lastFetchAt !== null && performance.now() - this.lastFetchAt <= withinMs;
   }
 
+  /** The oldest offset the partition still holds (its log start offset; Pipeline.retainedFrom). */
+  async retainedFrom(partition: number): Promise<string> {
+    const { topic } = this.options;
+    const earliest = await this.consumer.listOffsets({
+      topics: [topic],
+      timestamp: ListOffsetTimestamps.EARLIEST,
+    });
+    const low = earliest.get(topic)?.[partition];
+    if (low === undefined) throw new Error(`${topic} has no partition ${partition}`);
+    return String(low);
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     this.newGeneration();
@@ -186,10 +198,12 @@ export class PlatformaticReadingSource {
     if (this.started !== this.commits.generation) return; // start positions not known yet
     const to = this.queuedTo.get(p); // set for every assigned partition by startPositions
     if (to === undefined || m.offset <= to) return; // not ours, or queued already
-    if (m.offset > to + 1n) {
-      // Not the next record: from a fetch sent before the position was set (a rebalance, a
-      // gap), or the records between are gone. Fetched again from the next one; counted per
-      // fetch, and after 20 the records are taken as gone and the pipeline decides.
+    if (m.offset > to + 1n && fetch.logStart <= to + 1n) {
+      // Not the next record, which the topic still holds: from a fetch sent before the
+      // position was set (a rebalance, a gap). Fetched again from the next one; counted per
+      // fetch, and after 20 the records are taken as gone and the pipeline decides. Records
+      // the topic no longer holds (retention; the stream fetched from its log start after an
+      // out-of-range answer) are taken at once: the pipeline decides (continuity.ts).
       const rewind = this.rewinding.get(p) ?? { again: 0 };
       if (rewind.again < 20 || rewind.last === fetch) {
         if (rewind.last !== fetch) rewind.again += 1;

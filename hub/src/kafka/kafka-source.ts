@@ -49,6 +49,7 @@ export class KafkaReadingSource {
   connected = false;
   /** Elapsed clock (performance.now) of the last completed fetch, or null before the first. */
   private lastFetchAt: number | null = null;
+  private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private onAssign: AssignmentListener = () => undefined;
   private handle: BatchHandler = async () => undefined;
@@ -65,14 +66,14 @@ export class KafkaReadingSource {
       commitFlush: (offsets) =>
         this.consumer.commitOffsets(offsets.map((o) => ({ topic: options.topic, ...o }))),
     });
-    const kafka = new Kafka({
+    this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
       ...options.connection,
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(options.log),
     });
-    this.consumer = kafka.consumer({
+    this.consumer = this.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       // Short fetch waits keep latency low and let a shutdown finish quickly.
@@ -176,6 +177,20 @@ export class KafkaReadingSource {
    */
   fetching(withinMs = 5000): boolean {
     return this.lastFetchAt !== null && performance.now() - this.lastFetchAt <= withinMs;
+  }
+
+  /** The oldest offset the partition still holds (its log start offset; Pipeline.retainedFrom). */
+  async retainedFrom(partition: number): Promise<string> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.options.topic);
+      const found = offsets.find((o) => o.partition === partition);
+      if (!found) throw new Error(`${this.options.topic} has no partition ${partition}`);
+      return found.low;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async stop(): Promise<void> {

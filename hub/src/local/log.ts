@@ -91,6 +91,7 @@ export class LocalLog implements CheckpointStore {
       read: this.db.prepare<[number, number], { offset: number; kind: string; value: string }>(
         'SELECT offset, kind, value FROM log WHERE offset > ? ORDER BY offset LIMIT ?',
       ),
+      start: this.db.prepare<[], { n: number | null }>('SELECT min(offset) AS n FROM log'),
       end: this.db.prepare<[], { n: number | null }>('SELECT max(offset) AS n FROM log'),
       prune: this.db.prepare<[number]>('DELETE FROM log WHERE offset <= ?'),
       pruneSeen: this.db.prepare<[number]>('DELETE FROM seen WHERE received_at < ?'),
@@ -151,6 +152,12 @@ export class LocalLog implements CheckpointStore {
           ? { offset: String(row.offset), record: JSON.parse(row.value) as ReadingRecord }
           : { offset: String(row.offset) },
       );
+  }
+
+  /** The oldest offset the log holds (the next one's when empty). */
+  start(): string {
+    const oldest = this.stmt.start.get()?.n;
+    return oldest == null ? String(Number(this.end()) + 1) : String(oldest);
   }
 
   /** The newest offset ('-1' when empty). */

@@ -72,6 +72,7 @@ export class LocalSource {
           partition: 0,
           lastOffset: (entries.at(-1) as (typeof entries)[number]).offset,
           highWatermark: String(Number(log.end()) + 1),
+          fetchedFrom: String(Number(position) + 1), // entries after `position`
           records: [],
           invalid: [],
         };
@@ -104,6 +105,11 @@ export class LocalSource {
         }
       }
     })();
+  }
+
+  /** The oldest offset the log still holds (Pipeline.retainedFrom). */
+  async retainedFrom(_partition: number): Promise<string> {
+    return this.options.log.start();
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,9 @@ import { SourceGapError } from '../errors.ts';
 import type { SourceBatch } from '../ports.ts';
 import type { Owned } from './owned.ts';
 
+/** The oldest offset the source still holds for a partition (Kafka: its log start offset). */
+export type RetainedFrom = (partition: number) => Promise<string>;
+
 /**
  * Where each partition's next batch must start, so that no record is skipped between the
  * partition's state and what the source delivers (the pipeline's half of SOURCE_GAP).
@@ -10,19 +13,21 @@ import type { Owned } from './owned.ts';
 export class Continuity {
   /**
    * Partitions whose core was dropped after a failure while it held records beyond its
-   * checkpoint, with the offset to read again from: until a batch starts there, the source is
-   * sent back to it.
+   * checkpoint, with the offset to read again from.
    */
   private dropped = new Map<number, string>();
-  /** Partitions whose source was sent back once, in this assignment, for a gap (SourceGapError). */
-  private rewound = new Set<number>();
+  /** Per partition, the offset its source was last sent back to (this assignment). */
+  private sentBack = new Map<number, string>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly retainedFrom: RetainedFrom,
+  ) {}
 
   /** A new assignment: nothing is owed. */
   reset(): void {
     this.dropped.clear();
-    this.rewound.clear();
+    this.sentBack.clear();
   }
 
   /**
@@ -36,35 +41,52 @@ export class Continuity {
   }
 
   /**
-   * A batch must start at or before the offset after the state's. After a failure dropped the
-   * core, the source is sent back to the checkpoint as often as it comes back with records
-   * after it (it retries the failed batch, or fetches on). Otherwise a gap is a rejoin that left
-   * kafkajs fetching past records the reopened partition never processed (kafka-source.ts):
-   * the first time, the source is sent back there; a second gap in the same assignment means
-   * the records are gone from the topic (retention, or an offset reset): logged, and processed
-   * on. A partition without a checkpoint or records yet takes whatever the source starts at.
+   * A batch must start at or before the offset after the state's: after a failure dropped the
+   * core, the retried batch or the next one fetched starts past it; after a rejoin, kafkajs may
+   * fetch on past records the reopened partition never processed (kafka-source.ts). Such a
+   * batch is refused with a SourceGapError, which sends the source back there. When the source
+   * comes back past the same offset again, either the batch was fetched before the send-back,
+   * or the records are gone from the topic (retention during a long outage, an offset reset:
+   * Kafka then fetches from the oldest offset it holds). The source's retention decides: gone,
+   * logged and processed on without them; still there, sent back again. A partition without a
+   * checkpoint or records yet takes whatever the source starts at.
    */
-  check(batch: SourceBatch, owned: Owned): void {
-    const { partition } = batch;
-    const first = batch.records[0]?.offset ?? batch.invalid[0]?.offset;
-    const from = batch.fetchedFrom ?? first;
+  async check(batch: SourceBatch, owned: Owned): Promise<void> {
+    const { partition, fetchedFrom } = batch;
     const again = this.dropped.get(partition);
-    if (again !== undefined && from !== undefined) {
-      if (BigInt(from) > BigInt(again)) throw new SourceGapError(partition, again, from);
+    const fetched = fetchedFrom ?? firstOffset(batch);
+    // Without the fetch position, only a drop's re-read is checked: Kafka's first record may
+    // lie past the position (transaction markers), which is no gap.
+    const from = again !== undefined ? fetched : fetchedFrom;
+    const need = again ?? (owned.offset === '-1' ? undefined : String(BigInt(owned.offset) + 1n));
+    if (need !== undefined && from !== undefined) {
+      if (BigInt(from) > BigInt(need)) await this.gap(partition, need, from);
+      else this.sentBack.delete(partition);
       this.dropped.delete(partition);
     }
-    owned.first ??= from;
-    const { fetchedFrom } = batch;
-    if (fetchedFrom === undefined || owned.offset === '-1') return;
-    const next = BigInt(owned.offset) + 1n;
-    if (BigInt(fetchedFrom) <= next) return;
-    if (!this.rewound.has(partition)) {
-      this.rewound.add(partition);
-      throw new SourceGapError(partition, String(next), fetchedFrom);
+    owned.first ??= fetched;
+  }
+
+  /** The source skipped from `need` to `from`: sent back to `need`, unless those records are gone. */
+  private async gap(partition: number, need: string, from: string): Promise<void> {
+    if (this.sentBack.get(partition) !== need) {
+      this.sentBack.set(partition, need);
+      throw new SourceGapError(partition, need, from);
     }
+    const retained = await this.retainedFrom(partition);
+    if (BigInt(retained) <= BigInt(need)) throw new SourceGapError(partition, need, from);
+    this.sentBack.delete(partition);
     this.log.error(
-      { partition, fetchedFrom, next: String(next) },
+      { partition, need, fetchedFrom: from, retainedFrom: retained },
       "records after the partition's state are not in the topic any more; processing on without them",
     );
   }
+}
+
+/** The smallest offset of a batch's records, valid or not. */
+function firstOffset(batch: SourceBatch): string | undefined {
+  const r = batch.records[0]?.offset;
+  const i = batch.invalid[0]?.offset;
+  if (r === undefined || i === undefined) return r ?? i;
+  return BigInt(r) <= BigInt(i) ? r : i;
 }

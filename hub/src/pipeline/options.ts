@@ -6,6 +6,7 @@ import type {
   PartitionOutput,
   PartitionProcessorOptions,
 } from '../processing/partition-processor.ts';
+import type { RetainedFrom } from './continuity.ts';
 
 export interface PipelineOptions {
   processor: PartitionProcessorOptions;
@@ -29,6 +30,12 @@ export interface PipelineOptions {
    * Default: performance.now() (monotonic).
    */
   elapsed?: () => number;
+  /**
+   * The oldest offset the source still holds for a partition (Kafka: the log start offset;
+   * see continuity.ts): records a partition's state needs that lie before it are gone, and
+   * processing goes on without them. Default: the source holds everything.
+   */
+  retainedFrom?: RetainedFrom;
   /**
    * Whether the source is fetching (it answered recently). A partition is punctuated only then:
    * a hub cut off from Kafka must not take the silence for quiet devices.

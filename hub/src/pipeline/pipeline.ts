@@ -50,7 +50,7 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.elapsed = options.elapsed ?? (() => performance.now());
-    this.continuity = new Continuity(options.log);
+    this.continuity = new Continuity(options.log, options.retainedFrom ?? (async () => '0'));
     this.effects = new BatchEffects({
       store: options.store,
       outputs: options.outputs,
@@ -234,7 +234,7 @@ export class Pipeline {
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
-    this.continuity.check(batch, owned);
+    await this.continuity.check(batch, owned);
     owned.lastInputAt = this.elapsed();
     owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
     const inputs = [...this.takeCarry(owned), ...records.map((r) => r.record)];

@@ -33,6 +33,8 @@ export interface Input {
     readonly counters: SourceCounters;
     readonly connected: boolean;
     start(handle: BatchHandler, onAssign: AssignmentListener): Promise<void>;
+    /** The oldest offset a partition still holds (Pipeline's retainedFrom). */
+    retainedFrom(partition: number): Promise<string>;
     stop(): Promise<void>;
   };
   outputs: Outputs;
