@@ -248,6 +248,25 @@ describe('pipeline: checkpoints every N records', () => {
     expect(next.influx.sorted()).toEqual(ref.influx.sorted());
   });
 
+  it('commits only what a stored checkpoint covers: after a failed checkpoint write, not before it is written again', async () => {
+    const checkpoints = new MemoryCheckpoints();
+    const a = setup(EVERY, new MemoryInflux(), checkpoints);
+    const all = batches(records, 40);
+    for (const b of all.slice(0, 6)) expect(await a.pipeline.handle(b)).toBe('-1'); // 240 records
+    checkpoints.failNext = 1; // the checkpoint after 280 records fails to be written
+    await expect(a.pipeline.handle(all[6] as SourceBatch)).rejects.toThrow('checkpoint store down');
+    // Offered again: the partition reopens from the checkpoint it kept, which covers the batch,
+    // but no stored one does: nothing may be committed (a crash would resume from older state).
+    expect(await a.pipeline.handle(all[6] as SourceBatch)).toBe('-1');
+    expect(checkpoints.data.size).toBe(0);
+    expect(await a.pipeline.handle(flush('279'))).toBe('279'); // written again now
+    expect(JSON.parse(checkpoints.data.get(0) ?? '{}')).toMatchObject({ offset: '279' });
+    for (const b of all.slice(7)) await a.pipeline.handle(b);
+    const reference = setup(undefined);
+    for (const b of all) await reference.pipeline.handle(b);
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+  });
+
   it('a failed batch is not retried onto a core that lacks the batches before it', async () => {
     // Without a rewind the retry would be applied to the checkpoint's core, skipping 40-79.
     const a = setup(EVERY);

@@ -115,7 +115,7 @@ export class Pipeline {
   }
 
   /**
-   * Resolves with the last offset of the partition its checkpoint covers ('-1': none). A batch
+   * Resolves with the last offset of the partition a stored checkpoint covers ('-1': none). A batch
    * handed over before an assignment and still running after it is not applied to the new
    * assignment's state, checkpointed or kept: it resolves with '-1', and the source leaves it to
    * be fetched again.
@@ -220,7 +220,8 @@ export class Pipeline {
   private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
     const json = JSON.stringify(checkpoint);
     this.saved.keep(partition, checkpoint.offset, json);
-    return this.options.checkpoints.save(partition, checkpoint, json);
+    const saved = this.options.checkpoints.save(partition, checkpoint, json);
+    return saved.then(() => this.saved.acknowledged(partition, checkpoint.offset));
   }
 
   private async apply(batch: SourceBatch, generation: number): Promise<string> {
@@ -233,7 +234,7 @@ export class Pipeline {
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
-    if (BigInt(batch.lastOffset) <= covered) return this.checkpointed(partition); // done before
+    if (BigInt(batch.lastOffset) <= covered) return this.committable(partition); // done before
     await this.continuity.check(batch, owned);
     owned.lastInputAt = this.elapsed();
     owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
@@ -261,7 +262,7 @@ export class Pipeline {
     );
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
-    return this.checkpointed(partition);
+    return this.committable(partition);
   }
 
   /**
@@ -304,9 +305,10 @@ export class Pipeline {
 
   /** Checkpoints what the processor holds beyond the last checkpoint (the source's timer). */
   private async flush(partition: number, owned: Owned): Promise<string> {
-    if (owned.offset !== this.checkpointed(partition) || owned.carry.length > 0)
+    // Also when the newest checkpoint's write failed: the partition was reopened from it.
+    if (owned.offset !== this.committable(partition) || owned.carry.length > 0)
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
-    return this.checkpointed(partition);
+    return this.committable(partition);
   }
 
   private async checkpoint(
@@ -330,6 +332,11 @@ export class Pipeline {
     return this.saved.offset(partition);
   }
 
+  /** The last offset a stored checkpoint of the partition covers: what may be committed. */
+  private committable(partition: number): string {
+    return this.saved.durable(partition);
+  }
+
   private async open(partition: number): Promise<Owned> {
     let checkpoint = this.saved.get(partition);
     if (!checkpoint) {
@@ -342,7 +349,10 @@ export class Pipeline {
         });
       } else loaded = await this.options.checkpoints.load([partition]);
       checkpoint = loaded.get(partition);
-      if (checkpoint) this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
+      if (checkpoint) {
+        this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
+        this.saved.acknowledged(partition, checkpoint.offset);
+      }
     }
     const processor = new PartitionProcessor(this.options.processor);
     if (checkpoint) processor.restore(checkpoint.state);

@@ -9,9 +9,12 @@ import type { Checkpoint } from '../ports.ts';
  */
 export class SavedCheckpoints {
   private saved = new Map<number, { offset: string; gzip: Buffer }>();
+  /** Per partition, the last offset a checkpoint the store acknowledged covers. */
+  private stored = new Map<number, string>();
 
   clear(): void {
     this.saved.clear();
+    this.stored.clear();
   }
 
   keep(partition: number, offset: string, json: string): void {
@@ -26,5 +29,19 @@ export class SavedCheckpoints {
   /** The last offset the partition's newest checkpoint covers; '-1' for none. */
   offset(partition: number): string {
     return this.saved.get(partition)?.offset ?? '-1';
+  }
+
+  /** The store acknowledged a checkpoint of the partition covering `offset` (or loaded it). */
+  acknowledged(partition: number, offset: string): void {
+    const was = this.stored.get(partition);
+    if (was === undefined || BigInt(offset) > BigInt(was)) this.stored.set(partition, offset);
+  }
+
+  /**
+   * The last offset a checkpoint in the store covers ('-1': none), which may lag the newest
+   * one while its write is under way or after it failed: only this may be committed.
+   */
+  durable(partition: number): string {
+    return this.stored.get(partition) ?? '-1';
   }
 }

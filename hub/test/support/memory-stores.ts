@@ -6,7 +6,13 @@ import { aggregatePoints, episodePoints, readingPoints } from '../../src/store/p
 export class MemoryCheckpoints implements CheckpointStore {
   readonly data = new Map<number, string>();
   saves = 0;
+  /** Saves to refuse next (a store that is down). */
+  failNext = 0;
   async save(p: number, c: Checkpoint) {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('checkpoint store down');
+    }
     this.saves += 1;
     this.data.set(p, JSON.stringify(c));
   }
