@@ -76,6 +76,9 @@ async function run(argv: string[]): Promise<Stoppable | undefined> {
   });
   if (values['print-config'])
     return void process.stdout.write(printableConfig(HubConfigSchema, config));
+  // Before the app is loaded, so its start-up allocations already see the factor.
+  const { setHeapGrowing } = await import('./ops/heap.ts');
+  setHeapGrowing(config.memory.heapGrowingPercent);
   // Loaded only now: --print-config never loads the app.
   const { startHub } = await import('./main.ts');
   return startHub(config);

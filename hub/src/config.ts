@@ -146,6 +146,18 @@ export const HubConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  memory: Type.Object(
+    {
+      heapGrowingPercent: Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        default: 100,
+        description:
+          "V8 collects the old generation before it grows past (1 + this/100) x what survived the last collection; 0: V8's own factor (up to 4x on a machine with 16 GB or more): README, Memory",
+      }),
+    },
+    { default: {} },
+  ),
   health: Type.Object(
     {
       intervalMs: Type.Integer({ minimum: 1000, default: 10_000 }),

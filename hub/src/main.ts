@@ -9,6 +9,7 @@ import { LiveFeed } from './http/dashboard/live-feed.ts';
 import { PipelineFeed } from './http/dashboard/pipeline-feed.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
 import { HealthReporter } from './ops/health-reporter.ts';
+import { setHeapGrowing } from './ops/heap.ts';
 import { hubMetrics } from './ops/metrics.ts';
 import { IdleTicker } from './pipeline/idle-ticker.ts';
 import { Pipeline, type PipelineOptions } from './pipeline/pipeline.ts';
@@ -27,6 +28,7 @@ export async function startHub(
   observe: Pick<PipelineOptions, 'onWritten'> = {},
 ): Promise<RunningHub> {
   const logger = log ?? pino({ level: configured.log.level, base: { app: 'iot-hub' } });
+  setHeapGrowing(configured.memory.heapGrowingPercent);
   const data = dataDir(configured.storage, existsSync);
   if (data.legacy)
     logger.warn(
