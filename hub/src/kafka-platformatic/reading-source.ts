@@ -1,17 +1,13 @@
 import { type Backoff, retry } from '@iot-stream/contracts';
-import {
-  Consumer,
-  ListOffsetTimestamps,
-  type Message,
-  type MessagesStream,
-} from '@platformatic/kafka';
+import { Consumer, ListOffsetTimestamps, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
 import { PartitionCommits } from '../kafka-common/partition-commits.ts';
 import { runBatch } from '../kafka-common/run-batch.ts';
 import type { AssignmentListener, BatchHandler, SourceCounters } from '../ports.ts';
 import { consumeCommitted, type PlatformaticConnection } from './connection.ts';
-import { FetchTags, type PartitionFetch } from './fetch-tags.ts';
+import { FetchTags } from './fetch-tags.ts';
+import { type Fetched, PartitionQueues } from './partition-queues.ts';
 
 export interface PlatformaticSourceOptions {
   connection: PlatformaticConnection;
@@ -28,15 +24,6 @@ export interface PlatformaticSourceOptions {
   maxQueuedBytes?: number;
 }
 
-type Fetched = Message<Buffer, Buffer, Buffer, Buffer>;
-
-/** Consecutive records of one partition from one fetch. */
-interface Segment {
-  fetch: PartitionFetch;
-  messages: Fetched[];
-  bytes: number;
-}
-
 /**
  * The readings as a consumer group through @platformatic/kafka, with the semantics of
  * KafkaReadingSource (kafka/kafka-source.ts) and the same shared parts: batches per partition
@@ -45,8 +32,8 @@ interface Segment {
  * only in the generation that fetched them, flush batches on a timer (partition-commits.ts).
  *
  * The library's stream delivers message by message and fetches on while the pipeline works;
- * records wait here per partition (fetching pauses beyond `maxQueuedBytes`), and what waits
- * when a batch is taken becomes the next batch. Each record is known by the fetch that brought
+ * records wait per partition (partition-queues.ts; fetching pauses beyond `maxQueuedBytes`),
+ * and what waits when a batch is taken becomes the next batch. Each record is known by the fetch that brought
  * it (fetch-tags.ts): records of a fetch issued before the latest rebalance are dropped (the
  * stream fetches again from the committed offsets), and `fetchedFrom` is the offset that fetch
  * asked for, so the pipeline sees a skipped tail (SourceGapError) and the partition's fetch
@@ -67,24 +54,16 @@ export class PlatformaticReadingSource {
   private onAssign: AssignmentListener = () => undefined;
   private running = false;
   private joined = false;
-  private queues = new Map<number, Segment[]>();
-  private queuedBytes = 0;
-  /** Per partition, in this generation: the last offset queued. */
-  private queuedTo = new Map<number, bigint>();
-  /** Partitions whose records stopped following on: fetches dropped since, and the last. */
-  private rewinding = new Map<number, { again: number; last?: PartitionFetch }>();
+  private readonly queues: PartitionQueues;
   private draining = new Set<number>();
   private restarting: Promise<void> | undefined;
   /** The generation whose start positions are set (startPositions). */
   private started = -1;
 
-  /** See PlatformaticSourceOptions.maxQueuedBytes. */
-  private readonly maxQueued: number;
-
   constructor(private readonly options: PlatformaticSourceOptions) {
     const session = options.sessionTimeoutMs ?? 30_000;
     const perPartition = options.maxBytesPerPartition ?? 1_048_576;
-    this.maxQueued = options.maxQueuedBytes ?? 2 * perPartition;
+    const maxQueued = options.maxQueuedBytes ?? 2 * perPartition;
     this.consumer = new Consumer({
       ...options.connection,
       groupId: options.groupId,
@@ -95,8 +74,20 @@ export class PlatformaticReadingSource {
       // Short fetch waits keep latency low and let a shutdown finish quickly.
       maxWaitTime: 500,
       maxBytesPerPartition: perPartition,
-      maxBytes: Math.max(perPartition, this.maxQueued / 2), // a fetch's whole answer
+      maxBytes: Math.max(perPartition, maxQueued / 2), // a fetch's whole answer
     });
+    this.queues = new PartitionQueues(
+      {
+        // The stream's own position map: the library has no seek.
+        position: (p, offset) => this.stream?.offsetsToFetch.set(`${options.topic}:${p}`, offset),
+        pause: () => this.stream?.pause(),
+        resume: () => {
+          if (this.stream?.isPaused()) this.stream.resume();
+        },
+      },
+      maxQueued,
+      perPartition,
+    );
     this.commits = new PartitionCommits({
       log: options.log,
       flushAfterMs: options.flushAfterMs ?? 1000,
@@ -196,35 +187,7 @@ export class PlatformaticReadingSource {
     // Fetched before the latest rebalance: the stream fetches it again from the committed offset.
     if (!tag || !fetch || !this.joined || tag.generation !== this.commits.generation) return;
     if (this.started !== this.commits.generation) return; // start positions not known yet
-    const to = this.queuedTo.get(p); // set for every assigned partition by startPositions
-    if (to === undefined || m.offset <= to) return; // not ours, or queued already
-    if (m.offset > to + 1n && fetch.logStart <= to + 1n) {
-      // Not the next record, which the topic still holds: from a fetch sent before the
-      // position was set (a rebalance, a gap). Fetched again from the next one; counted per
-      // fetch, and after 20 the records are taken as gone and the pipeline decides. Records
-      // the topic no longer holds (retention; the stream fetched from its log start after an
-      // out-of-range answer) are taken at once: the pipeline decides (continuity.ts).
-      const rewind = this.rewinding.get(p) ?? { again: 0 };
-      if (rewind.again < 20 || rewind.last === fetch) {
-        if (rewind.last !== fetch) rewind.again += 1;
-        rewind.last = fetch;
-        this.rewinding.set(p, rewind);
-        this.position(p, to + 1n);
-        return;
-      }
-    }
-    this.rewinding.delete(p);
-    this.queuedTo.set(p, m.offset);
-    const queue = this.queues.get(p) ?? [];
-    this.queues.set(p, queue);
-    const last = queue.at(-1);
-    const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
-    if (last && last.fetch === fetch) {
-      last.messages.push(m);
-      last.bytes += bytes;
-    } else queue.push({ fetch, messages: [m], bytes });
-    this.queuedBytes += bytes;
-    if (this.queuedBytes >= this.maxQueued) this.stream?.pause();
+    if (!this.queues.receive(m, fetch)) return;
     if (!this.draining.has(p)) {
       this.draining.add(p);
       setImmediate(() => void this.drain(p));
@@ -261,7 +224,7 @@ export class PlatformaticReadingSource {
         const low = earliest.get(topic)?.[p] ?? 0n;
         const done = committed.get(topic)?.[p] ?? -1n;
         const start = done > low ? done : low;
-        this.seek(p, start);
+        this.queues.seek(p, start);
       }
       this.started = generation;
     } catch (err) {
@@ -274,7 +237,7 @@ export class PlatformaticReadingSource {
   /** Hands the partition's queued records to the pipeline, batch after batch. */
   private async drain(p: number): Promise<void> {
     try {
-      for (let batch = this.take(p); batch && this.running; batch = this.take(p)) {
+      for (let batch = this.queues.take(p); batch && this.running; batch = this.queues.take(p)) {
         const generation = this.commits.generation;
         const decoded = decodeBatch(
           batch.head,
@@ -296,7 +259,7 @@ export class PlatformaticReadingSource {
         });
         if ('gap' in outcome) {
           if (generation === this.commits.generation) {
-            this.seek(p, BigInt(outcome.gap.next));
+            this.queues.seek(p, BigInt(outcome.gap.next));
           }
           continue;
         }
@@ -305,62 +268,11 @@ export class PlatformaticReadingSource {
       }
     } finally {
       this.draining.delete(p);
-      if ((this.queues.get(p)?.length ?? 0) > 0 && this.running) {
+      if (this.queues.waiting(p) && this.running) {
         this.draining.add(p);
         setImmediate(() => void this.drain(p));
       }
     }
-  }
-
-  /** The next batch of partition p: contiguous segments, up to maxBytesPerPartition. */
-  private take(p: number) {
-    const queue = this.queues.get(p);
-    const first = queue?.[0];
-    if (!queue || !first) return undefined;
-    const limit = this.options.maxBytesPerPartition ?? 1_048_576;
-    const messages: Fetched[] = [];
-    let bytes = 0;
-    let fetch = first.fetch;
-    while (queue.length > 0) {
-      const s = queue[0] as Segment;
-      const lastOffset = messages.at(-1)?.offset;
-      // A later fetch that started beyond the records before it: a batch of its own.
-      if (lastOffset !== undefined && s.fetch.fetchedFrom > lastOffset + 1n) break;
-      if (messages.length > 0 && bytes + s.bytes > limit) break;
-      queue.shift();
-      for (const m of s.messages) messages.push(m);
-      bytes += s.bytes;
-      fetch = s.fetch;
-    }
-    this.dequeued(bytes);
-    const last = messages.at(-1) as Fetched;
-    return {
-      messages,
-      head: {
-        partition: p,
-        lastOffset: String(last.offset),
-        highWatermark: String(fetch.highWatermark),
-        fetchedFrom: String(first.fetch.fetchedFrom),
-      },
-    };
-  }
-
-  private dequeued(bytes: number): void {
-    this.queuedBytes -= bytes;
-    if (this.stream?.isPaused() && this.queuedBytes < this.maxQueued / 2) this.stream.resume();
-  }
-
-  /** Sets partition p's fetch position to `offset`, dropping what waits for it. */
-  private seek(p: number, offset: bigint): void {
-    this.dequeued((this.queues.get(p) ?? []).reduce((n, s) => n + s.bytes, 0));
-    this.queues.delete(p);
-    this.queuedTo.set(p, offset - 1n);
-    this.position(p, offset);
-  }
-
-  /** The stream's next fetch of partition p starts at `offset` (the library has no seek). */
-  private position(p: number, offset: bigint): void {
-    this.stream?.offsetsToFetch.set(`${this.options.topic}:${p}`, offset);
   }
 
   private commit(offsets: { partition: number; offset: string }[]): Promise<void> {
@@ -377,8 +289,5 @@ export class PlatformaticReadingSource {
   private newGeneration(): void {
     this.commits.newGeneration();
     this.queues.clear();
-    this.queuedTo.clear();
-    this.rewinding.clear();
-    this.dequeued(this.queuedBytes);
   }
 }
