@@ -59,7 +59,12 @@ const ids = fc.oneof(
   fc.tuple(fc.constantFrom('gw-1', 'gw-2', 'a:b'), fc.nat(3000)).map(([g, n]) => `g:${g}:${n}`),
   fc.tuple(fc.nat(3), fc.nat(70_000)).map(([s, n]) => `s:${s}:${n}`),
   fc.tuple(fc.nat(5), fc.integer({ min: 1.7e12, max: 1.8e12 })).map(([q, t]) => `t:${q}:${t}`),
+  // Seq before the time (devices without a session), also where 16 bits end.
+  fc
+    .tuple(fc.constantFrom(0, 1, 65_533, 65_534, 65_535, 65_536, 99_999), fc.nat(4))
+    .map(([q, t]) => `t:${q}:${t}`),
   fc.constantFrom('x', 'g:gw-1:007', 'g:gw-1:-1', 'g:gw-1:', ':5', 'g:gw-1:9007199254740993'),
+  fc.constantFrom('x:007:5', 'x::5', ':1:2', '1:2', 'a:b:c:1:2', 'a:01:2', 't:5:', 't:5:-1'),
 );
 
 describe('RecentIds', () => {

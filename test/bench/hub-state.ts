@@ -1,8 +1,10 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
-// [--dedup N] [--only NAME]`: what the hub keeps per (device, metric) series, in bytes of V8
+// [--dedup N] [--only NAME] [--session]`: what the hub keeps per (device, metric) series, in bytes of V8
 // heap (plus ArrayBuffers) and of checkpoint, for each detector and for windows alone, with
 // the hub's default windows (1 min and 1 h); M metrics per device (default 1),
-// stream.dedupRecordsPerDevice N (default 256); NAME picks rows whose name contains it. Drives
+// stream.dedupRecordsPerDevice N (default 256); NAME picks rows whose name contains it. Each
+// record has the device's seq (as MQTT readings must), and a session only with --session
+// (without one, a device's dedup ids are its seq and event time). Drives
 // the real Pipeline with one partition; InfluxDB and Kafka outputs are discarded, so only the hub's own state remains.
 // The figures are for docs: README "Memory per series".
 import type { ReadingRecord } from '@iot-stream/contracts';
@@ -23,6 +25,7 @@ const argv = process.argv.slice(2);
 const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const METRICS = Number(flag('--metrics') ?? 1);
 const DEDUP = Number(flag('--dedup') ?? 256);
+const SESSION = argv.includes('--session');
 const [seriesArg, readingsArg] = argv.filter(
   (a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'),
 );
@@ -104,6 +107,8 @@ async function measure(rules: unknown[]) {
         gatewayId: 'gw-1',
         gatewaySeq: offset + 1,
         deviceId: `dev-${s}`,
+        seq: step % 65_536,
+        ...(SESSION ? { session: Math.imul(s + 1, 2_654_435_761) >>> 0 } : {}), // a per-boot id
         time,
         receivedAt: time + 5,
         metrics,
@@ -125,7 +130,7 @@ async function measure(rules: unknown[]) {
 }
 
 console.log(
-  `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
+  `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}, ${SESSION ? 'with' : 'no'} session) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
 );
 console.log(
   `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)}`,

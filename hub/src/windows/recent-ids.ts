@@ -7,12 +7,20 @@ import type { ReadingRecord } from '@iot-stream/contracts';
  *
  * Memory (it is most of what the hub keeps per device): an id `g:gw-1:1234` is kept as its
  * prefix `g:gw-1`, stored once for all the ids that share it, and its number 1234, in typed
- * arrays that grow to the capacity, with an open-addressing index over them: about 14 bytes an
- * id instead of about 70 for a string in a Set (test/bench/hub-state.ts).
+ * arrays that grow to the capacity, with an open-addressing index over them: about 16 bytes an
+ * id instead of about 70 for a string in a Set (test/bench/hub-state.ts). A small number
+ * before the last one is kept apart too (`t:17:1764000000000`, a device's seq and event time
+ * when it sends no session: prefix `t`, 17 and the time), else every id would have a prefix
+ * of its own.
  */
 export class RecentIds {
   /** The ring, `allocated` slots, the oldest at `head`: each id's number and prefix index. */
   private numbers = new Float64Array(0);
+  /**
+   * Per slot, the small number before the last one, plus 1 (0: none; see split); empty until
+   * an id has one (devices with a session never need it).
+   */
+  private middles = new Uint16Array(0);
   /** 16 bits while the capacity allows (prefixes in use never outnumber the ids). */
   private prefixOf: Uint16Array | Uint32Array = new Uint16Array(0);
   /**
@@ -30,16 +38,16 @@ export class RecentIds {
   constructor(private readonly capacity: number) {}
 
   has(id: string): boolean {
-    const [prefix, n] = split(id);
+    const [prefix, middle, n] = split(id);
     const p = this.prefixIds.get(prefix);
-    return p !== undefined && this.find(p, n) >= 0;
+    return p !== undefined && this.find(p, middle, n) >= 0;
   }
 
   add(id: string): void {
     if (this.capacity < 1) return;
-    const [prefix, n] = split(id);
+    const [prefix, middle, n] = split(id);
     const known = this.prefixIds.get(prefix);
-    if (known !== undefined && this.find(known, n) >= 0) return; // already there
+    if (known !== undefined && this.find(known, middle, n) >= 0) return; // already there
     if (this.count === this.numbers.length && this.count < this.capacity) this.grow();
     let slot: number;
     if (this.count < this.numbers.length) {
@@ -52,6 +60,9 @@ export class RecentIds {
       this.head = (this.head + 1) % this.numbers.length;
     }
     this.numbers[slot] = n;
+    if (middle > 0 && this.middles.length === 0)
+      this.middles = new Uint16Array(this.numbers.length);
+    if (this.middles.length > 0) this.middles[slot] = middle;
     this.prefixOf[slot] = this.acquire(prefix);
     this.insert(slot);
   }
@@ -64,9 +75,8 @@ export class RecentIds {
     const out: string[] = [];
     for (let i = 0; i < this.count; i += 1) {
       const slot = (this.head + i) % this.numbers.length;
-      out.push(
-        join(this.prefixes[this.prefixOf[slot] as number] as string, this.numbers[slot] as number),
-      );
+      const prefix = this.prefixes[this.prefixOf[slot] as number] as string;
+      out.push(join(prefix, this.middle(slot), this.numbers[slot] as number));
     }
     return out;
   }
@@ -77,20 +87,35 @@ export class RecentIds {
     return set;
   }
 
-  private find(prefix: number, n: number): number {
+  private find(prefix: number, middle: number, n: number): number {
     const mask = this.index.length - 1;
     if (mask < 0) return -1;
-    for (let i = hash(prefix, n) & mask; ; i = (i + 1) & mask) {
+    for (let i = hash(prefix, middle, n) & mask; ; i = (i + 1) & mask) {
       const entry = this.index[i] as number;
       if (entry === 0) return -1;
       const slot = entry - 1;
-      if (this.prefixOf[slot] === prefix && this.numbers[slot] === n) return slot;
+      if (
+        this.prefixOf[slot] === prefix &&
+        this.numbers[slot] === n &&
+        this.middle(slot) === middle
+      )
+        return slot;
     }
+  }
+
+  private middle(slot: number): number {
+    return this.middles.length === 0 ? 0 : (this.middles[slot] as number);
+  }
+
+  /** The index position an id held in `slot` hashes to. */
+  private home(slot: number, mask: number): number {
+    const prefix = this.prefixOf[slot] as number;
+    return hash(prefix, this.middle(slot), this.numbers[slot] as number) & mask;
   }
 
   private insert(slot: number): void {
     const mask = this.index.length - 1;
-    let i = hash(this.prefixOf[slot] as number, this.numbers[slot] as number) & mask;
+    let i = this.home(slot, mask);
     while (this.index[i] !== 0) i = (i + 1) & mask;
     this.index[i] = slot + 1;
   }
@@ -98,12 +123,12 @@ export class RecentIds {
   /** Removes a slot from the index, shifting later entries of its probe run back. */
   private unindex(slot: number): void {
     const mask = this.index.length - 1;
-    let i = hash(this.prefixOf[slot] as number, this.numbers[slot] as number) & mask;
+    let i = this.home(slot, mask);
     while (this.index[i] !== slot + 1) i = (i + 1) & mask;
     this.index[i] = 0;
     for (let j = (i + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
       const other = (this.index[j] as number) - 1;
-      const home = hash(this.prefixOf[other] as number, this.numbers[other] as number) & mask;
+      const home = this.home(other, mask);
       // Move it into the hole unless its home lies cyclically in (i, j].
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
@@ -118,14 +143,17 @@ export class RecentIds {
   private grow(): void {
     const size = Math.min(this.capacity, Math.max(8, this.numbers.length * 2));
     const numbers = new Float64Array(size);
+    const middles = new Uint16Array(this.middles.length === 0 ? 0 : size);
     const narrow = this.capacity <= 65_535;
     const prefixOf = narrow ? new Uint16Array(size) : new Uint32Array(size);
     for (let i = 0; i < this.count; i += 1) {
       const slot = (this.head + i) % this.numbers.length;
       numbers[i] = this.numbers[slot] as number;
+      if (middles.length > 0) middles[i] = this.middles[slot] as number;
       prefixOf[i] = this.prefixOf[slot] as number;
     }
     this.numbers = numbers;
+    this.middles = middles;
     this.prefixOf = prefixOf;
     this.head = 0;
     let indexSize = 16;
@@ -157,21 +185,34 @@ export class RecentIds {
 
 /** A number tail it can keep exactly: canonical decimal digits of a safe integer. */
 const NUMBER_TAIL = /^(0|[1-9][0-9]{0,14})$/;
+/** A middle number it keeps in 16 bits (plus 1): canonical digits, 0..65534. */
+const MIDDLE = /^(0|[1-9][0-9]{0,4})$/;
 
-/** `g:gw-1:1234` -> [`g:gw-1`, 1234]; an id without such a tail -> [id, -1]. */
-function split(id: string): [string, number] {
+/**
+ * `g:gw-1:1234` -> [`g:gw-1`, 0, 1234]; `t:17:1764000000000` -> [`t`, 18, 1764000000000] (a
+ * middle number m is kept as m + 1); an id without a number tail -> [id, 0, -1]. join() gives
+ * the id back exactly.
+ */
+function split(id: string): [string, number, number] {
   const at = id.lastIndexOf(':');
   const tail = id.slice(at + 1);
-  return at >= 0 && NUMBER_TAIL.test(tail) ? [id.slice(0, at), Number(tail)] : [id, -1];
+  if (at < 0 || !NUMBER_TAIL.test(tail)) return [id, 0, -1];
+  const n = Number(tail);
+  const before = id.lastIndexOf(':', at - 1);
+  const middle = id.slice(before + 1, at);
+  if (before >= 0 && MIDDLE.test(middle) && Number(middle) < 65_535)
+    return [id.slice(0, before), Number(middle) + 1, n];
+  return [id.slice(0, at), 0, n];
 }
 
-function join(prefix: string, n: number): string {
-  return n < 0 ? prefix : `${prefix}:${n}`;
+function join(prefix: string, middle: number, n: number): string {
+  if (n < 0) return prefix;
+  return middle > 0 ? `${prefix}:${middle - 1}:${n}` : `${prefix}:${n}`;
 }
 
-/** Mixes a prefix index and a number (up to 2^53) into 32 bits (murmur3's finaliser). */
-function hash(prefix: number, n: number): number {
-  let h = Math.imul(prefix ^ 0x9e3779b9, 0x85ebca6b);
+/** Mixes a prefix index, a middle and a number (up to 2^53) into 32 bits (murmur3's finaliser). */
+function hash(prefix: number, middle: number, n: number): number {
+  let h = Math.imul((prefix ^ 0x9e3779b9) + Math.imul(middle, 0x27d4eb2f), 0x85ebca6b);
   h ^= Math.imul(n >>> 0, 0xcc9e2d51);
   h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
   h ^= Math.imul(Math.floor(n / 4294967296) | 0, 0x1b873593);
