@@ -25,8 +25,8 @@ export default defineConfig({
         },
       },
       {
-        // `npm run test:scale`, not in `npm test`: hubs on their own 3-broker cluster for about
-        // 100 s, and it still meets a known hub bug about once in 8 runs (README, "Not yet").
+        // `npm run test:scale`, also the last step of `npm test` (after the integration suite,
+        // not beside it): hubs on their own 3-broker cluster for about 100 s.
         test: {
           name: 'scale',
           include: ['test/scale/**/*.test.ts'],
