@@ -189,10 +189,12 @@ describe('pipeline: checkpoints every N records', () => {
     expect(await b.pipeline.handle(all[7] as SourceBatch)).toBe('319'); // moved on, checkpointed
   });
 
-  it('a dropped partition whose re-read records left the topic processes on from the oldest retained', async () => {
-    // A failure after uncheckpointed batches sends the source back to the checkpoint; during
-    // the outage, retention deleted the records from there, so Kafka fetches from the oldest.
-    const retained = '400';
+  /**
+   * A failure after uncheckpointed batches sends the source back to the checkpoint (280);
+   * during the outage, retention deleted the records before `retained`. Resolves with the
+   * pipeline and the records the InfluxDB store lacks.
+   */
+  async function outage(retained: string, resumeFrom: number, expectBack?: string) {
     const a = retaining(() => retained);
     const fetched = (b: SourceBatch) => ({ ...b, fetchedFrom: b.records[0]?.offset });
     const all = batches(records, 40).map(fetched);
@@ -204,23 +206,49 @@ describe('pipeline: checkpoints every N records', () => {
       code: 'SOURCE_GAP',
       next: '280',
     });
-    // Sent back to 280, the source comes back from 400: gone, processed on (not refused forever).
-    for (const b of all.slice(10)) expect(await a.pipeline.handle(b)).toMatch(/^-?\d+$/);
+    const rest = batches(records, 40, resumeFrom).map(fetched);
+    if (expectBack !== undefined) {
+      // Past the oldest record held: those between are read, not skipped.
+      await expect(a.pipeline.handle(rest[0] as SourceBatch)).rejects.toMatchObject({
+        code: 'SOURCE_GAP',
+        next: expectBack,
+      });
+      rest.splice(0, rest.length, ...batches(records, 40, Number(expectBack)).map(fetched));
+    }
+    for (const b of rest) expect(await a.pipeline.handle(b)).toMatch(/^-?\d+$/);
     expect(await a.pipeline.handle(flush(last))).toBe(last);
+    const key = (r: (typeof records)[number]) => `readings|{"device":"${r.deviceId}"`;
     const written = (i: number) => {
       const r = records[i] as (typeof records)[number];
       return [...a.influx.points.keys()].some(
-        (k) =>
-          k.startsWith('readings|') && k.includes(`"${r.deviceId}"`) && k.endsWith(`|${r.time}`),
+        (k) => k.startsWith(key(r)) && k.endsWith(`|${r.time}`),
       );
     };
-    // Only the records the topic lost are missing (those also elsewhere in the stream aside).
-    const key = (r: (typeof records)[number]) => `${r.deviceId}|${r.time}`;
-    const elsewhere = new Set([...records.slice(0, 360), ...records.slice(400)].map(key));
-    const lost = records.map((_, i) => i).filter((i) => i >= 360 && i < 400);
-    const missing = records.map((_, i) => i).filter((i) => !written(i));
-    expect(missing).toEqual(lost.filter((i) => !elsewhere.has(key(records[i] as never))));
+    return records.map((_, i) => i).filter((i) => !written(i));
+  }
+
+  /** Records in [from, to) not also elsewhere in the stream (a duplicate elsewhere is written). */
+  function only(from: number, to: number): number[] {
+    const id = (r: (typeof records)[number]) => `${r.deviceId}|${r.time}`;
+    const elsewhere = new Set([...records.slice(0, from), ...records.slice(to)].map(id));
+    return records
+      .map((_, i) => i)
+      .filter((i) => i >= from && i < to && !elsewhere.has(id(records[i] as never)));
+  }
+
+  it('a dropped partition whose re-read records left the topic processes on from the oldest one held', async () => {
+    // Sent back to 280, the source comes back from 400, the oldest held: not refused forever.
+    const missing = await outage('400', 400);
+    expect(missing).toEqual(only(360, 400));
     expect(missing.length).toBeGreaterThan(30);
+  });
+
+  it('records the topic still holds are never skipped for records it lost', async () => {
+    // The oldest held is 380, and a batch fetched before the send-back starts at 400: 280-379
+    // are gone (360-379 never read), 380-399 are read again from the topic.
+    const missing = await outage('380', 400, '380');
+    expect(missing).toEqual(only(360, 380));
+    expect(missing.length).toBeGreaterThan(10);
   });
 
   it('a failed batch after uncheckpointed ones sends the source back to the checkpoint, as often as it fails', async () => {
@@ -265,6 +293,48 @@ describe('pipeline: checkpoints every N records', () => {
     const reference = setup(undefined);
     for (const b of all) await reference.pipeline.handle(b);
     expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+  });
+
+  it("an earlier assignment's checkpoint, stored after a rebalance, is not what the new one commits", async () => {
+    // The write of 0-279's checkpoint lands after the partition was reassigned here and
+    // reopened without it: the new assignment's next checkpoint overwrites it, so it must not
+    // answer 279 before then.
+    const checkpoints = new MemoryCheckpoints();
+    const a = setup(EVERY, new MemoryInflux(), checkpoints);
+    const all = batches(records, 40);
+    for (const b of all.slice(0, 6)) await a.pipeline.handle(b);
+    let land: () => void = () => undefined;
+    const save = checkpoints.save.bind(checkpoints);
+    checkpoints.save = (p, c) =>
+      new Promise<void>((resolve) => {
+        land = () => void save(p, c).then(resolve);
+      });
+    const old = a.pipeline.handle(all[6] as SourceBatch); // its checkpoint's write hangs
+    await settle();
+    a.pipeline.assign([0]);
+    checkpoints.save = save;
+    expect(await a.pipeline.handle(all[0] as SourceBatch)).toBe('-1'); // opened without it
+    land();
+    expect(await old).toBe('-1');
+    expect(await a.pipeline.handle(all[1] as SourceBatch)).toBe('-1');
+  });
+
+  it('a batch whose retention check outlives its assignment changes nothing', async () => {
+    let answer: (offset: string) => void = () => undefined;
+    const asked = new Promise<string>((resolve) => {
+      answer = resolve;
+    });
+    const b = setup(EVERY, new MemoryInflux(), new MemoryCheckpoints(), undefined, () => asked);
+    const fetched = (x: SourceBatch) => ({ ...x, fetchedFrom: x.records[0]?.offset });
+    const all = batches(records, 40).map(fetched);
+    for (const x of all.slice(0, 5)) await b.pipeline.handle(x);
+    await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toMatchObject({ next: '200' });
+    const stale = b.pipeline.handle(all[6] as SourceBatch); // asks the source's retention
+    await settle();
+    b.pipeline.assign([0]);
+    answer('240'); // "gone": it would process on, but the assignment moved on meanwhile
+    expect(await stale).toBe('-1');
+    expect(b.influx.writes).toBe(5);
   });
 
   it('a failed batch is not retried onto a core that lacks the batches before it', async () => {

@@ -54,12 +54,14 @@ export class PartitionQueues {
     const p = m.partition;
     const to = this.queuedTo.get(p); // set for every assigned partition by a seek
     if (to === undefined || m.offset <= to) return false; // not ours, or queued already
-    if (m.offset > to + 1n && fetch.logStart <= to + 1n) {
-      // Not the next record, which the topic still holds: from a fetch sent before the
-      // position was set (a rebalance, a gap). Fetched again from the next one; counted per
-      // fetch, and after 20 the records are taken as gone and the pipeline decides. Records
-      // the topic no longer holds (retention; the stream fetched from its log start after an
-      // out-of-range answer) are taken at once: the pipeline decides (continuity.ts).
+    // A fetch from the log start, which is past the next record: the stream's answer to an
+    // out-of-range position (retention deleted the records between). Taken at once: the
+    // pipeline decides (continuity.ts).
+    const gone = fetch.logStart > to + 1n && fetch.fetchedFrom <= fetch.logStart;
+    if (m.offset > to + 1n && !gone) {
+      // Not the next record: from a fetch sent before the position was set (a rebalance, a
+      // gap). Fetched again from the next one; counted per fetch, and after 20 the records are
+      // taken as gone and the pipeline decides.
       const rewind = this.rewinding.get(p) ?? { again: 0 };
       if (rewind.again < 20 || rewind.last === fetch) {
         if (rewind.last !== fetch) rewind.again += 1;

@@ -18,6 +18,10 @@ export class Continuity {
   private dropped = new Map<number, string>();
   /** Per partition, the offset its source was last sent back to (this assignment). */
   private sentBack = new Map<number, string>();
+  /** Per partition: the records before this offset are gone from the topic (see gap). */
+  private gone = new Map<number, string>();
+  /** Bumped by every reset: a check of an earlier assignment changes nothing after it. */
+  private epoch = 0;
 
   constructor(
     private readonly log: Logger,
@@ -28,6 +32,8 @@ export class Continuity {
   reset(): void {
     this.dropped.clear();
     this.sentBack.clear();
+    this.gone.clear();
+    this.epoch += 1;
   }
 
   /**
@@ -47,40 +53,62 @@ export class Continuity {
    * batch is refused with a SourceGapError, which sends the source back there. When the source
    * comes back past the same offset again, either the batch was fetched before the send-back,
    * or the records are gone from the topic (retention during a long outage, an offset reset:
-   * Kafka then fetches from the oldest offset it holds). The source's retention decides: gone,
-   * logged and processed on without them; still there, sent back again. A partition without a
-   * checkpoint or records yet takes whatever the source starts at.
+   * Kafka then fetches from the oldest offset it holds). The source's retention decides (gap).
+   * A partition without a checkpoint or records yet takes whatever the source starts at. A
+   * check still running when the assignment changes changes nothing (the pipeline drops the
+   * batch).
    */
   async check(batch: SourceBatch, owned: Owned): Promise<void> {
     const { partition, fetchedFrom } = batch;
+    const epoch = this.epoch;
     const again = this.dropped.get(partition);
     const fetched = fetchedFrom ?? firstOffset(batch);
     // Without the fetch position, only a drop's re-read is checked: Kafka's first record may
     // lie past the position (transaction markers), which is no gap.
     const from = again !== undefined ? fetched : fetchedFrom;
-    const need = again ?? (owned.offset === '-1' ? undefined : String(BigInt(owned.offset) + 1n));
+    const after = owned.offset === '-1' ? undefined : String(BigInt(owned.offset) + 1n);
+    const need = later(again ?? after, this.gone.get(partition));
     if (need !== undefined && from !== undefined) {
-      if (BigInt(from) > BigInt(need)) await this.gap(partition, need, from);
-      else this.sentBack.delete(partition);
+      if (BigInt(from) > BigInt(need)) await this.gap(partition, need, from, epoch);
+      if (epoch !== this.epoch) return;
+      this.sentBack.delete(partition);
+      this.gone.delete(partition);
       this.dropped.delete(partition);
     }
     owned.first ??= fetched;
   }
 
-  /** The source skipped from `need` to `from`: sent back to `need`, unless those records are gone. */
-  private async gap(partition: number, need: string, from: string): Promise<void> {
+  /**
+   * The source skipped from `need` to `from`. The first time it is sent back to `need`; past
+   * `need` again, the oldest offset the topic holds decides: at or before `need`, the records
+   * are there (a batch fetched before the send-back): sent back again; after it, the records
+   * from `need` to there are gone: logged, and the partition goes on from the oldest one held
+   * (sent back there when the batch starts later still).
+   */
+  private async gap(partition: number, need: string, from: string, epoch: number): Promise<void> {
     if (this.sentBack.get(partition) !== need) {
       this.sentBack.set(partition, need);
       throw new SourceGapError(partition, need, from);
     }
     const retained = await this.retainedFrom(partition);
+    if (epoch !== this.epoch) return;
     if (BigInt(retained) <= BigInt(need)) throw new SourceGapError(partition, need, from);
-    this.sentBack.delete(partition);
     this.log.error(
-      { partition, need, fetchedFrom: from, retainedFrom: retained },
-      "records after the partition's state are not in the topic any more; processing on without them",
+      { partition, need, retainedFrom: retained, fetchedFrom: from },
+      "records after the partition's state are not in the topic any more; processing on from the oldest one it holds",
     );
+    if (BigInt(from) > BigInt(retained)) {
+      this.gone.set(partition, retained);
+      this.sentBack.set(partition, retained);
+      throw new SourceGapError(partition, retained, from);
+    }
   }
+}
+
+/** The later of two offsets (either may be absent). */
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return BigInt(a) >= BigInt(b) ? a : b;
 }
 
 /** The smallest offset of a batch's records, valid or not. */

@@ -220,8 +220,13 @@ export class Pipeline {
   private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
     const json = JSON.stringify(checkpoint);
     this.saved.keep(partition, checkpoint.offset, json);
+    const generation = this.generation;
     const saved = this.options.checkpoints.save(partition, checkpoint, json);
-    return saved.then(() => this.saved.acknowledged(partition, checkpoint.offset));
+    // Only this assignment's: an earlier one's write may land after the partition was reopened
+    // from an older checkpoint, which its next checkpoint then overwrites.
+    return saved.then(() => {
+      if (generation === this.generation) this.saved.acknowledged(partition, checkpoint.offset);
+    });
   }
 
   private async apply(batch: SourceBatch, generation: number): Promise<string> {
@@ -236,6 +241,7 @@ export class Pipeline {
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
     if (BigInt(batch.lastOffset) <= covered) return this.committable(partition); // done before
     await this.continuity.check(batch, owned);
+    if (generation !== this.generation) return '-1'; // reassigned while the source was asked
     owned.lastInputAt = this.elapsed();
     owned.lag = Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n);
     const inputs = [...this.takeCarry(owned), ...records.map((r) => r.record)];
