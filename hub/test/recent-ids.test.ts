@@ -92,6 +92,26 @@ describe('RecentIds', () => {
     );
   });
 
+  it("seenOrAdd of a record's ids is has of each, then add of each when none is held", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.array(ids, { minLength: 1, maxLength: 3 }), { maxLength: 200 }),
+        (capacity, records) => {
+          const compact = new RecentIds(capacity);
+          const oracle = new StringRecentIds(capacity);
+          for (const record of records) {
+            const seen = record.some((id) => oracle.has(id));
+            if (!seen) for (const id of record) oracle.add(id);
+            expect(compact.seenOrAdd(record)).toBe(seen);
+          }
+          expect(compact.snapshot()).toEqual(oracle.snapshot());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('finds every id it holds after many evictions (the index stays whole)', () => {
     const rnd = mulberry32(11);
     const set = new RecentIds(40);

@@ -44,8 +44,26 @@ export class RecentIds {
   }
 
   add(id: string): void {
-    if (this.capacity < 1) return;
     const [prefix, middle, n] = split(id);
+    this.addSplit(prefix, middle, n);
+  }
+
+  /**
+   * Whether any of `ids` is held; when none is, adds them all (a record's ids: recordIds).
+   * The same as `has` of each, then `add` of each, with each id parsed once.
+   */
+  seenOrAdd(ids: readonly string[]): boolean {
+    const parsed = ids.map(split);
+    for (const [prefix, middle, n] of parsed) {
+      const p = this.prefixIds.get(prefix);
+      if (p !== undefined && this.find(p, middle, n) >= 0) return true;
+    }
+    for (const [prefix, middle, n] of parsed) this.addSplit(prefix, middle, n);
+    return false;
+  }
+
+  private addSplit(prefix: string, middle: number, n: number): void {
+    if (this.capacity < 1) return;
     const known = this.prefixIds.get(prefix);
     if (known !== undefined && this.find(known, middle, n) >= 0) return; // already there
     if (this.count === this.numbers.length && this.count < this.capacity) this.grow();
@@ -183,11 +201,6 @@ export class RecentIds {
   }
 }
 
-/** A number tail it can keep exactly: canonical decimal digits of a safe integer. */
-const NUMBER_TAIL = /^(0|[1-9][0-9]{0,14})$/;
-/** A middle number it keeps in 16 bits (plus 1): canonical digits, 0..65534. */
-const MIDDLE = /^(0|[1-9][0-9]{0,4})$/;
-
 /**
  * `g:gw-1:1234` -> [`g:gw-1`, 0, 1234]; `t:17:1764000000000` -> [`t`, 18, 1764000000000] (a
  * middle number m is kept as m + 1); an id without a number tail -> [id, 0, -1]. join() gives
@@ -195,14 +208,31 @@ const MIDDLE = /^(0|[1-9][0-9]{0,4})$/;
  */
 function split(id: string): [string, number, number] {
   const at = id.lastIndexOf(':');
-  const tail = id.slice(at + 1);
-  if (at < 0 || !NUMBER_TAIL.test(tail)) return [id, 0, -1];
-  const n = Number(tail);
-  const before = id.lastIndexOf(':', at - 1);
-  const middle = id.slice(before + 1, at);
-  if (before >= 0 && MIDDLE.test(middle) && Number(middle) < 65_535)
-    return [id.slice(0, before), Number(middle) + 1, n];
+  // A tail it can keep exactly: canonical decimal digits of a safe integer (up to 15).
+  const n = at < 0 ? -1 : digits(id, at + 1, id.length, 15);
+  if (n < 0) return [id, 0, -1];
+  const before = at > 0 ? id.lastIndexOf(':', at - 1) : -1;
+  // A middle number it keeps in 16 bits (plus 1): 0..65534.
+  const middle = before < 0 ? -1 : digits(id, before + 1, at, 5);
+  if (middle >= 0 && middle < 65_535) return [id.slice(0, before), middle + 1, n];
   return [id.slice(0, at), 0, n];
+}
+
+/**
+ * The value of s[from, to) when it is canonical decimal digits (no leading zero unless it is
+ * `0`), at most `max` of them; -1 otherwise. A scan: cheaper than a regular expression and a
+ * substring per id.
+ */
+function digits(s: string, from: number, to: number, max: number): number {
+  const length = to - from;
+  if (length < 1 || length > max || (length > 1 && s.charCodeAt(from) === 48)) return -1;
+  let value = 0;
+  for (let i = from; i < to; i += 1) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
 }
 
 function join(prefix: string, middle: number, n: number): string {

@@ -54,13 +54,10 @@ export class TumblingWindows {
     this.counters.records += 1;
     const out: Aggregate[] = [];
     const device = this.device(record.deviceId, out);
-    const ids = recordIds(record);
-    for (const id of ids) {
-      if (!device.ids.has(id)) continue;
+    if (device.ids.seenOrAdd(recordIds(record))) {
       this.counters.duplicates += 1;
       return { duplicate: true, late: false, aggregates: out };
     }
-    for (const id of ids) device.ids.add(id);
     const wm = watermarkOf(device.maxTime, this.ooo);
     const lateness = classifyLateness(record.time, wm, this.lateness);
     if (lateness === 'too-late') {
