@@ -11,8 +11,12 @@ function setup(maxQueued = 10_000, maxBatch = 1_000) {
   const queues = new PartitionQueues(
     {
       position: (p, offset) => void positions.push([p, offset]),
-      pause: () => void (state.paused = true),
-      resume: () => void (state.paused = false),
+      pause: () => {
+        state.paused = true;
+      },
+      resume: () => {
+        state.paused = false;
+      },
     },
     maxQueued,
     maxBatch,
