@@ -29,6 +29,8 @@ export const HUB_CODES = {
   RULES_INVALID: 'a rules file or a detector parameter is invalid',
   SOURCE_GAP:
     "a batch was fetched from past the next offset its partition's state needs; fetched again from there",
+  SOURCE_OFFSETS_FAILED:
+    'the oldest offset a partition still holds could not be read (past a repeated SOURCE_GAP); the batch is retried',
   USAGE_INVALID: 'bad command-line usage of iot-hub backtest / evaluate',
   // Dead letters (header iot-error-code), besides contracts' RECORD_NOT_JSON,
   // RECORD_INVALID and RECORD_VERSION for records that fail validation.

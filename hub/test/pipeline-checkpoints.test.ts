@@ -319,6 +319,29 @@ describe('pipeline: checkpoints every N records', () => {
     expect(await a.pipeline.handle(all[1] as SourceBatch)).toBe('-1');
   });
 
+  it('a retention check that fails is retried with its own code, the partition listed as failing', async () => {
+    const b = setup(EVERY, new MemoryInflux(), new MemoryCheckpoints(), undefined, async () => {
+      throw new Error('broker unreachable');
+    });
+    const fetched = (x: SourceBatch) => ({ ...x, fetchedFrom: x.records[0]?.offset });
+    const all = batches(records, 40).map(fetched);
+    for (const x of all.slice(0, 5)) await b.pipeline.handle(x);
+    await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toMatchObject({ next: '200' });
+    await expect(b.pipeline.handle(all[6] as SourceBatch)).rejects.toMatchObject({
+      code: 'SOURCE_OFFSETS_FAILED',
+    });
+    expect(b.pipeline.failingPartitions()).toMatchObject([{ code: 'SOURCE_OFFSETS_FAILED' }]);
+    // A failed batch drops the partition's core, so its source is sent back to the start (no
+    // checkpoint yet) and reads it all again: nothing skipped.
+    const from200 = batches(records, 40, 200).map(fetched);
+    await expect(b.pipeline.handle(from200[0] as SourceBatch)).rejects.toMatchObject({ next: '0' });
+    for (const x of all) await b.pipeline.handle(x);
+    expect(b.pipeline.failingPartitions()).toEqual([]);
+    const reference = setup(undefined);
+    for (const x of batches(records, 40)) await reference.pipeline.handle(x);
+    expect(b.influx.sorted()).toEqual(reference.influx.sorted());
+  });
+
   it('a batch whose retention check outlives its assignment changes nothing', async () => {
     let answer: (offset: string) => void = () => undefined;
     const asked = new Promise<string>((resolve) => {

@@ -1,5 +1,11 @@
 import { pinoLogCreator } from '@iot-stream/contracts';
-import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
 import { PartitionCommits } from '../kafka-common/partition-commits.ts';
@@ -50,6 +56,7 @@ export class KafkaReadingSource {
   /** Elapsed clock (performance.now) of the last completed fetch, or null before the first. */
   private lastFetchAt: number | null = null;
   private readonly kafka: Kafka;
+  private admin: Promise<Admin> | undefined;
   private readonly consumer: Consumer;
   private onAssign: AssignmentListener = () => undefined;
   private handle: BatchHandler = async () => undefined;
@@ -181,21 +188,27 @@ export class KafkaReadingSource {
 
   /** The oldest offset the partition still holds (its log start offset; Pipeline.retainedFrom). */
   async retainedFrom(partition: number): Promise<string> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(this.options.topic);
-      const found = offsets.find((o) => o.partition === partition);
-      if (!found) throw new Error(`${this.options.topic} has no partition ${partition}`);
-      return found.low;
-    } finally {
-      await admin.disconnect();
-    }
+    // One admin client, connected at the first question (rare: only past a repeated gap).
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((err: unknown) => {
+      this.admin = undefined;
+      throw err;
+    });
+    const offsets = await (await this.admin).fetchTopicOffsets(this.options.topic);
+    const found = offsets.find((o) => o.partition === partition);
+    if (!found) throw new Error(`${this.options.topic} has no partition ${partition}`);
+    return found.low;
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.newGeneration();
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
     await this.consumer.disconnect();
   }
 

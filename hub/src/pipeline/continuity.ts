@@ -1,3 +1,4 @@
+import { IotError } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import { SourceGapError } from '../errors.ts';
 import type { SourceBatch } from '../ports.ts';
@@ -90,7 +91,13 @@ export class Continuity {
       this.sentBack.set(partition, need);
       throw new SourceGapError(partition, need, from);
     }
-    const retained = await this.retainedFrom(partition);
+    const retained = await this.retainedFrom(partition).catch((err: unknown) => {
+      throw new IotError(
+        'SOURCE_OFFSETS_FAILED',
+        `partition ${partition}: the oldest offset the topic holds could not be read`,
+        { retriable: true, cause: err },
+      );
+    });
     if (epoch !== this.epoch) return;
     if (BigInt(retained) <= BigInt(need)) throw new SourceGapError(partition, need, from);
     this.log.error(
