@@ -135,14 +135,19 @@ export class PlatformaticReadingSource {
 
   /** The oldest offset the partition still holds (its log start offset; Pipeline.retainedFrom). */
   async retainedFrom(partition: number): Promise<string> {
+    const low = (await this.earliest())[partition];
+    if (low === undefined) throw new Error(`${this.options.topic} has no partition ${partition}`);
+    return String(low);
+  }
+
+  /** Each partition's oldest offset the topic holds (its log start), by partition number. */
+  private async earliest(): Promise<bigint[]> {
     const { topic } = this.options;
-    const earliest = await this.consumer.listOffsets({
+    const offsets = await this.consumer.listOffsets({
       topics: [topic],
       timestamp: ListOffsetTimestamps.EARLIEST,
     });
-    const low = earliest.get(topic)?.[partition];
-    if (low === undefined) throw new Error(`${topic} has no partition ${partition}`);
-    return String(low);
+    return offsets.get(topic) ?? [];
   }
 
   async stop(): Promise<void> {
@@ -217,11 +222,11 @@ export class PlatformaticReadingSource {
     try {
       const [committed, earliest] = await Promise.all([
         this.consumer.listCommittedOffsets({ topics: [{ topic, partitions }] }),
-        this.consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST }),
+        this.earliest(),
       ]);
       if (generation !== this.commits.generation) return;
       for (const p of partitions) {
-        const low = earliest.get(topic)?.[p] ?? 0n;
+        const low = earliest[p] ?? 0n;
         const done = committed.get(topic)?.[p] ?? -1n;
         const start = done > low ? done : low;
         this.queues.seek(p, start);

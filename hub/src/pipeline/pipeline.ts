@@ -194,7 +194,7 @@ export class Pipeline {
 
   /** Forgets the partition's core; records it processed after its checkpoint are read again. */
   private drop(partition: number): void {
-    this.continuity.drop(partition, this.owned.get(partition), this.checkpointed(partition));
+    this.continuity.drop(partition, this.owned.get(partition), this.saved.offset(partition));
     this.owned.delete(partition);
   }
 
@@ -239,7 +239,7 @@ export class Pipeline {
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
-    if (BigInt(batch.lastOffset) <= covered) return this.committable(partition); // done before
+    if (BigInt(batch.lastOffset) <= covered) return this.saved.durable(partition); // done before
     await this.continuity.check(batch, owned);
     if (generation !== this.generation) return '-1'; // reassigned while the source was asked
     owned.lastInputAt = this.elapsed();
@@ -268,7 +268,7 @@ export class Pipeline {
     );
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
-    return this.committable(partition);
+    return this.saved.durable(partition);
   }
 
   /**
@@ -312,9 +312,9 @@ export class Pipeline {
   /** Checkpoints what the processor holds beyond the last checkpoint (the source's timer). */
   private async flush(partition: number, owned: Owned): Promise<string> {
     // Also when the newest checkpoint's write failed: the partition was reopened from it.
-    if (owned.offset !== this.committable(partition) || owned.carry.length > 0)
+    if (owned.offset !== this.saved.durable(partition) || owned.carry.length > 0)
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
-    return this.committable(partition);
+    return this.saved.durable(partition);
   }
 
   private async checkpoint(
@@ -331,16 +331,6 @@ export class Pipeline {
     owned.checkpointedAt = this.elapsed();
     owned.sinceCheckpoint = 0;
     this.own.checkpoints += 1;
-  }
-
-  /** The last offset the partition's newest checkpoint covers; '-1' for none. */
-  private checkpointed(partition: number): string {
-    return this.saved.offset(partition);
-  }
-
-  /** The last offset a stored checkpoint of the partition covers: what may be committed. */
-  private committable(partition: number): string {
-    return this.saved.durable(partition);
   }
 
   private async open(partition: number): Promise<Owned> {
