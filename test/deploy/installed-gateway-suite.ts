@@ -180,7 +180,10 @@ export function installedGatewaySuite(options: InstalledGatewayOptions): void {
       }
       const mqttSeqs = records.filter((r) => r.deviceId === 'mqtt-dev').map((r) => r.seq ?? -1);
       expect([...new Set(mqttSeqs)].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(records.filter((r) => r.deviceId === 'serial-dev')).toHaveLength(3);
+      // At least once, as the MQTT readings above: readings the killed gateway had forwarded
+      // but not yet marked sent are forwarded again after its restart.
+      const serial = records.filter((r) => r.deviceId === 'serial-dev');
+      expect([...new Set(serial.map((r) => r.metrics.t?.value))].sort()).toEqual([0, 1, 2]);
     });
   });
 }
