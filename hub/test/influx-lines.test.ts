@@ -148,14 +148,14 @@ describe('LineProtocol', () => {
   });
 
   it('readingLines gives exactly the lines of readingPoints, straight from the records', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', '=', '"', '\\', 'é') });
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', '=', '"', '\\', 'é', '🌡') });
     const id = fc.oneof(fc.constantFrom('dev-1', 'gw-1', 'temperature'), text);
     const reading = fc.record({
       deviceId: id,
       gatewayId: id,
-      gatewaySeq: fc.integer({ min: 1 }),
+      gatewaySeq: fc.oneof(fc.integer({ min: 1 }), fc.maxSafeNat(), fc.constant(2 ** 60)),
       seq: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
-      time: fc.nat(),
+      time: fc.oneof(fc.nat(), fc.maxSafeNat()),
       metrics: fc
         .dictionary(
           id,
@@ -181,9 +181,10 @@ describe('LineProtocol', () => {
           if (records.some((r) => r.seq === undefined)) for (const r of records) delete r.seq;
           const siteOf = (d: string) => (d.length % 2 === 0 ? site : 'unassigned');
           const points = readingPoints(records, siteOf);
-          expect(readingLines(records, siteOf)?.join('\n')).toBe(lp.lines(points));
+          const joined = (bodies: Buffer[] | undefined) => bodies?.map(String).join('\n');
+          expect(joined(readingLines(records, siteOf))).toBe(lp.lines(points));
           // Split into request bodies of at most perBody lines each, none empty, nothing lost.
-          const bodies = readingLines(records, siteOf, perBody) ?? [];
+          const bodies = (readingLines(records, siteOf, perBody) ?? []).map(String);
           expect(bodies.join('\n')).toBe(lp.lines(points));
           expect(bodies.length).toBe(Math.ceil(points.length / perBody));
           for (const b of bodies) expect(b.split('\n').length).toBeLessThanOrEqual(perBody);

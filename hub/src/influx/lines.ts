@@ -1,6 +1,7 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { FieldType, type ISchemaOptions, escape as influxEscape } from 'influx';
 import type { Sample } from '../store/points.ts';
+import { BodyWriter } from './body-writer.ts';
 
 interface Field {
   name: string;
@@ -145,49 +146,68 @@ function ownKeys(o: object): number {
 
 /**
  * The lines `lines(readingPoints(records, siteOf))` gives for the `readings` measurement (tags
- * device, gateway, metric, site, unit; fields gateway_seq, seq, value; the event time), built
- * straight from the records as request bodies of at most `perBody` lines: no point objects,
- * no string per line (a line built by concatenation is a rope of ~9 pieces, about 480 bytes,
- * and a batch's lines were the largest thing the hub held while its write was in flight), one
- * join per body. Undefined when a record does not fit (a non-numeric value). InfluxStore
- * checks this against the generic path on the first record of every batch and stops using it
- * for good if they ever differ (influx-points.ts changed); `hub/test/influx-lines.test.ts`
- * compares the two on arbitrary records.
+ * device, gateway, metric, site, unit; fields gateway_seq, seq, value; the event time), written
+ * straight from the records into request bodies (UTF-8 bytes, ready to send) of at most
+ * `perBody` lines: no point objects, no strings per line or piece, no join (a batch's lines
+ * were the largest thing the hub held while its write was in flight, and building them a fifth
+ * of what it allocated). Undefined when a record does not fit (a non-numeric value).
+ * InfluxStore checks this against the generic path on the first record of every batch and
+ * stops using it for good if they ever differ (influx-points.ts changed);
+ * `hub/test/influx-lines.test.ts` compares the two on arbitrary records.
  */
 export function readingLines(
   records: readonly ReadingRecord[],
   siteOf: (deviceId: string) => string,
   perBody = 5000,
-): string[] | undefined {
-  const bodies: string[] = [];
-  let parts: string[] = [];
+): Buffer[] | undefined {
+  const bodies: Buffer[] = [];
+  // About 130 bytes a line: one allocation for most bodies.
+  const w = new BodyWriter(Math.min(perBody, 2 * records.length) * 136);
   let lines = 0;
   for (const r of records) {
     if (typeof r.gatewaySeq !== 'number' || typeof r.time !== 'number') return undefined;
     if (r.seq !== undefined && typeof r.seq !== 'number') return undefined;
-    const head = `readings,device=${tag(r.deviceId)},gateway=${tag(r.gatewayId)},metric=`;
-    const site = `,site=${tag(siteOf(r.deviceId))}`;
-    const seqs =
-      r.seq === undefined
-        ? ` gateway_seq=${Math.floor(r.gatewaySeq)}i,value=`
-        : ` gateway_seq=${Math.floor(r.gatewaySeq)}i,seq=${Math.floor(r.seq)}i,value=`;
-    const time = ` ${r.time}`;
+    const device = tag(r.deviceId);
+    const gateway = tag(r.gatewayId);
+    const site = tag(siteOf(r.deviceId));
     const metrics = r.metrics;
-    for (const metric of Object.keys(metrics)) {
+    for (const metric in metrics) {
+      if (!Object.hasOwn(metrics, metric)) continue;
       const m = metrics[metric] as (typeof metrics)[string];
       if (typeof m.value !== 'number' || (m.unit && typeof m.unit !== 'string')) return undefined;
       if (lines === perBody) {
-        bodies.push(parts.join(''));
-        parts = [];
+        bodies.push(w.take());
         lines = 0;
       }
-      if (lines > 0) parts.push('\n');
-      parts.push(head, tag(metric), site);
-      if (m.unit) parts.push(',unit=', tag(m.unit));
-      parts.push(seqs, String(m.value), time);
+      if (lines > 0) w.char(NEWLINE);
+      w.text('readings,device=');
+      w.text(device);
+      w.text(',gateway=');
+      w.text(gateway);
+      w.text(',metric=');
+      w.text(tag(metric));
+      w.text(',site=');
+      w.text(site);
+      if (m.unit) {
+        w.text(',unit=');
+        w.text(tag(m.unit));
+      }
+      w.text(' gateway_seq=');
+      w.number(Math.floor(r.gatewaySeq));
+      if (r.seq !== undefined) {
+        w.text('i,seq=');
+        w.number(Math.floor(r.seq));
+      }
+      w.text('i,value=');
+      w.number(m.value);
+      w.char(SPACE);
+      w.number(r.time);
       lines += 1;
     }
   }
-  if (lines > 0) bodies.push(parts.join(''));
+  if (lines > 0) bodies.push(w.take());
   return bodies;
 }
+
+const NEWLINE = 10;
+const SPACE = 32;

@@ -172,7 +172,7 @@ export class InfluxStore implements ReadingStore {
    * equal what the point builders give: checked on the first record of every batch; on a
    * difference (the schema in influx-points.ts changed) the generic path is used from then on.
    */
-  private readingLines(batch: BatchOutput): string[] | undefined {
+  private readingLines(batch: BatchOutput): Buffer[] | undefined {
     const first = batch.readings[0];
     if (!this.fastReadings || first === undefined) return undefined;
     const bodies = readingLines(batch.readings, batch.siteOf ?? (() => UNASSIGNED_SITE));
@@ -184,7 +184,7 @@ export class InfluxStore implements ReadingStore {
     return undefined;
   }
 
-  private async writeLines(bodies: readonly string[], retentionPolicy: string): Promise<void> {
+  private async writeLines(bodies: readonly Buffer[], retentionPolicy: string): Promise<void> {
     for (const body of bodies) await this.post(body, retentionPolicy);
   }
 
@@ -219,13 +219,13 @@ export class InfluxStore implements ReadingStore {
    * One `/write` request, as the library makes it (db, precision ms, rp; basic auth; 30 s
    * timeout), over a keep-alive connection (node:http costs far less per request than fetch).
    */
-  private post(body: string, retentionPolicy: string): Promise<void> {
+  private post(body: string | Buffer, retentionPolicy: string): Promise<void> {
     const query = new URLSearchParams({
       db: this.options.database,
       precision: 'ms',
       rp: retentionPolicy,
     });
-    const payload = Buffer.from(body);
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
     return new Promise((resolve, reject) => {
       const req = this.http.request(
         `${this.writeUrl}?${query}`,
@@ -315,6 +315,12 @@ export class InfluxStore implements ReadingStore {
 }
 
 /** Whether `body` starts with exactly these whole lines. */
-function startsWithLines(body: string, lines: string): boolean {
-  return body.startsWith(lines) && (body.length === lines.length || body[lines.length] === '\n');
+function startsWithLines(body: Buffer, lines: string): boolean {
+  const expected = Buffer.from(lines);
+  const n = expected.length;
+  return (
+    body.length >= n &&
+    body.subarray(0, n).equals(expected) &&
+    (body.length === n || body[n] === 0x0a)
+  );
 }
