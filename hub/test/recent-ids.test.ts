@@ -1,6 +1,7 @@
+import type { ReadingRecord } from '@iot-stream/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RecentIds } from '../src/windows/recent-ids.ts';
+import { RecentIds, recordIds } from '../src/windows/recent-ids.ts';
 import { mulberry32 } from './support/synthetic.ts';
 
 // RecentIds keeps ids as (prefix, number) in typed arrays to save memory; it must behave
@@ -109,6 +110,54 @@ describe('RecentIds', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it("seenOrAddRecord is seenOrAdd of the record's id strings, for any field values", () => {
+    const nat = (max: number) => fc.integer({ min: 0, max });
+    const edgy = fc.oneof(
+      nat(70_000),
+      fc.constantFrom(65_534, 65_535, 99_999, 1e15 - 1, 1e15, 2 ** 53),
+      fc.double(),
+    );
+    const record = fc.record(
+      {
+        gatewayId: fc.oneof(
+          fc.constantFrom('gw-1', 'gw:7', '17', '65535', '', 'a:b:3'),
+          fc.string(),
+        ),
+        gatewaySeq: fc.oneof(nat(50), edgy),
+        session: fc.oneof(nat(3), fc.constantFrom(65_534, 65_535, 2 ** 32 - 1, -1, 1.5)),
+        seq: fc.oneof(nat(40), edgy, fc.constant(-2)),
+        time: fc.oneof(nat(30), fc.constant(1_764_000_000_000), edgy),
+      },
+      { requiredKeys: ['gatewayId', 'gatewaySeq', 'time'] },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 30 }),
+        fc.array(record, { maxLength: 150 }),
+        (capacity, partials) => {
+          const records = partials.map(
+            (p) => ({ v: 1, deviceId: 'd', receivedAt: 0, metrics: {}, ...p }) as ReadingRecord,
+          );
+          const oracle = new StringRecentIds(capacity);
+          /** Feeds every record to `set` and the oracle: the same answers, the same ids kept. */
+          const feed = (set: RecentIds) => {
+            for (const r of records) {
+              const ids = recordIds(r);
+              const seen = ids.some((id) => oracle.has(id));
+              if (!seen) for (const id of ids) oracle.add(id);
+              expect(set.seenOrAddRecord(r)).toBe(seen);
+            }
+            expect(set.snapshot()).toEqual(oracle.snapshot());
+          };
+          const fast = new RecentIds(capacity);
+          feed(fast);
+          feed(RecentIds.restore(capacity, fast.snapshot())); // as after a checkpoint
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 

@@ -53,12 +53,26 @@ export class RecentIds {
    * The same as `has` of each, then `add` of each, with each id parsed once.
    */
   seenOrAdd(ids: readonly string[]): boolean {
-    const parsed = ids.map(split);
-    for (const [prefix, middle, n] of parsed) {
-      const p = this.prefixIds.get(prefix);
-      if (p !== undefined && this.find(p, middle, n) >= 0) return true;
+    for (let k = 0; k < ids.length; k += 1) splitTo(k, ids[k] as string);
+    return this.seenOrAddSplit(ids.length);
+  }
+
+  /**
+   * `seenOrAdd(recordIds(r))` without the id strings: each id's parts come straight from the
+   * record's fields (the dedup index was a tenth of what the hub allocated under load).
+   */
+  seenOrAddRecord(r: ReadingRecord): boolean {
+    return this.seenOrAddSplit(splitRecordIds(r));
+  }
+
+  private seenOrAddSplit(ids: number): boolean {
+    for (let k = 0; k < ids; k += 1) {
+      const p = this.prefixIds.get(PREFIX[k] as string);
+      if (p !== undefined && this.find(p, MIDDLE[k] as number, NUMBER[k] as number) >= 0)
+        return true;
     }
-    for (const [prefix, middle, n] of parsed) this.addSplit(prefix, middle, n);
+    for (let k = 0; k < ids; k += 1)
+      this.addSplit(PREFIX[k] as string, MIDDLE[k] as number, NUMBER[k] as number);
     return false;
   }
 
@@ -207,15 +221,81 @@ export class RecentIds {
  * the id back exactly.
  */
 function split(id: string): [string, number, number] {
+  splitTo(0, id);
+  return [PREFIX[0] as string, MIDDLE[0] as number, NUMBER[0] as number];
+}
+
+/** The parts of up to two ids being looked at (split ids without an array per id). */
+const PREFIX: string[] = ['', ''];
+const MIDDLE: number[] = [0, 0];
+const NUMBER: number[] = [0, 0];
+
+function setParts(k: number, prefix: string, middle: number, n: number): void {
+  PREFIX[k] = prefix;
+  MIDDLE[k] = middle;
+  NUMBER[k] = n;
+}
+
+/** split(id) into the parts at k. */
+function splitTo(k: number, id: string): void {
   const at = id.lastIndexOf(':');
   // A tail it can keep exactly: canonical decimal digits of a safe integer (up to 15).
   const n = at < 0 ? -1 : digits(id, at + 1, id.length, 15);
-  if (n < 0) return [id, 0, -1];
+  if (n < 0) {
+    setParts(k, id, 0, -1);
+    return;
+  }
   const before = at > 0 ? id.lastIndexOf(':', at - 1) : -1;
   // A middle number it keeps in 16 bits (plus 1): 0..65534.
   const middle = before < 0 ? -1 : digits(id, before + 1, at, 5);
-  if (middle >= 0 && middle < 65_535) return [id.slice(0, before), middle + 1, n];
-  return [id.slice(0, at), 0, n];
+  if (middle >= 0 && middle < 65_535) setParts(k, id.slice(0, before), middle + 1, n);
+  else setParts(k, id.slice(0, at), 0, n);
+}
+
+/** Whether String(n) is canonical digits split() keeps as a number: up to 15, no sign. */
+const tail = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1e15;
+/** Whether String(n) is a middle number split() keeps: 0..65534. */
+const small = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) < 65_535;
+
+/** `g:<gateway>` and `s:<session>` prefixes, made once (only a cache: cleared when large). */
+const gatewayPrefixes = new Map<string, string>();
+const sessionPrefixes = new Map<number, string>();
+
+/** `${kind}:${key}`, made once per key. */
+function prefixOf<K extends string | number>(map: Map<K, string>, kind: string, key: K): string {
+  let prefix = map.get(key);
+  if (prefix === undefined) {
+    if (map.size >= 4096) map.clear();
+    prefix = `${kind}:${key}`;
+    map.set(key, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * The parts of recordIds(r) (exactly as splitTo gives them) into 0 and 1; how many ids. Fields
+ * a plain record has are read directly; anything else goes through the id strings.
+ */
+function splitRecordIds(r: ReadingRecord): number {
+  const { gatewayId, gatewaySeq, seq } = r;
+  if (
+    !tail(gatewaySeq) ||
+    gatewayId.includes(':') ||
+    digits(gatewayId, 0, gatewayId.length, 5) >= 0
+  )
+    splitTo(0, `g:${gatewayId}:${gatewaySeq}`);
+  else setParts(0, prefixOf(gatewayPrefixes, 'g', gatewayId), 0, gatewaySeq);
+  if (seq === undefined) return 1;
+  const { session, time } = r;
+  if (session !== undefined) {
+    if (!tail(seq) || !Number.isInteger(session) || session < 0) splitTo(1, `s:${session}:${seq}`);
+    else if (small(session)) setParts(1, 's', session + 1, seq);
+    else setParts(1, prefixOf(sessionPrefixes, 's', session), 0, seq);
+  } else if (tail(time) && small(seq)) setParts(1, 't', seq + 1, time);
+  else splitTo(1, `t:${seq}:${time}`);
+  return 2;
 }
 
 /**

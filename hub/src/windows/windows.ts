@@ -1,5 +1,5 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
-import { RecentIds, recordIds } from './recent-ids.ts';
+import { RecentIds } from './recent-ids.ts';
 import { classifyLateness, watermarkOf } from './watermark.ts';
 import {
   type Aggregate,
@@ -54,7 +54,7 @@ export class TumblingWindows {
     this.counters.records += 1;
     const out: Aggregate[] = [];
     const device = this.device(record.deviceId, out);
-    if (device.ids.seenOrAdd(recordIds(record))) {
+    if (device.ids.seenOrAddRecord(record)) {
       this.counters.duplicates += 1;
       return { duplicate: true, late: false, aggregates: out };
     }
