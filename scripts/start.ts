@@ -7,14 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  type AppProcess,
-  BINS,
-  HUB_NODE_FLAGS,
-  type LogLine,
-  REPO_ROOT,
-  spawnApp,
-} from './lib/app-process.ts';
+import { type AppProcess, BINS, type LogLine, REPO_ROOT, spawnApp } from './lib/app-process.ts';
 import { exitCodeOf, StartError } from './lib/errors.ts';
 import {
   choosePorts,
@@ -174,7 +167,6 @@ async function main(): Promise<void> {
   const hub = spawnApp({
     name: 'hub',
     bin: BINS.hub,
-    nodeFlags: HUB_NODE_FLAGS,
     env: {
       ...(brokers ? { KAFKA_BROKERS: brokers } : {}),
       ...(influxUrl ? { INFLUX_URL: influxUrl } : {}),

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs the hub's built JavaScript (hub/dist: `npm run build`, which `npm ci`, `npm test` and
-// `npm start` also run): no TypeScript toolchain at run time. Node flags the hub wants (8 MB
-// semi-spaces, HUB_NODE_FLAGS in scripts/lib/app-process.ts) go on the node command line.
+// `npm start` also run): no TypeScript toolchain at run time.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startSettings } from './start-settings.js';
 
 const entry = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(entry)) {
@@ -10,5 +11,23 @@ if (!existsSync(entry)) {
     'iot-hub: hub/dist/cli.js is missing: build it with `npm run build` (in the repository)\n',
   );
   process.exit(1);
+}
+
+// Memory settings that Node and the C library read only when a process starts (README,
+// Memory): the bin replaces itself once with them, however it was started (npm start, compose,
+// an installed package, a test), before it loads anything else. Settings already given win.
+const start = startSettings(process.env, process.execArgv);
+if (start && typeof process.execve === 'function') {
+  const script = fileURLToPath(import.meta.url);
+  try {
+    process.execve(
+      process.execPath,
+      [process.execPath, ...start.flags, ...process.execArgv, script, ...process.argv.slice(2)],
+      start.env,
+    );
+  } catch (err) {
+    // Not on this platform: the hub runs without them (more memory, same behaviour).
+    process.stderr.write(`iot-hub: start-up memory settings not applied: ${err}\n`);
+  }
 }
 await import(entry.href);

@@ -39,7 +39,12 @@ export const HubConfigSchema = Type.Object({
       anomalyTopic: Type.String({ minLength: 1, default: 'iot.anomalies' }),
       statusTopic: Type.String({ minLength: 1, default: 'iot.gateway-status' }),
       partitions: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
-      maxBytesPerPartition: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+      maxBytesPerPartition: Type.Integer({
+        minimum: 1024,
+        default: 131_072,
+        description:
+          "A fetch's bytes per partition (at least one producer batch): what a hub holds in flight scales with it (README, Memory)",
+      }),
       partitionsConsumedConcurrently: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
       security: KafkaSecuritySchema,
@@ -151,7 +156,7 @@ export const HubConfigSchema = Type.Object({
       heapGrowingPercent: Type.Integer({
         minimum: 0,
         maximum: 1000,
-        default: 100,
+        default: 50,
         description:
           "V8 collects the old generation before it grows past (1 + this/100) x what survived the last collection; 0: V8's own factor (up to 4x on a machine with 16 GB or more): README, Memory",
       }),

@@ -12,14 +12,6 @@ export const BINS = {
   sim: join(REPO_ROOT, 'simulators/bin/iot-sim.js'),
 } as const;
 
-/**
- * Node flags the hub runs with (`npm start`, docker-compose.yml, the benchmark): Node 24 sizes
- * the young generation from the machine's memory (128 MB semi-spaces here), which made a busy
- * hub's RSS ~90 MB larger for no speed (test/bench/hub.ts, peers). V8 reads it only at start,
- * so it has to be on the command line (or NODE_OPTIONS), not set by the bin.
- */
-export const HUB_NODE_FLAGS = ['--max-semi-space-size=8'];
-
 /** One pino log line, parsed. */
 export type LogLine = Record<string, unknown> & { level?: number; msg?: string };
 
@@ -41,7 +33,7 @@ export interface SpawnAppOptions {
   args?: string[];
   /** The node to run it with (default: this process's); e.g. an emulated arm64 node's wrapper. */
   node?: string;
-  /** Node's own flags, before the bin (e.g. HUB_NODE_FLAGS). */
+  /** Node's own flags, before the bin (the hub's bin adds its own memory flags: start-settings.js). */
   nodeFlags?: string[];
   env?: Record<string, string>;
   /** Also append raw output here. */

@@ -1,7 +1,7 @@
 import { type ReadingRecord, seededRandom } from '@iot-stream/contracts';
 import { InfluxDB } from 'influx';
 import { Kafka, logLevel } from 'kafkajs';
-import { type AppProcess, BINS, HUB_NODE_FLAGS, spawnApp } from '../../scripts/lib/app-process.ts';
+import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 
 export const T0 = Date.UTC(2026, 10, 22);
 
@@ -147,7 +147,6 @@ export function startHub(options: {
   return spawnApp({
     name: 'hub',
     bin: BINS.hub,
-    nodeFlags: HUB_NODE_FLAGS, // as `npm start`, compose and the benchmark run it
     args: [
       '--config',
       options.config,

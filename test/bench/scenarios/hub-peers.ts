@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KafkaClientName } from '@iot-stream/contracts';
-import { BINS, HUB_NODE_FLAGS, spawnApp } from '../../../scripts/lib/app-process.ts';
+import { BINS, spawnApp } from '../../../scripts/lib/app-process.ts';
 import { freePorts } from '../../../scripts/services/free-ports.ts';
 import { cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
 import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
@@ -179,7 +179,6 @@ async function spawnHub(
   const hub = spawnApp({
     name,
     bin: BINS.hub,
-    nodeFlags: HUB_NODE_FLAGS, // as npm start and docker-compose.yml run it
     args: ['--config', config],
   });
   return { hub, port };

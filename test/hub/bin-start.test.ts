@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
+import { freePorts } from '../../scripts/services/free-ports.ts';
+
+// The hub's bin starts Node with its memory settings itself (hub/bin/start-settings.js): the
+// process that runs the hub (the same pid its starter sees) has them, however it was started.
+const dir = mkdtempSync(join(tmpdir(), 'iot-hub-bin-'));
+let hub: AppProcess | undefined;
+
+afterAll(async () => {
+  await hub?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function procList(pid: number, file: 'cmdline' | 'environ'): string[] {
+  return readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').filter(Boolean);
+}
+
+async function started(env: Record<string, string>, nodeFlags: string[] = []) {
+  const [port = 0] = await freePorts(1);
+  hub = spawnApp({
+    name: 'hub',
+    bin: BINS.hub,
+    nodeFlags,
+    env: {
+      KAFKA_BROKERS: '',
+      INFLUX_URL: '',
+      HUB_HTTP_PORT: String(port),
+      HUB_DATA_DIR: dir,
+      ...env,
+    },
+  });
+  await hub.waitFor((l) => l.msg === 'REST API listening', 30_000);
+  const pid = hub.child.pid as number;
+  const result = { cmdline: procList(pid, 'cmdline'), environ: procList(pid, 'environ') };
+  await hub.stop();
+  hub = undefined;
+  return result;
+}
+
+describe('the hub bin', () => {
+  it('runs the hub with 4 MB semi-spaces and the allocator settings', {
+    timeout: 60_000,
+  }, async () => {
+    const { cmdline, environ } = await started({});
+    expect(cmdline).toContain('--max-semi-space-size=4');
+    expect(environ).toContain('MALLOC_ARENA_MAX=2');
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+  });
+
+  it('keeps settings it was given', { timeout: 60_000 }, async () => {
+    const { cmdline, environ } = await started({ MALLOC_ARENA_MAX: '4' }, [
+      '--max-semi-space-size=16',
+    ]);
+    expect(cmdline.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([
+      '--max-semi-space-size=16',
+    ]);
+    expect(environ).toContain('MALLOC_ARENA_MAX=4');
+  });
+});
