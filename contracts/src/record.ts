@@ -60,6 +60,8 @@ export const ReadingRecordSchema = Type.Object({
   metrics: Type.Record(Type.String({ pattern: ID_PATTERN }), MetricSchema, {
     minProperties: 1,
     maxProperties: 64,
+    // Without it a name outside the pattern passed with any value at all (null, a string).
+    additionalProperties: false,
   }),
 });
 

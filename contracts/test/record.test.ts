@@ -50,6 +50,24 @@ describe('reading record', () => {
     expect(decodeRecord(JSON.stringify(bad)).ok).toBe(false);
   });
 
+  it('refuses a metric name outside the id pattern, whatever its value', () => {
+    // Such names used to pass with any value (null, a string): a null one then stopped the
+    // hub's partition at every retry of its batch.
+    for (const metrics of [
+      { 'bad name': { value: 1 } },
+      { t: { value: 1 }, ['x'.repeat(65)]: { value: 1 } },
+      { é: null },
+      { ok: { value: 1 }, '': 5 },
+    ]) {
+      const r = decodeRecord(JSON.stringify({ ...record, metrics }));
+      expect(r).toMatchObject({ ok: false, code: 'RECORD_INVALID' });
+      if (!r.ok) expect(r.reason).toContain('/metrics/');
+    }
+    expect(
+      decodeRecord(JSON.stringify({ ...record, metrics: { 'a.b_c-1': { value: 1 } } })).ok,
+    ).toBe(true);
+  });
+
   it('treats null (a tombstone) as invalid', () => {
     expect(decodeRecord(null).ok).toBe(false);
   });
