@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  checkRecord,
   checkStatusRecord,
   decodeRecord,
   encodeRecord,
@@ -66,6 +68,71 @@ describe('reading record', () => {
     expect(
       decodeRecord(JSON.stringify({ ...record, metrics: { 'a.b_c-1': { value: 1 } } })).ok,
     ).toBe(true);
+  });
+
+  it("decides every parsed value exactly as the schema's compiled check does", () => {
+    // decodeRecord checks JSON.parse's plain objects with a written-out check first; it must
+    // agree with the full one (checkRecord) on anything a producer can send.
+    const junk = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined));
+    const or = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 12, arbitrary: good }, junk);
+    const int = (min: number, max: number) =>
+      fc.oneof(
+        { weight: 8, arbitrary: fc.integer({ min, max }) },
+        fc.constantFrom(min - 1, max + 1, min + 0.5),
+      );
+    const id = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom('gw-1', 'a.b_c-9', '__proto__', 'x'.repeat(64)) },
+      fc.constantFrom('x'.repeat(65), '', 'a b', 'é'),
+      fc.string({ maxLength: 3 }),
+    );
+    const value = or(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()));
+    const unit = or(fc.string({ maxLength: 34 }));
+    const metric = or(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.record({ value, unit }, { requiredKeys: ['value'] }) },
+        fc.record({ value, unit, extra: fc.integer() }, { requiredKeys: [] }),
+      ),
+    );
+    const metrics = or(
+      fc.oneof(
+        { weight: 5, arbitrary: fc.dictionary(id, metric, { minKeys: 0, maxKeys: 3 }) },
+        fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fc.record({ value: fc.integer() }), {
+          minKeys: 63,
+          maxKeys: 66,
+        }),
+      ),
+    );
+    const time = or(int(TIME_MIN, TIME_MAX - 1));
+    const reading = fc.record(
+      {
+        v: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, fc.constant(2), junk),
+        gatewayId: or(id),
+        gatewaySeq: or(int(1, 2 ** 53)),
+        deviceId: or(id),
+        site: or(id),
+        session: or(int(0, 0xffffffff)),
+        seq: or(int(0, 0xffff)),
+        time,
+        receivedAt: time,
+        deviceTime: or(fc.double()),
+        metrics,
+        other: fc.jsonValue({ maxDepth: 1 }),
+      },
+      {
+        requiredKeys: ['v', 'gatewayId', 'gatewaySeq', 'deviceId', 'time', 'receivedAt', 'metrics'],
+      },
+    );
+    let valid = 0;
+    fc.assert(
+      fc.property(fc.oneof({ weight: 9, arbitrary: reading }, junk), (v) => {
+        const text = JSON.stringify(v) ?? 'null';
+        const decoded = decodeRecord(text);
+        expect(decoded).toEqual(checkRecord(JSON.parse(text)));
+        if (decoded.ok) valid += 1;
+      }),
+      { numRuns: 5000 },
+    );
+    expect(valid).toBeGreaterThan(100); // both answers, not only refusals
   });
 
   it('treats null (a tombstone) as invalid', () => {
