@@ -4,9 +4,9 @@
 export const STARTED = 'IOT_HUB_STARTED';
 
 /**
- * The young generation's semi-spaces, MB. Node 24 sizes them from the machine's memory (64 MB
- * and more here), a large share of a busy hub's RSS for no speed; 4 MB measured the lowest peak
- * at the same readings/s (test/bench/hub.ts; README, Memory).
+ * The young generation's semi-spaces, MB. Node 24 sizes them from the machine's memory (a young
+ * generation of 134 MB at a busy hub's peak on a 24 GB machine), for no speed; 4 MB gave the
+ * lowest peak at about the readings/s of 8 (test/bench/hub.ts; README, Memory).
  */
 export const SEMI_SPACE_MB = 4;
 
