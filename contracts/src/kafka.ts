@@ -27,13 +27,31 @@ export async function ensureTopic(
   partitions: number,
   log: Logger,
 ): Promise<void> {
-  const existing = await admin.listTopics();
-  if (existing.includes(topic)) return;
+  await ensureTopics(admin, [{ topic, partitions }], log);
+}
+
+/**
+ * Creates those of the topics that do not exist yet, in one request (each took a metadata
+ * round and a wait for its leaders on its own), and waits for their leaders. One another
+ * client created meanwhile is fine.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly { topic: string; partitions: number }[],
+  log: Logger,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter(
+    (t, i) => !existing.has(t.topic) && topics.findIndex((o) => o.topic === t.topic) === i,
+  );
+  if (missing.length === 0) return;
   const created = await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions }],
+    topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
     waitForLeaders: true,
   });
-  if (created) log.info({ topic, partitions }, 'created Kafka topic');
+  if (created)
+    for (const t of missing)
+      log.info({ topic: t.topic, partitions: t.partitions }, 'created Kafka topic');
 }
 
 const PRODUCER_STATE_ERRORS = new Set([

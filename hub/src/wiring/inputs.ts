@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import {
-  ensureTopic,
+  ensureTopics,
   type KafkaClientName,
   kafkaSecurityOptions,
   pinoLogCreator,
@@ -79,10 +79,16 @@ export async function kafkaInput(
     }).admin();
     await admin.connect();
     try {
-      await ensureTopic(admin, k.topic, k.partitions, logger);
-      await ensureTopic(admin, k.deadLetterTopic, 1, logger);
-      await ensureTopic(admin, k.anomalyTopic, k.partitions, logger);
-      await ensureTopic(admin, k.statusTopic, 1, logger);
+      await ensureTopics(
+        admin,
+        [
+          { topic: k.topic, partitions: k.partitions },
+          { topic: k.deadLetterTopic, partitions: 1 },
+          { topic: k.anomalyTopic, partitions: k.partitions },
+          { topic: k.statusTopic, partitions: 1 },
+        ],
+        logger,
+      );
       partitions = (await admin.fetchTopicOffsets(k.topic)).length;
     } finally {
       await admin.disconnect();
