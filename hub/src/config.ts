@@ -236,6 +236,16 @@ export function loadHubConfig(options: Omit<LoadConfigOptions, 'envKeys'>): HubC
   return config;
 }
 
+/** The topics a hub reads and writes besides its checkpoints, with their partition counts. */
+export function hubTopics(kafka: HubConfig['kafka']): { topic: string; partitions: number }[] {
+  return [
+    { topic: kafka.topic, partitions: kafka.partitions },
+    { topic: kafka.deadLetterTopic, partitions: 1 },
+    { topic: kafka.anomalyTopic, partitions: kafka.partitions },
+    { topic: kafka.statusTopic, partitions: 1 },
+  ];
+}
+
 /** The checkpoint topic: configured, or one per consumer group and readings topic. */
 export function checkpointTopicOf(kafka: HubConfig['kafka']): string {
   const name = `${kafka.groupId}.${kafka.topic}.checkpoints`.replace(/[^A-Za-z0-9._-]/g, '_');

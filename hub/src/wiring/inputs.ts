@@ -8,7 +8,7 @@ import {
 } from '@iot-stream/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-import { checkpointTopicOf, type HubConfig } from '../config.ts';
+import { checkpointTopicOf, type HubConfig, hubTopics } from '../config.ts';
 import type { IngestTarget } from '../http/api/routes-ingest.ts';
 import { KafkaCheckpointStore } from '../kafka/checkpoint-store.ts';
 import { KafkaReadingSource } from '../kafka/kafka-source.ts';
@@ -79,16 +79,7 @@ export async function kafkaInput(
     }).admin();
     await admin.connect();
     try {
-      await ensureTopics(
-        admin,
-        [
-          { topic: k.topic, partitions: k.partitions },
-          { topic: k.deadLetterTopic, partitions: 1 },
-          { topic: k.anomalyTopic, partitions: k.partitions },
-          { topic: k.statusTopic, partitions: 1 },
-        ],
-        logger,
-      );
+      await ensureTopics(admin, hubTopics(k), logger);
       partitions = (await admin.fetchTopicOffsets(k.topic)).length;
     } finally {
       await admin.disconnect();

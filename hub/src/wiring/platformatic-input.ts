@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { HubConfig } from '../config.ts';
+import { type HubConfig, hubTopics } from '../config.ts';
 import { PlatformaticCheckpointStore } from '../kafka-platformatic/checkpoint-store.ts';
 import { platformaticConnection } from '../kafka-platformatic/connection.ts';
 import { PlatformaticPublisher } from '../kafka-platformatic/publisher.ts';
@@ -24,16 +24,7 @@ export async function platformaticInput(
   const connection = platformaticConnection(brokers, k.clientId, k.security);
   let partitions = k.partitions;
   await retry(async () => {
-    const counts = await ensureTopics(
-      connection,
-      [
-        { topic: k.topic, partitions: k.partitions },
-        { topic: k.deadLetterTopic, partitions: 1 },
-        { topic: k.anomalyTopic, partitions: k.partitions },
-        { topic: k.statusTopic, partitions: 1 },
-      ],
-      logger,
-    );
+    const counts = await ensureTopics(connection, hubTopics(k), logger);
     partitions = counts.get(k.topic) ?? k.partitions;
   }, 'Kafka');
   const publisher = new PlatformaticPublisher(connection);
