@@ -1,4 +1,7 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
+import { hash, join, MIDDLE, NUMBER, PREFIX, split, splitRecordIds, splitTo } from './id-parts.ts';
+
+export { recordIds } from './id-parts.ts';
 
 /**
  * A bounded set of recently seen ids, forgetting the oldest first (FIFO). Used per device to
@@ -7,15 +10,22 @@ import type { ReadingRecord } from '@iot-stream/contracts';
  *
  * Memory (it is most of what the hub keeps per device): an id `g:gw-1:1234` is kept as its
  * prefix `g:gw-1`, stored once for all the ids that share it, and its number 1234, in typed
- * arrays that grow to the capacity, with an open-addressing index over them: about 16 bytes an
+ * arrays that grow to the capacity, with an open-addressing index over them: about 12 bytes an
  * id instead of about 70 for a string in a Set (test/bench/hub-state.ts). A small number
  * before the last one is kept apart too (`t:17:1764000000000`, a device's seq and event time
  * when it sends no session: prefix `t`, 17 and the time), else every id would have a prefix
- * of its own.
+ * of its own. The numbers are kept in 32 bits as offsets from a base per prefix (the ids held
+ * of one prefix are close together: a gateway's recent seqs, a device's recent times), moved
+ * when they drift past it, in 64 bits only if one prefix's numbers ever span 2^32 at once.
  */
 export class RecentIds {
-  /** The ring, `allocated` slots, the oldest at `head`: each id's number and prefix index. */
-  private numbers = new Float64Array(0);
+  /**
+   * The ring, `allocated` slots, the oldest at `head`: each id's number (its offset from its
+   * prefix's base, or the number itself once `wide`) and prefix index.
+   */
+  private numbers: Uint32Array | Float64Array = new Uint32Array(0);
+  /** The numbers are held as they are (64 bits), no longer as offsets. */
+  private wide = false;
   /**
    * Per slot, the small number before the last one, plus 1 (0: none; see split); empty until
    * an id has one (devices with a session never need it).
@@ -33,6 +43,8 @@ export class RecentIds {
   private readonly prefixes: string[] = [];
   private readonly prefixIds = new Map<string, number>();
   private readonly prefixRefs: number[] = [];
+  /** Per prefix index: what its ids' numbers are offsets from. */
+  private readonly bases: number[] = [];
   private readonly freePrefixes: number[] = [];
 
   constructor(private readonly capacity: number) {}
@@ -91,11 +103,12 @@ export class RecentIds {
       this.release(this.prefixOf[slot] as number);
       this.head = (this.head + 1) % this.numbers.length;
     }
-    this.numbers[slot] = n;
+    const p = this.acquire(prefix, n);
+    this.store(slot, p, n);
     if (middle > 0 && this.middles.length === 0)
       this.middles = new Uint16Array(this.numbers.length);
     if (this.middles.length > 0) this.middles[slot] = middle;
-    this.prefixOf[slot] = this.acquire(prefix);
+    this.prefixOf[slot] = p;
     this.insert(slot);
   }
 
@@ -108,7 +121,7 @@ export class RecentIds {
     for (let i = 0; i < this.count; i += 1) {
       const slot = (this.head + i) % this.numbers.length;
       const prefix = this.prefixes[this.prefixOf[slot] as number] as string;
-      out.push(join(prefix, this.middle(slot), this.numbers[slot] as number));
+      out.push(join(prefix, this.middle(slot), this.number(slot)));
     }
     return out;
   }
@@ -126,13 +139,67 @@ export class RecentIds {
       const entry = this.index[i] as number;
       if (entry === 0) return -1;
       const slot = entry - 1;
-      if (
-        this.prefixOf[slot] === prefix &&
-        this.numbers[slot] === n &&
-        this.middle(slot) === middle
-      )
+      if (this.prefixOf[slot] === prefix && this.number(slot) === n && this.middle(slot) === middle)
         return slot;
     }
+  }
+
+  /** The number of the id in `slot`. */
+  private number(slot: number): number {
+    const held = this.numbers[slot] as number;
+    return this.wide ? held : held + (this.bases[this.prefixOf[slot] as number] as number);
+  }
+
+  /** Puts n, of prefix p, in `slot` (its prefix still the old one's: set after). */
+  private store(slot: number, p: number, n: number): void {
+    if (!this.wide) {
+      const offset = n - (this.bases[p] as number);
+      if (offset >= 0 && offset <= MAX_OFFSET) {
+        this.numbers[slot] = offset;
+        return;
+      }
+      if (this.rebase(p, n, slot)) {
+        this.numbers[slot] = n - (this.bases[p] as number);
+        return;
+      }
+      this.widen();
+    }
+    this.numbers[slot] = n;
+  }
+
+  /**
+   * Moves prefix p's base so that its held numbers and n all fit (the slot `except` is being
+   * overwritten); false when they span too much for 32 bits.
+   */
+  private rebase(p: number, n: number, except: number): boolean {
+    const held: number[] = [];
+    let min = n;
+    let max = n;
+    for (let i = 0; i < this.count; i += 1) {
+      const slot = (this.head + i) % this.numbers.length;
+      if (slot === except || this.prefixOf[slot] !== p) continue;
+      const v = this.number(slot);
+      held.push(slot);
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const base = Math.floor((min + max) / 2) - HALF;
+    if (min - base < 0 || max - base > MAX_OFFSET) return false;
+    const old = this.bases[p] as number;
+    for (const slot of held) this.numbers[slot] = (this.numbers[slot] as number) + old - base;
+    this.bases[p] = base;
+    return true;
+  }
+
+  /** From offsets to the numbers themselves, for good. */
+  private widen(): void {
+    const numbers = new Float64Array(this.numbers.length);
+    for (let i = 0; i < this.count; i += 1) {
+      const slot = (this.head + i) % this.numbers.length;
+      numbers[slot] = this.number(slot);
+    }
+    this.numbers = numbers;
+    this.wide = true;
   }
 
   private middle(slot: number): number {
@@ -142,7 +209,7 @@ export class RecentIds {
   /** The index position an id held in `slot` hashes to. */
   private home(slot: number, mask: number): number {
     const prefix = this.prefixOf[slot] as number;
-    return hash(prefix, this.middle(slot), this.numbers[slot] as number) & mask;
+    return hash(prefix, this.middle(slot), this.number(slot)) & mask;
   }
 
   private insert(slot: number): void {
@@ -174,7 +241,7 @@ export class RecentIds {
   /** Doubles the ring (up to the capacity), oldest first from slot 0, and rebuilds the index. */
   private grow(): void {
     const size = Math.min(this.capacity, Math.max(8, this.numbers.length * 2));
-    const numbers = new Float64Array(size);
+    const numbers = this.wide ? new Float64Array(size) : new Uint32Array(size);
     const middles = new Uint16Array(this.middles.length === 0 ? 0 : size);
     const narrow = this.capacity <= 65_535;
     const prefixOf = narrow ? new Uint16Array(size) : new Uint32Array(size);
@@ -194,12 +261,14 @@ export class RecentIds {
     for (let slot = 0; slot < this.count; slot += 1) this.insert(slot);
   }
 
-  private acquire(prefix: string): number {
+  /** The prefix's index (a new prefix's base puts `n` mid-range), one more id holding it. */
+  private acquire(prefix: string, n: number): number {
     let p = this.prefixIds.get(prefix);
     if (p === undefined) {
       p = this.freePrefixes.pop() ?? this.prefixes.length;
       this.prefixes[p] = prefix;
       this.prefixRefs[p] = 0;
+      this.bases[p] = n - HALF;
       this.prefixIds.set(prefix, p);
     }
     this.prefixRefs[p] = (this.prefixRefs[p] as number) + 1;
@@ -215,132 +284,6 @@ export class RecentIds {
   }
 }
 
-/**
- * `g:gw-1:1234` -> [`g:gw-1`, 0, 1234]; `t:17:1764000000000` -> [`t`, 18, 1764000000000] (a
- * middle number m is kept as m + 1); an id without a number tail -> [id, 0, -1]. join() gives
- * the id back exactly.
- */
-function split(id: string): [string, number, number] {
-  splitTo(0, id);
-  return [PREFIX[0] as string, MIDDLE[0] as number, NUMBER[0] as number];
-}
-
-/** The parts of up to two ids being looked at (split ids without an array per id). */
-const PREFIX: string[] = ['', ''];
-const MIDDLE: number[] = [0, 0];
-const NUMBER: number[] = [0, 0];
-
-function setParts(k: number, prefix: string, middle: number, n: number): void {
-  PREFIX[k] = prefix;
-  MIDDLE[k] = middle;
-  NUMBER[k] = n;
-}
-
-/** split(id) into the parts at k. */
-function splitTo(k: number, id: string): void {
-  const at = id.lastIndexOf(':');
-  // A tail it can keep exactly: canonical decimal digits of a safe integer (up to 15).
-  const n = at < 0 ? -1 : digits(id, at + 1, id.length, 15);
-  if (n < 0) {
-    setParts(k, id, 0, -1);
-    return;
-  }
-  const before = at > 0 ? id.lastIndexOf(':', at - 1) : -1;
-  // A middle number it keeps in 16 bits (plus 1): 0..65534.
-  const middle = before < 0 ? -1 : digits(id, before + 1, at, 5);
-  if (middle >= 0 && middle < 65_535) setParts(k, id.slice(0, before), middle + 1, n);
-  else setParts(k, id.slice(0, at), 0, n);
-}
-
-/** Whether String(n) is canonical digits split() keeps as a number: up to 15, no sign. */
-const tail = (n: unknown): n is number =>
-  Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1e15;
-/** Whether String(n) is a middle number split() keeps: 0..65534. */
-const small = (n: unknown): n is number =>
-  Number.isInteger(n) && (n as number) >= 0 && (n as number) < 65_535;
-
-/** `g:<gateway>` and `s:<session>` prefixes, made once (only a cache: cleared when large). */
-const gatewayPrefixes = new Map<string, string>();
-const sessionPrefixes = new Map<number, string>();
-
-/** `${kind}:${key}`, made once per key. */
-function prefixOf<K extends string | number>(map: Map<K, string>, kind: string, key: K): string {
-  let prefix = map.get(key);
-  if (prefix === undefined) {
-    if (map.size >= 4096) map.clear();
-    prefix = `${kind}:${key}`;
-    map.set(key, prefix);
-  }
-  return prefix;
-}
-
-/**
- * The parts of recordIds(r) (exactly as splitTo gives them) into 0 and 1; how many ids. Fields
- * a plain record has are read directly; anything else goes through the id strings.
- */
-function splitRecordIds(r: ReadingRecord): number {
-  const { gatewayId, gatewaySeq, seq } = r;
-  if (
-    !tail(gatewaySeq) ||
-    gatewayId.includes(':') ||
-    digits(gatewayId, 0, gatewayId.length, 5) >= 0
-  )
-    splitTo(0, `g:${gatewayId}:${gatewaySeq}`);
-  else setParts(0, prefixOf(gatewayPrefixes, 'g', gatewayId), 0, gatewaySeq);
-  if (seq === undefined) return 1;
-  const { session, time } = r;
-  if (session !== undefined) {
-    if (!tail(seq) || !Number.isInteger(session) || session < 0) splitTo(1, `s:${session}:${seq}`);
-    else if (small(session)) setParts(1, 's', session + 1, seq);
-    else setParts(1, prefixOf(sessionPrefixes, 's', session), 0, seq);
-  } else if (tail(time) && small(seq)) setParts(1, 't', seq + 1, time);
-  else splitTo(1, `t:${seq}:${time}`);
-  return 2;
-}
-
-/**
- * The value of s[from, to) when it is canonical decimal digits (no leading zero unless it is
- * `0`), at most `max` of them; -1 otherwise. A scan: cheaper than a regular expression and a
- * substring per id.
- */
-function digits(s: string, from: number, to: number, max: number): number {
-  const length = to - from;
-  if (length < 1 || length > max || (length > 1 && s.charCodeAt(from) === 48)) return -1;
-  let value = 0;
-  for (let i = from; i < to; i += 1) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
-}
-
-function join(prefix: string, middle: number, n: number): string {
-  if (n < 0) return prefix;
-  return middle > 0 ? `${prefix}:${middle - 1}:${n}` : `${prefix}:${n}`;
-}
-
-/** Mixes a prefix index, a middle and a number (up to 2^53) into 32 bits (murmur3's finaliser). */
-function hash(prefix: number, middle: number, n: number): number {
-  let h = Math.imul((prefix ^ 0x9e3779b9) + Math.imul(middle, 0x27d4eb2f), 0x85ebca6b);
-  h ^= Math.imul(n >>> 0, 0xcc9e2d51);
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h ^= Math.imul(Math.floor(n / 4294967296) | 0, 0x1b873593);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h >>> 0;
-}
-
-/**
- * The ids a duplicate shares with its original: (gatewayId, gatewaySeq), and the device's own
- * (session, seq) when it sends one. Without a session the event time is part of the id, so a
- * device that reboots and restarts its seq at 0 is not mistaken for a duplicate.
- */
-export function recordIds(r: ReadingRecord): string[] {
-  const ids = [`g:${r.gatewayId}:${r.gatewaySeq}`];
-  if (r.seq !== undefined) {
-    ids.push(r.session !== undefined ? `s:${r.session}:${r.seq}` : `t:${r.seq}:${r.time}`);
-  }
-  return ids;
-}
+/** Offsets are 32-bit: 0 .. 2^32 - 1, a new base 2^31 below the number that set it. */
+const MAX_OFFSET = 2 ** 32 - 1;
+const HALF = 2 ** 31;
