@@ -211,11 +211,19 @@ describe('Modbus input against pymodbus', () => {
     await rtuDevice?.stop();
     await pty.stop(); // the USB adapter is gone: its path disappears
     await tcpDevice?.stop();
+    let last: Health | undefined;
     await until('both buses down', async () => {
-      const h = await health();
-      return !h.sources[rtu]?.modbus?.connected && !h.sources[tcp]?.modbus?.connected
+      last = await health();
+      return !last.sources[rtu]?.modbus?.connected && !last.sources[tcp]?.modbus?.connected
         ? true
         : undefined;
+    }).catch((err: Error) => {
+      // Once timed out under a full suite's load (2026-12-04), never alone: say which bus.
+      const link = (bus: string) => {
+        const { devices: _, ...rest } = last?.sources[bus]?.modbus ?? { devices: {} };
+        return JSON.stringify(rest);
+      };
+      throw new Error(`${err.message}: RTU ${link(rtu)}, TCP ${link(tcp)}`);
     });
     const stalled = {
       rtu: (await device(rtu, `rtu-${run}`)).polls,
