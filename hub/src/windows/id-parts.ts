@@ -2,17 +2,7 @@ import type { ReadingRecord } from '@iot-stream/contracts';
 
 // How RecentIds (recent-ids.ts) takes ids apart: a prefix, a small middle number and a number.
 
-/**
- * `g:gw-1:1234` -> [`g:gw-1`, 0, 1234]; `t:17:1764000000000` -> [`t`, 18, 1764000000000] (a
- * middle number m is kept as m + 1); an id without a number tail -> [id, 0, -1]. join() gives
- * the id back exactly.
- */
-export function split(id: string): [string, number, number] {
-  splitTo(0, id);
-  return [PREFIX[0] as string, MIDDLE[0] as number, NUMBER[0] as number];
-}
-
-/** The parts of up to two ids being looked at (split ids without an array per id). */
+/** The parts of the ids being looked at (no array per id): a record has at most two. */
 export const PREFIX: string[] = ['', ''];
 export const MIDDLE: number[] = [0, 0];
 export const NUMBER: number[] = [0, 0];
@@ -23,7 +13,11 @@ function setParts(k: number, prefix: string, middle: number, n: number): void {
   NUMBER[k] = n;
 }
 
-/** split(id) into the parts at k. */
+/**
+ * An id's parts into PREFIX, MIDDLE and NUMBER at k: `g:gw-1:1234` -> `g:gw-1`, 0, 1234;
+ * `t:17:1764000000000` -> `t`, 18, 1764000000000 (a middle number m is kept as m + 1); an id
+ * without a number tail -> the id, 0, -1. join() gives the id back exactly.
+ */
 export function splitTo(k: number, id: string): void {
   const at = id.lastIndexOf(':');
   // A tail it can keep exactly: canonical decimal digits of a safe integer (up to 15).
@@ -39,10 +33,10 @@ export function splitTo(k: number, id: string): void {
   else setParts(k, id.slice(0, at), 0, n);
 }
 
-/** Whether String(n) is canonical digits split() keeps as a number: up to 15, no sign. */
+/** Whether String(n) is canonical digits splitTo keeps as a number: up to 15, no sign. */
 const tail = (n: unknown): n is number =>
   Number.isInteger(n) && (n as number) >= 0 && (n as number) < 1e15;
-/** Whether String(n) is a middle number split() keeps: 0..65534. */
+/** Whether String(n) is a middle number splitTo keeps: 0..65534. */
 const small = (n: unknown): n is number =>
   Number.isInteger(n) && (n as number) >= 0 && (n as number) < 65_535;
 

@@ -1,5 +1,5 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
-import { hash, join, MIDDLE, NUMBER, PREFIX, split, splitRecordIds, splitTo } from './id-parts.ts';
+import { hash, join, MIDDLE, NUMBER, PREFIX, splitRecordIds, splitTo } from './id-parts.ts';
 
 export { recordIds } from './id-parts.ts';
 
@@ -27,7 +27,7 @@ export class RecentIds {
   /** The numbers are held as they are (64 bits), no longer as offsets. */
   private wide = false;
   /**
-   * Per slot, the small number before the last one, plus 1 (0: none; see split); empty until
+   * Per slot, the small number before the last one, plus 1 (0: none; see splitTo); empty until
    * an id has one (devices with a session never need it).
    */
   private middles = new Uint16Array(0);
@@ -50,14 +50,14 @@ export class RecentIds {
   constructor(private readonly capacity: number) {}
 
   has(id: string): boolean {
-    const [prefix, middle, n] = split(id);
-    const p = this.prefixIds.get(prefix);
-    return p !== undefined && this.find(p, middle, n) >= 0;
+    splitTo(0, id);
+    const p = this.prefixIds.get(PREFIX[0] as string);
+    return p !== undefined && this.find(p, MIDDLE[0] as number, NUMBER[0] as number) >= 0;
   }
 
   add(id: string): void {
-    const [prefix, middle, n] = split(id);
-    this.addSplit(prefix, middle, n);
+    splitTo(0, id);
+    this.addSplit(PREFIX[0] as string, MIDDLE[0] as number, NUMBER[0] as number);
   }
 
   /**
@@ -119,7 +119,7 @@ export class RecentIds {
   snapshot(): string[] {
     const out: string[] = [];
     for (let i = 0; i < this.count; i += 1) {
-      const slot = (this.head + i) % this.numbers.length;
+      const slot = this.slotAt(i);
       const prefix = this.prefixes[this.prefixOf[slot] as number] as string;
       out.push(join(prefix, this.middle(slot), this.number(slot)));
     }
@@ -142,6 +142,11 @@ export class RecentIds {
       if (this.prefixOf[slot] === prefix && this.number(slot) === n && this.middle(slot) === middle)
         return slot;
     }
+  }
+
+  /** The slot of the i-th oldest id held. */
+  private slotAt(i: number): number {
+    return (this.head + i) % this.numbers.length;
   }
 
   /** The number of the id in `slot`. */
@@ -176,7 +181,7 @@ export class RecentIds {
     let min = n;
     let max = n;
     for (let i = 0; i < this.count; i += 1) {
-      const slot = (this.head + i) % this.numbers.length;
+      const slot = this.slotAt(i);
       if (slot === except || this.prefixOf[slot] !== p) continue;
       const v = this.number(slot);
       held.push(slot);
@@ -195,7 +200,7 @@ export class RecentIds {
   private widen(): void {
     const numbers = new Float64Array(this.numbers.length);
     for (let i = 0; i < this.count; i += 1) {
-      const slot = (this.head + i) % this.numbers.length;
+      const slot = this.slotAt(i);
       numbers[slot] = this.number(slot);
     }
     this.numbers = numbers;
@@ -246,7 +251,7 @@ export class RecentIds {
     const narrow = this.capacity <= 65_535;
     const prefixOf = narrow ? new Uint16Array(size) : new Uint32Array(size);
     for (let i = 0; i < this.count; i += 1) {
-      const slot = (this.head + i) % this.numbers.length;
+      const slot = this.slotAt(i);
       numbers[i] = this.numbers[slot] as number;
       if (middles.length > 0) middles[i] = this.middles[slot] as number;
       prefixOf[i] = this.prefixOf[slot] as number;
