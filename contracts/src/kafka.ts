@@ -30,14 +30,22 @@ export async function ensureTopic(
   await ensureTopics(admin, [{ topic, partitions }], log);
 }
 
+/** A topic a client needs: its name, partitions and any topic configuration. */
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Topic configuration (cleanup.policy, max.message.bytes, ...); broker defaults otherwise. */
+  configs?: Readonly<Record<string, string>>;
+}
+
 /**
- * Creates those of the topics that do not exist yet, in one request (each took a metadata
- * round and a wait for its leaders on its own), and waits for their leaders. One another
- * client created meanwhile is fine.
+ * Creates those of the topics that do not exist yet, in one request whatever their
+ * configurations (each took a metadata round and a wait for its leaders on its own), and waits
+ * for their leaders. One another client created meanwhile is fine.
  */
 export async function ensureTopics(
   admin: Admin,
-  topics: readonly { topic: string; partitions: number }[],
+  topics: readonly TopicSpec[],
   log: Logger,
 ): Promise<void> {
   const existing = new Set(await admin.listTopics());
@@ -46,7 +54,13 @@ export async function ensureTopics(
   );
   if (missing.length === 0) return;
   const created = await admin.createTopics({
-    topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+    topics: missing.map((t) => ({
+      topic: t.topic,
+      numPartitions: t.partitions,
+      ...(t.configs
+        ? { configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })) }
+        : {}),
+    })),
     waitForLeaders: true,
   });
   if (created)

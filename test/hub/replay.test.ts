@@ -13,6 +13,7 @@ import {
   RULES_YAML,
   startHub,
   T0,
+  topicShape,
   topicSize,
   waitUntil,
 } from './support.ts';
@@ -115,6 +116,11 @@ describe('hub: deterministic output', () => {
     await produce(brokers, topic, records);
     const a = await consumeAll(`a-${run}`, `hub_a_${run}`);
     expect(a.notified.length).toBeGreaterThan(5);
+    // The checkpoint topic the hub created with its other topics (one request): compacted,
+    // with the readings topic's partitions.
+    const checkpoints = await topicShape(brokers, `a-${run}.${topic}.checkpoints`);
+    expect(checkpoints.configs['cleanup.policy']).toBe('compact');
+    expect(checkpoints.partitions).toBe((await topicShape(brokers, topic)).partitions);
     first = await dumpInflux(influxUrl, `hub_a_${run}`);
     expect(first['"raw"."readings"']?.length).toBeGreaterThan(10_000);
     expect(first['"long"."aggregates"']?.length).toBeGreaterThan(100);

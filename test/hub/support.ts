@@ -1,6 +1,6 @@
 import { type ReadingRecord, seededRandom } from '@iot-stream/contracts';
 import { InfluxDB } from 'influx';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 
 export const T0 = Date.UTC(2026, 10, 22);
@@ -114,6 +114,29 @@ export async function topicSize(brokers: string[], topic: string): Promise<numbe
   try {
     const ends = await admin.fetchTopicOffsets(topic);
     return ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A topic's partition count and configuration (each entry's value, defaults included). */
+export async function topicShape(
+  brokers: string[],
+  topic: string,
+): Promise<{ partitions: number; configs: Record<string, string> }> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      includeSynonyms: false,
+    });
+    return {
+      partitions: (await admin.fetchTopicOffsets(topic)).length,
+      configs: Object.fromEntries(
+        (resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+      ),
+    };
   } finally {
     await admin.disconnect();
   }

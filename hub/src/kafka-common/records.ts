@@ -1,4 +1,9 @@
-import { checkStatusRecord, type GatewayStatusRecord, IotError } from '@iot-stream/contracts';
+import {
+  checkStatusRecord,
+  type GatewayStatusRecord,
+  IotError,
+  type TopicSpec,
+} from '@iot-stream/contracts';
 import type { Checkpoint } from '../ports.ts';
 
 // The record layouts both Kafka clients' adapters (kafka/, kafka-platformatic/) read and write,
@@ -8,6 +13,21 @@ export class CheckpointError extends IotError {
   constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
     super('CHECKPOINT_FAILED', message, { retriable: true, ...options });
   }
+}
+
+/** The largest checkpoint record (the topic's max.message.bytes), and a fetch's limit. */
+export const MAX_CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A checkpoint topic, as either client creates it: compacted (the newest record of partition p
+ * is readings partition p's checkpoint), with as many partitions as the readings topic.
+ */
+export function checkpointTopicSpec(topic: string, partitions: number): TopicSpec {
+  return {
+    topic,
+    partitions,
+    configs: { 'cleanup.policy': 'compact', 'max.message.bytes': String(MAX_CHECKPOINT_BYTES) },
+  };
 }
 
 /** Partition p's checkpoint: to partition p of the checkpoint topic, key `<sourceTopic>/<p>`. */

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import {
   CheckpointError,
   checkCheckpointPartitions,
+  checkpointTopicSpec,
+  MAX_CHECKPOINT_BYTES,
   saveCheckpoint,
 } from '../kafka-common/records.ts';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
@@ -21,9 +23,6 @@ export interface PlatformaticCheckpointStoreOptions {
   groupId: string;
   log: Logger;
 }
-
-/** The largest checkpoint record (the topic's max.message.bytes), and a fetch's limit. */
-const MAX_CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Stream-core checkpoints in a compacted Kafka topic through @platformatic/kafka, laid out as
@@ -45,16 +44,7 @@ export class PlatformaticCheckpointStore implements CheckpointStore {
   async init(partitions: number): Promise<void> {
     const counts = await ensureTopics(
       this.options.connection,
-      [
-        {
-          topic: this.options.topic,
-          partitions,
-          configs: {
-            'cleanup.policy': 'compact',
-            'max.message.bytes': String(MAX_CHECKPOINT_BYTES),
-          },
-        },
-      ],
+      [checkpointTopicSpec(this.options.topic, partitions)],
       this.options.log,
     );
     checkCheckpointPartitions(this.options.topic, counts.get(this.options.topic) ?? 0, partitions);

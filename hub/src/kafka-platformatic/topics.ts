@@ -1,13 +1,7 @@
+import type { TopicSpec } from '@iot-stream/contracts';
 import { Admin } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { PlatformaticConnection } from './connection.ts';
-
-export interface TopicSpec {
-  topic: string;
-  partitions: number;
-  /** Topic configuration (cleanup.policy, ...). */
-  configs?: Record<string, string>;
-}
 
 /**
  * Creates the topics that do not exist yet (broker-default replication), waits until each

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { ensureTopics } from '@iot-stream/contracts';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
   CheckpointError,
   checkCheckpointPartitions,
+  checkpointTopicSpec,
   saveCheckpoint,
 } from '../kafka-common/records.ts';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
@@ -37,33 +39,11 @@ export class KafkaCheckpointStore implements CheckpointStore {
 
   async init(partitions: number): Promise<void> {
     await this.admin.connect();
-    const topics = await this.admin.listTopics();
-    if (!topics.includes(this.options.topic)) {
-      const created = await this.admin
-        .createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic: this.options.topic,
-              numPartitions: partitions,
-              configEntries: [
-                { name: 'cleanup.policy', value: 'compact' },
-                { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
-              ],
-            },
-          ],
-        })
-        .catch(async (err: unknown) => {
-          // Another hub starting at the same moment may have created it: that is fine.
-          if ((await this.admin.listTopics()).includes(this.options.topic)) return false;
-          throw err;
-        });
-      if (created)
-        this.options.log.info(
-          { topic: this.options.topic, partitions },
-          'created checkpoint topic',
-        );
-    }
+    await ensureTopics(
+      this.admin,
+      [checkpointTopicSpec(this.options.topic, partitions)],
+      this.options.log,
+    );
     const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
     checkCheckpointPartitions(this.options.topic, offsets.length, partitions);
   }

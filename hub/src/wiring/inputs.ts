@@ -15,6 +15,7 @@ import { KafkaReadingSource } from '../kafka/kafka-source.ts';
 import { KafkaOutputs, type RecordPublisher } from '../kafka/outputs.ts';
 import { KafkaPublisher } from '../kafka/publisher.ts';
 import { KafkaStatusSource } from '../kafka/status-source.ts';
+import { checkpointTopicSpec } from '../kafka-common/records.ts';
 import { LocalLog } from '../local/log.ts';
 import { LocalOutputs } from '../local/outputs.ts';
 import { LocalSource } from '../local/source.ts';
@@ -79,7 +80,15 @@ export async function kafkaInput(
     }).admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, hubTopics(k), logger);
+      // The checkpoint topic has the readings topic's partitions: counted first when it
+      // exists, so that every missing topic is created in one request (each took ~150 ms).
+      const existing = await admin.listTopics();
+      if (existing.includes(k.topic)) partitions = (await admin.fetchTopicOffsets(k.topic)).length;
+      await ensureTopics(
+        admin,
+        [...hubTopics(k), checkpointTopicSpec(checkpointTopicOf(k), partitions)],
+        logger,
+      );
       partitions = (await admin.fetchTopicOffsets(k.topic)).length;
     } finally {
       await admin.disconnect();
