@@ -326,6 +326,14 @@ if (side) {
     console.log(
       `    hub (${h.client}) / Telegraf: CPU per reading ${h.cpuRatio}x (goal <= 1.5x: ${met(h.cpuRatio <= 1.5)}), readings/s ${h.rateRatio}x (goal >= 0.75x: ${met(h.rateRatio >= 0.75)}), peak RSS ${h.run.peakRssMb} MB (goal <= 150 MB: ${met(h.run.peakRssMb <= 150)})`,
     );
+  const p = side.profile;
+  console.log(
+    `    where the hub's time goes (kafkajs, a separate run under the CPU profiler): busy ${(p.busyMs / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s (the rest waiting for Kafka and InfluxDB)`,
+  );
+  for (const part of p.parts)
+    console.log(
+      `      ${(part.share * 100).toFixed(1).padStart(5)}%  ${part.ms.toFixed(0).padStart(6)} ms  ${part.part}`,
+    );
   const [js, pk] = side.hubs;
   if (js && pk)
     console.log(

@@ -2,12 +2,19 @@
 // same records already waiting in one Kafka topic, into the same InfluxDB, one after the other:
 // readings/s from process start until the last point is queryable, CPU seconds per 100k
 // readings and peak RSS (VmHWM) of each process, and the ratios the hub issue sets as goals;
-// the hub once per Kafka client (kafka.client: kafkajs, platformatic), one after the other.
-import { writeFileSync } from 'node:fs';
+// the hub once per Kafka client (kafka.client: kafkajs, platformatic), one after the other;
+// then the hub once more under V8's CPU profiler: where its time goes.
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KafkaClientName } from '@iot-stream/contracts';
 import { BINS, spawnApp } from '../../../scripts/lib/app-process.ts';
 import { freePorts } from '../../../scripts/services/free-ports.ts';
+import {
+  type CpuProfile,
+  type ProfileSummary,
+  sourceMapResolver,
+  summarizeProfile,
+} from '../lib/cpu-profile.ts';
 import { cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
 import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
 
@@ -160,6 +167,7 @@ async function spawnHub(
   database: string,
   name: string,
   client: KafkaClientName,
+  nodeFlags: string[] = [],
 ) {
   const [port = 0] = await freePorts(1);
   const config = join(o.dir, `${name}.yaml`);
@@ -179,6 +187,7 @@ async function spawnHub(
   const hub = spawnApp({
     name,
     bin: BINS.hub,
+    nodeFlags,
     args: ['--config', config],
   });
   return { hub, port };
@@ -225,6 +234,40 @@ async function hubRun(
   }
 }
 
+/**
+ * Where the hub's time goes: its process (kafkajs) once more over the same records, with V8's
+ * CPU profiler on (its own run: profiling slows it), summarised by part of the code.
+ */
+async function profiledRun(o: HubPeersOptions): Promise<ProfileSummary> {
+  const dir = mkdtempSync(join(o.dir, 'hub-profile-'));
+  const database = `hubprofile_${o.run}`;
+  const { hub } = await spawnHub(o, o.topic, database, 'hub-profile', 'kafkajs', [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+  ]);
+  try {
+    await measure(
+      'profiled',
+      hub.child.pid as number,
+      Date.now(),
+      0,
+      2 * o.records,
+      o.records,
+      () => count(o.influxUrl, database, '"raw"."readings"', 'value'),
+    );
+  } finally {
+    await hub.stop(); // the profile is written as the process exits
+  }
+  // The bin's first process (before it replaces itself with the start-up settings) may write
+  // a profile of its own, a few milliseconds long: the hub's is the largest.
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
+  if (!file) throw new Error(`the profiled hub wrote no profile in ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  return summarizeProfile(profile, sourceMapResolver());
+}
+
 export interface HubPeer {
   client: KafkaClientName;
   run: PeerRun;
@@ -258,5 +301,13 @@ export async function hubPeers(
     });
   }
   const [first] = hubs as [HubPeer, ...HubPeer[]];
-  return { telegraf, hubs, hub: first.run, cpuRatio: first.cpuRatio, rateRatio: first.rateRatio };
+  const profile = await profiledRun(o);
+  return {
+    telegraf,
+    hubs,
+    hub: first.run,
+    cpuRatio: first.cpuRatio,
+    rateRatio: first.rateRatio,
+    profile,
+  };
 }
