@@ -139,7 +139,7 @@ export const HubConfigSchema = Type.Object({
         maximum: 100_000,
         default: 256,
         description:
-          "A device's last N records are remembered to recognise a repeat (most of the hub's memory per device: README, Memory per series)",
+          "A device's last N records at most are remembered to recognise a repeat, only while not too late for the windows (README, Memory per series)",
       }),
       maxDevicesPerPartition: Type.Integer({
         minimum: 1,

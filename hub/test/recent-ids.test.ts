@@ -237,6 +237,100 @@ describe('RecentIds', () => {
     }
   });
 
+  it('forgets ids whose record time is behind the horizon, oldest first, like a timed queue', () => {
+    // The spec, written plainly: ids in arrival order with their record's time kept as whole
+    // seconds after the first time given, rounded up; forgetBefore(h) drops from the oldest
+    // while that kept time is before h, stopping at one without a time; the capacity drops the
+    // oldest as before. A snapshot with its times restores the same set, which then goes on
+    // answering exactly as the original (a checkpoint changes nothing).
+    class TimedOracle {
+      queue: { id: string; at: number | undefined }[] = [];
+      base: number | undefined;
+      constructor(readonly capacity: number) {}
+      has(id: string) {
+        return this.queue.some((e) => e.id === id);
+      }
+      add(id: string, time: number | undefined) {
+        if (this.capacity < 1 || this.has(id)) return;
+        if (time !== undefined && Number.isFinite(time)) this.base ??= time;
+        const base = this.base;
+        const at =
+          time === undefined || base === undefined
+            ? undefined
+            : base + Math.ceil((time - base) / 1000) * 1000;
+        if (this.queue.length === this.capacity) this.queue.shift();
+        this.queue.push({ id, at });
+      }
+      forgetBefore(horizon: number) {
+        while (this.queue.length > 0) {
+          const at = this.queue[0]?.at;
+          if (at === undefined || !(at < horizon)) return;
+          this.queue.shift();
+        }
+      }
+    }
+    const T0 = 1.76e12;
+    const op = fc.oneof(
+      fc.record({ add: ids, dt: fc.integer({ min: -20_000, max: 15_000 }), timed: fc.boolean() }),
+      fc.record({ forget: fc.integer({ min: -60_000, max: 60_000 }) }),
+      fc.record({ checkpoint: fc.constant(true) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 30 }), fc.array(op, { maxLength: 300 }), (cap, ops) => {
+        let compact = new RecentIds(cap);
+        const oracle = new TimedOracle(cap);
+        let clock = T0; // record times drift on with jitter, out of order at times
+        for (const o of ops) {
+          if ('add' in o) {
+            clock += Math.max(0, o.dt);
+            const time = o.timed ? clock + Math.min(0, o.dt) : undefined;
+            expect(compact.has(o.add)).toBe(oracle.has(o.add));
+            compact.add(o.add, time);
+            oracle.add(o.add, time);
+          } else if ('forget' in o) {
+            compact.forgetBefore(clock + o.forget);
+            oracle.forgetBefore(clock + o.forget);
+          } else {
+            const times = compact.snapshotTimes();
+            compact = RecentIds.restore(cap, compact.snapshot(), times);
+          }
+          expect(compact.size).toBe(oracle.queue.length);
+        }
+        expect(compact.snapshot()).toEqual(oracle.queue.map((e) => e.id));
+        const times = compact.snapshotTimes();
+        const kept = oracle.queue.map((e) => e.at);
+        if (times)
+          expect(
+            times.seconds.map((sec) => (sec === 2 ** 31 - 1 ? undefined : times.from + sec * 1000)),
+          ).toEqual(kept);
+        else expect(kept.every((at) => at === undefined)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never forgets an id whose record time is not behind the horizon, even at extreme times', () => {
+    const set = new RecentIds(16);
+    set.add('g:gw:1', 1.7e12);
+    set.add('g:gw:2', -1e300); // clamped: kept as far later than it is
+    set.add('g:gw:3', 1e300); // beyond what 32 bits of seconds hold: never forgotten by time
+    set.add('g:gw:4', 1.7e12 + 999.5);
+    set.forgetBefore(1.7e12); // nothing is behind: g:gw:1 is at the horizon
+    expect(set.size).toBe(4);
+    set.forgetBefore(1.7e12 + 1);
+    expect(set.has('g:gw:1')).toBe(false);
+    expect(set.has('g:gw:2')).toBe(false); // behind any horizon after 68 years before the first
+    expect(set.snapshot()).toEqual(['g:gw:3', 'g:gw:4']);
+    set.forgetBefore(Number.POSITIVE_INFINITY);
+    expect(set.snapshot()).toEqual(['g:gw:3', 'g:gw:4']); // stops at the one it cannot place
+    // A snapshot from before times were kept: its ids take the device's newest time.
+    const old = RecentIds.restore(16, ['g:gw:7', 'g:gw:8'], undefined, 1.7e12 + 5000);
+    old.forgetBefore(1.7e12 + 5000);
+    expect(old.size).toBe(2);
+    old.forgetBefore(1.7e12 + 5001);
+    expect(old.size).toBe(0);
+  });
+
   it('keeps a full device (512 ids) in far less memory than strings would take', () => {
     const set = new RecentIds(512);
     for (let i = 0; i < 2000; i += 1) set.add(`g:gateway-7:${1_000_000 + i * 37}`);

@@ -157,6 +157,36 @@ describe('tumbling windows', () => {
     expect(w.snapshot().devices[0]?.ids.length).toBeLessThanOrEqual(8);
   });
 
+  it('holds only the ids of records not yet too late: a repeat past that is too late, not counted twice', () => {
+    // Lateness 2 min + out-of-orderness 5 s: a device every 10 s keeps its last ~13 records'
+    // ids (two each), not the capacity's 256 records.
+    const w = engine({ sizesMs: [MIN] });
+    const at = (i: number) => rec({ time: T0 + i * 10_000, gatewaySeq: i, seq: i % 65_536 });
+    for (let i = 0; i < 720; i += 1) expect(w.add(at(i)).duplicate).toBe(false); // 2 hours
+    const held = w.snapshot().devices[0]?.ids.length ?? 0;
+    expect(held).toBeGreaterThanOrEqual(2 * 13);
+    expect(held).toBeLessThanOrEqual(2 * 14 + 2);
+    // A repeat still within the lateness: recognised, the windows unchanged.
+    const recent = w.add(at(710));
+    expect(recent.duplicate).toBe(true);
+    expect(recent.aggregates).toEqual([]);
+    // A repeat of one past it: refused as too late (stored raw again, the same point), never
+    // aggregated a second time.
+    const old = w.add(at(600));
+    expect(old.duplicate).toBe(false);
+    expect(old.tooLate).toBeDefined();
+    expect(old.aggregates).toEqual([]);
+    expect(w.counters.duplicates).toBe(1);
+    // The times come back with a checkpoint: the restored engine forgets exactly alike.
+    const restored = engine({ sizesMs: [MIN] });
+    restored.restore(JSON.parse(JSON.stringify(w.snapshot())));
+    for (let i = 720; i < 800; i += 1) {
+      w.add(at(i));
+      restored.add(at(i));
+    }
+    expect(restored.snapshot()).toEqual(w.snapshot());
+  });
+
   it('evicts the least recently active device, flushing its open windows as final', () => {
     const w = engine({ sizesMs: [MIN], maxDevices: 2 });
     w.add(rec({ deviceId: 'a', time: T0, gatewaySeq: 1 }));

@@ -17,6 +17,12 @@ export { recordIds } from './id-parts.ts';
  * of its own. The numbers are kept in 32 bits as offsets from a base per prefix (the ids held
  * of one prefix are close together: a gateway's recent seqs, a device's recent times), moved
  * when they drift past it, in 64 bits only if one prefix's numbers ever span 2^32 at once.
+ *
+ * Ids added with their record's event time are also forgotten, oldest first, once that time
+ * is behind a horizon the caller moves on (`forgetBefore`: the windows' too-late line, past
+ * which a repeat is refused as too late anyway): a device sending every 10 s holds ~130 ids
+ * instead of the capacity's 512. Times are whole seconds from the first one, rounded up, so an
+ * id is only forgotten once its record's time is surely behind the horizon.
  */
 export class RecentIds {
   /**
@@ -38,6 +44,12 @@ export class RecentIds {
    * while the capacity allows (the default 256 ids: 1 KB instead of 2).
    */
   private index: Uint16Array | Int32Array = new Uint16Array(0);
+  /**
+   * Per slot, its record's event time in whole seconds after `timeBase`, rounded up (UNKNOWN:
+   * none given, never forgotten by time); empty until an id comes with a time.
+   */
+  private times = new Int32Array(0);
+  private timeBase: number | undefined;
   private head = 0;
   private count = 0;
   private readonly prefixes: string[] = [];
@@ -55,9 +67,10 @@ export class RecentIds {
     return p !== undefined && this.find(p, MIDDLE[0] as number, NUMBER[0] as number) >= 0;
   }
 
-  add(id: string): void {
+  /** Adds an id; `time`, its record's event time, lets forgetBefore drop it (restore). */
+  add(id: string, time?: number): void {
     splitTo(0, id);
-    this.addSplit(PREFIX[0] as string, MIDDLE[0] as number, NUMBER[0] as number);
+    this.addSplit(PREFIX[0] as string, MIDDLE[0] as number, NUMBER[0] as number, time);
   }
 
   /**
@@ -74,21 +87,40 @@ export class RecentIds {
    * record's fields (the dedup index was a tenth of what the hub allocated under load).
    */
   seenOrAddRecord(r: ReadingRecord): boolean {
-    return this.seenOrAddSplit(splitRecordIds(r));
+    return this.seenOrAddSplit(splitRecordIds(r), r.time);
   }
 
-  private seenOrAddSplit(ids: number): boolean {
+  /**
+   * Forgets, oldest first, the ids whose record's event time is before `horizon` (ms), up to
+   * the first one that is not (or has no time): ids arrive about in time order, and one held
+   * longer than needed only costs its bytes.
+   */
+  forgetBefore(horizon: number): void {
+    const base = this.timeBase;
+    if (base === undefined || this.times.length === 0) return;
+    while (this.count > 0) {
+      const slot = this.head;
+      const seconds = this.times[slot] as number;
+      if (seconds === UNKNOWN || !(base + seconds * 1000 < horizon)) return;
+      this.unindex(slot);
+      this.release(this.prefixOf[slot] as number);
+      this.head = (this.head + 1) % this.numbers.length;
+      this.count -= 1;
+    }
+  }
+
+  private seenOrAddSplit(ids: number, time?: number): boolean {
     for (let k = 0; k < ids; k += 1) {
       const p = this.prefixIds.get(PREFIX[k] as string);
       if (p !== undefined && this.find(p, MIDDLE[k] as number, NUMBER[k] as number) >= 0)
         return true;
     }
     for (let k = 0; k < ids; k += 1)
-      this.addSplit(PREFIX[k] as string, MIDDLE[k] as number, NUMBER[k] as number);
+      this.addSplit(PREFIX[k] as string, MIDDLE[k] as number, NUMBER[k] as number, time);
     return false;
   }
 
-  private addSplit(prefix: string, middle: number, n: number): void {
+  private addSplit(prefix: string, middle: number, n: number, time?: number): void {
     if (this.capacity < 1) return;
     const known = this.prefixIds.get(prefix);
     if (known !== undefined && this.find(known, middle, n) >= 0) return; // already there
@@ -108,8 +140,20 @@ export class RecentIds {
     if (middle > 0 && this.middles.length === 0)
       this.middles = new Uint16Array(this.numbers.length);
     if (this.middles.length > 0) this.middles[slot] = middle;
+    if (time !== undefined && Number.isFinite(time) && this.times.length === 0) {
+      this.times = new Int32Array(this.numbers.length).fill(UNKNOWN);
+      this.timeBase ??= time;
+    }
+    if (this.times.length > 0) this.times[slot] = this.secondsOf(time);
     this.prefixOf[slot] = p;
     this.insert(slot);
+  }
+
+  /** A time as kept: whole seconds after timeBase, rounded up (later, never earlier). */
+  private secondsOf(time: number | undefined): number {
+    if (time === undefined || Number.isNaN(time)) return UNKNOWN;
+    const seconds = Math.ceil((time - (this.timeBase as number)) / 1000);
+    return Math.max(-UNKNOWN, Math.min(UNKNOWN, seconds)); // both ends later than or as `time`
   }
 
   get size(): number {
@@ -126,9 +170,35 @@ export class RecentIds {
     return out;
   }
 
-  static restore(capacity: number, ids: readonly string[]): RecentIds {
+  /** The held ids' times, oldest first as in snapshot(); undefined when none has one. */
+  snapshotTimes(): IdTimes | undefined {
+    const base = this.timeBase;
+    if (base === undefined) return undefined;
+    const seconds: number[] = [];
+    for (let i = 0; i < this.count; i += 1)
+      seconds.push(this.times.length === 0 ? UNKNOWN : (this.times[this.slotAt(i)] as number));
+    return { from: base, seconds };
+  }
+
+  /**
+   * From snapshot() and snapshotTimes(). Ids without a time (a snapshot from before times were
+   * kept) take `otherwise`: a time no earlier than theirs (the device's newest event time).
+   */
+  static restore(
+    capacity: number,
+    ids: readonly string[],
+    times?: IdTimes,
+    otherwise?: number,
+  ): RecentIds {
     const set = new RecentIds(capacity);
-    for (const id of ids) set.add(id);
+    // The same base as the snapshot's, held or not: later ids' seconds round alike.
+    set.timeBase = times?.from;
+    const from = times?.from ?? 0;
+    ids.forEach((id, i) => {
+      const seconds = times?.seconds[i];
+      if (seconds === undefined) set.add(id, otherwise);
+      else set.add(id, seconds === UNKNOWN ? undefined : from + seconds * 1000);
+    });
     return set;
   }
 
@@ -243,21 +313,28 @@ export class RecentIds {
     }
   }
 
-  /** Doubles the ring (up to the capacity), oldest first from slot 0, and rebuilds the index. */
+  /**
+   * Grows the ring by half (up to the capacity), oldest first from slot 0, and rebuilds the
+   * index: a device held to its recent records by forgetBefore needs a little more than a
+   * power of two as often as not (~130 ids every 10 s).
+   */
   private grow(): void {
-    const size = Math.min(this.capacity, Math.max(8, this.numbers.length * 2));
+    const size = Math.min(this.capacity, Math.max(8, Math.ceil(this.numbers.length * 1.5)));
     const numbers = this.wide ? new Float64Array(size) : new Uint32Array(size);
     const middles = new Uint16Array(this.middles.length === 0 ? 0 : size);
     const narrow = this.capacity <= 65_535;
     const prefixOf = narrow ? new Uint16Array(size) : new Uint32Array(size);
+    const times = new Int32Array(this.times.length === 0 ? 0 : size).fill(UNKNOWN);
     for (let i = 0; i < this.count; i += 1) {
       const slot = this.slotAt(i);
       numbers[i] = this.numbers[slot] as number;
       if (middles.length > 0) middles[i] = this.middles[slot] as number;
+      if (times.length > 0) times[i] = this.times[slot] as number;
       prefixOf[i] = this.prefixOf[slot] as number;
     }
     this.numbers = numbers;
     this.middles = middles;
+    this.times = times;
     this.prefixOf = prefixOf;
     this.head = 0;
     let indexSize = 16;
@@ -288,6 +365,15 @@ export class RecentIds {
     this.freePrefixes.push(p);
   }
 }
+
+/** A held id's time: whole seconds after the first time given, and the first one (ms). */
+export interface IdTimes {
+  from: number;
+  seconds: number[];
+}
+
+/** A slot's time when none was given (never forgotten by time); also the latest one kept. */
+const UNKNOWN = 2 ** 31 - 1;
 
 /** Offsets are 32-bit: 0 .. 2^32 - 1, a new base 2^31 below the number that set it. */
 const MAX_OFFSET = 2 ** 32 - 1;

@@ -64,6 +64,10 @@ export const WindowsSnapshotSchema = Type.Object({
       maxTime: Type.Union([Type.Number(), Type.Null()]),
       lastArrival: Type.Union([Type.Number(), Type.Null()]),
       ids: Type.Array(Type.String()),
+      /** The ids' record times (RecentIds.snapshotTimes); absent before 2026-12-05. */
+      idTimes: Type.Optional(
+        Type.Object({ from: Type.Number(), seconds: Type.Array(Type.Integer()) }),
+      ),
       sealed: Type.Array(Type.Tuple([Type.Integer({ minimum: 1 }), Type.Number()])),
       windows: Type.Array(WindowStateSchema),
     }),
@@ -80,14 +84,18 @@ export function snapshotWindows(
   return {
     v: 1,
     counters: { ...counters },
-    devices: [...devices].map(([id, d]) => ({
-      id,
-      maxTime: d.maxTime,
-      lastArrival: d.lastArrival,
-      ids: d.ids.snapshot(),
-      sealed: [...d.sealed],
-      windows: [...d.windows.values()].map((w) => ({ ...w })),
-    })),
+    devices: [...devices].map(([id, d]) => {
+      const idTimes = d.ids.snapshotTimes();
+      return {
+        id,
+        maxTime: d.maxTime,
+        lastArrival: d.lastArrival,
+        ids: d.ids.snapshot(),
+        ...(idTimes ? { idTimes } : {}),
+        sealed: [...d.sealed],
+        windows: [...d.windows.values()].map((w) => ({ ...w })),
+      };
+    }),
   };
 }
 
@@ -114,7 +122,7 @@ export function restoreWindows(
     devices.set(d.id, {
       maxTime: d.maxTime,
       lastArrival: d.lastArrival,
-      ids: RecentIds.restore(idCapacity, d.ids),
+      ids: RecentIds.restore(idCapacity, d.ids, d.idTimes, d.maxTime ?? undefined),
       windows,
       sealed: new Map(d.sealed),
       nextDeadline,

@@ -54,6 +54,8 @@ export class TumblingWindows {
     this.counters.records += 1;
     const out: Aggregate[] = [];
     const device = this.device(record.deviceId, out);
+    // Ids of records too late for the windows now need not be held: a repeat is too late too.
+    device.ids.forgetBefore(watermarkOf(device.maxTime, this.ooo) - this.lateness);
     if (device.ids.seenOrAddRecord(record)) {
       this.counters.duplicates += 1;
       return { duplicate: true, late: false, aggregates: out };
