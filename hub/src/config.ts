@@ -41,9 +41,15 @@ export const HubConfigSchema = Type.Object({
       partitions: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
       maxBytesPerPartition: Type.Integer({
         minimum: 1024,
-        default: 131_072,
+        default: 262_144,
         description:
-          "A fetch's bytes per partition (at least one producer batch): what a hub holds in flight scales with it (README, Memory)",
+          "A fetch's bytes per partition (at least one producer batch; a partition whose next batch is larger comes back only as a fetch's first): the most a batch covers",
+      }),
+      maxBytesPerFetch: Type.Integer({
+        minimum: 1024,
+        default: 524_288,
+        description:
+          "A fetch's bytes over all its partitions: what a hub holds in flight scales with it; two partitions' batches in one let one's CPU work overlap the other's InfluxDB write (README, Measured figures)",
       }),
       partitionsConsumedConcurrently: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),

@@ -52,7 +52,13 @@ export interface ClientAdapters {
     init(partitions: number): Promise<void>;
     close(): Promise<void>;
   };
-  source(options: { topic: string; groupId: string; flushAfterMs: number }): Source;
+  source(options: {
+    topic: string;
+    groupId: string;
+    flushAfterMs: number;
+    maxBytesPerPartition?: number;
+    maxBytesPerFetch?: number;
+  }): Source;
   status(options: {
     topic: string;
     groupId: string;
@@ -79,9 +85,9 @@ export function adapters(client: ClientName, brokers: string[]): ClientAdapters 
       source: (o) =>
         new PlatformaticReadingSource({
           connection,
-          ...o,
           sessionTimeoutMs: 6000,
           maxBytesPerPartition: 2048,
+          ...o,
           backoff: { minMs: 50, maxMs: 200 },
           log,
         }),
@@ -101,9 +107,9 @@ export function adapters(client: ClientName, brokers: string[]): ClientAdapters 
         brokers,
         clientId: 'contract',
         deadLetterTopic: `${o.topic}.dlq`,
-        ...o,
         sessionTimeoutMs: 6000,
         maxBytesPerPartition: 2048,
+        ...o,
         backoff: { minMs: 50, maxMs: 200 },
         log,
       }),

@@ -223,6 +223,46 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     expect(await source.retainedFrom(0)).toBe('20');
   });
 
+  it("reading source: a fetch's bytes over all partitions bound its batches (maxBytesPerFetch)", async () => {
+    const topic = name('fetch-bytes');
+    const records = fleetRecords(6, 20); // 120 records, ~250 bytes each, over 3 partitions
+    const messages = records.map((r, i) => ({
+      partition: i % 3,
+      key: r.deviceId,
+      value: JSON.stringify(r),
+    }));
+    // Small producer batches (a send each 12 records), so a fetch's limit can fall between them.
+    for (let i = 0; i < messages.length; i += 12)
+      await produceRaw(brokers, topic, 3, messages.slice(i, i + 12));
+    const largest = async (perFetch?: number) => {
+      const groupId = name(`fetch-bytes-group-${perFetch ?? 'default'}`);
+      const sizes: number[] = [];
+      const source = a.source({
+        topic,
+        groupId,
+        flushAfterMs: 300,
+        maxBytesPerPartition: 1_048_576,
+        ...(perFetch ? { maxBytesPerFetch: perFetch } : {}),
+      });
+      closers.push(() => source.stop());
+      await source.start(
+        async (b) => {
+          if (!b.flush) sizes.push(b.records.length);
+          return b.lastOffset;
+        },
+        () => undefined,
+      );
+      await waitUntil('every offset committed', async () =>
+        (await offsets(brokers, topic, groupId)).every((o) => o.committed === o.end),
+      );
+      await source.stop();
+      expect(sizes.reduce((n, k) => n + k, 0)).toBeGreaterThanOrEqual(records.length);
+      return Math.max(...sizes);
+    };
+    expect(await largest()).toBe(40); // a partition's records in one fetch
+    expect(await largest(4096)).toBeLessThanOrEqual(24); // 4 KB a fetch (two queued: @platformatic)
+  });
+
   it('status source: valid records written, the rest skipped, offsets committed after the write', async () => {
     const topic = name('status');
     const groupId = name('status-group');

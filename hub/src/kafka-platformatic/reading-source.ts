@@ -18,9 +18,11 @@ export interface PlatformaticSourceOptions {
   sessionTimeoutMs?: number;
   /** A batch's size, as kafkajs's fetch size per partition (default 1 MiB). */
   maxBytesPerPartition?: number;
+  /** A fetch's bytes over all its partitions (default maxBytesPerPartition). */
+  maxBytesPerFetch?: number;
   /** See KafkaSourceOptions.flushAfterMs (default 1000). */
   flushAfterMs?: number;
-  /** Fetched bytes held for the pipeline before fetching pauses (default 2 x maxBytesPerPartition). */
+  /** Fetched bytes held for the pipeline before fetching pauses (default 2 x the larger limit). */
   maxQueuedBytes?: number;
 }
 
@@ -63,7 +65,8 @@ export class PlatformaticReadingSource {
   constructor(private readonly options: PlatformaticSourceOptions) {
     const session = options.sessionTimeoutMs ?? 30_000;
     const perPartition = options.maxBytesPerPartition ?? 1_048_576;
-    const maxQueued = options.maxQueuedBytes ?? 2 * perPartition;
+    const perFetch = options.maxBytesPerFetch ?? perPartition;
+    const maxQueued = options.maxQueuedBytes ?? 2 * Math.max(perFetch, perPartition);
     this.consumer = new Consumer({
       ...options.connection,
       groupId: options.groupId,
@@ -74,7 +77,7 @@ export class PlatformaticReadingSource {
       // Short fetch waits keep latency low and let a shutdown finish quickly.
       maxWaitTime: 500,
       maxBytesPerPartition: perPartition,
-      maxBytes: Math.max(perPartition, maxQueued / 2), // a fetch's whole answer
+      maxBytes: perFetch, // a fetch's whole answer (a partition's first batch even beyond)
     });
     this.queues = new PartitionQueues(
       {

@@ -25,6 +25,8 @@ export interface KafkaSourceOptions {
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  /** A fetch's bytes over all its partitions (kafkajs's maxBytes; default 10 MB, kafkajs's). */
+  maxBytesPerFetch?: number;
   /**
    * A partition whose handler left offsets uncheckpointed (so uncommitted) gets a `flush`
    * batch after this long without batches, and what it then covers is committed (default 1000).
@@ -86,6 +88,10 @@ export class KafkaReadingSource {
       // Short fetch waits keep latency low and let a shutdown finish quickly.
       maxWaitTimeInMs: 500,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      // A partition's records come back in whole producer batches, the first partition's even
+      // beyond maxBytesPerPartition: a batch larger than the rest of the fetch's bytes waits
+      // for a fetch of its own.
+      ...(options.maxBytesPerFetch ? { maxBytes: options.maxBytesPerFetch } : {}),
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
     });

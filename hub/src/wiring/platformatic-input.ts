@@ -41,6 +41,7 @@ export async function platformaticInput(
     topic: k.topic,
     sessionTimeoutMs: k.sessionTimeoutMs,
     maxBytesPerPartition: k.maxBytesPerPartition,
+    maxBytesPerFetch: k.maxBytesPerFetch,
     flushAfterMs: config.stream.checkpointIntervalMs || 1000,
     log: logger.child({ module: 'kafka-source' }),
   });
