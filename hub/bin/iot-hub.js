@@ -2,6 +2,7 @@
 // Runs the hub's built JavaScript (hub/dist: `npm run build`, which `npm ci`, `npm test` and
 // `npm start` also run): no TypeScript toolchain at run time.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { startSettings } from './start-settings.js';
 
@@ -30,4 +31,8 @@ if (start && typeof process.execve === 'function') {
     process.stderr.write(`iot-hub: start-up memory settings not applied: ${err}\n`);
   }
 }
+// Node's compile cache: the hub's modules compiled once and kept on disk (os.tmpdir()/
+// node-compile-cache, or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off), so a
+// restart skips compiling them again (~40 ms on the development machine, more on a Pi).
+module.enableCompileCache?.();
 await import(entry.href);
