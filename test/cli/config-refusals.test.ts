@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -124,6 +124,17 @@ describe('--print-config never prints a secret', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/http\.token: .*a secret, not shown.*HUB_API_TOKEN_FILE/);
     expect(r.err).not.toContain('short-SECRET');
+  });
+});
+
+describe("each bin keeps the modules it compiled in Node's compile cache, for the next start", () => {
+  it.each(Object.keys(bins) as (keyof typeof bins)[])('%s', (app) => {
+    // Its default place, under the temporary folder (NODE_COMPILE_CACHE would turn it on alone).
+    const tmp = mkdtempSync(join(dir, `tmp-${app}-`));
+    expect(run(app, undefined, ['--version'], { TMPDIR: tmp }).code).toBe(0);
+    expect(
+      readdirSync(join(tmp, 'node-compile-cache'), { recursive: true }).length,
+    ).toBeGreaterThan(0);
   });
 });
 

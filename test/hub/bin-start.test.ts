@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,8 +6,8 @@ import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.t
 import { freePorts } from '../../scripts/services/free-ports.ts';
 
 // The hub's bin starts Node with its memory settings itself (hub/bin/start-settings.js): the
-// process that runs the hub (the same pid its starter sees) has them, however it was started;
-// and it turns on Node's compile cache.
+// process that runs the hub (the same pid its starter sees) has them, however it was started.
+// (Its compile cache: test/cli/config-refusals.test.ts.)
 const dir = mkdtempSync(join(tmpdir(), 'iot-hub-bin-'));
 let hub: AppProcess | undefined;
 
@@ -50,18 +50,6 @@ describe('the hub bin', () => {
     expect(cmdline).toContain('--max-semi-space-size=4');
     expect(environ).toContain('MALLOC_ARENA_MAX=2');
     expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
-  });
-
-  it("keeps its compiled modules in Node's compile cache for the next start", {
-    timeout: 60_000,
-  }, async () => {
-    // Its default place, under the temporary folder (NODE_COMPILE_CACHE would turn it on alone).
-    const tmp = join(dir, 'tmp');
-    mkdirSync(tmp);
-    await started({ TMPDIR: tmp });
-    expect(
-      readdirSync(join(tmp, 'node-compile-cache'), { recursive: true }).length,
-    ).toBeGreaterThan(0);
   });
 
   it('keeps settings it was given', { timeout: 60_000 }, async () => {
