@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { checkState } from '../state/state.ts';
+import { FinalWindows } from './final-windows.ts';
 import { RecentIds } from './recent-ids.ts';
 import type { WindowState } from './window-state.ts';
 import type { WindowCounters } from './windows-types.ts';
@@ -11,8 +12,10 @@ export interface DeviceWindows {
   /** Newest receivedAt seen (gateway clock), for closing the windows of silent devices. */
   lastArrival: number | null;
   ids: RecentIds;
-  /** Open and recently final windows, by `${metric}|${windowMs}|${start}`. */
+  /** Open windows, by `${metric}|${windowMs}|${start}`. */
   windows: Map<string, WindowState>;
+  /** Final windows still open to corrections by late readings (packed). */
+  finals: FinalWindows;
   /** windowMs -> windows starting before this were evicted; readings for them are skipped. */
   sealed: Map<number, number>;
   /** Watermark at which some window must be finalised or forgotten (derived, not saved). */
@@ -93,7 +96,10 @@ export function snapshotWindows(
         ids: d.ids.snapshot(),
         ...(idTimes ? { idTimes } : {}),
         sealed: [...d.sealed],
-        windows: [...d.windows.values()].map((w) => ({ ...w })),
+        windows: [
+          ...[...d.windows.values()].map((w) => ({ ...w })),
+          ...Array.from({ length: d.finals.size }, (_, i) => d.finals.get(i)),
+        ],
       };
     }),
   };
@@ -113,10 +119,12 @@ export function restoreWindows(
   const devices = new Map<string, DeviceWindows>();
   for (const d of s.devices) {
     const windows = new Map<string, WindowState>();
+    const finals = new FinalWindows();
     let nextDeadline = Number.POSITIVE_INFINITY;
     for (const w of d.windows) {
       if (!sizes.has(w.windowMs)) continue;
-      windows.set(`${w.metric}|${w.windowMs}|${w.start}`, { ...w });
+      if (w.final) finals.add(w);
+      else windows.set(`${w.metric}|${w.windowMs}|${w.start}`, { ...w });
       nextDeadline = Math.min(nextDeadline, deadline(w));
     }
     devices.set(d.id, {
@@ -124,6 +132,7 @@ export function restoreWindows(
       lastArrival: d.lastArrival,
       ids: RecentIds.restore(idCapacity, d.ids, d.idTimes, d.maxTime ?? undefined),
       windows,
+      finals,
       sealed: new Map(d.sealed),
       nextDeadline,
       hot: new Map(),

@@ -1,4 +1,5 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
+import { FinalWindows } from './final-windows.ts';
 import { RecentIds } from './recent-ids.ts';
 import { classifyLateness, watermarkOf } from './watermark.ts';
 import {
@@ -38,6 +39,8 @@ export class TumblingWindows {
   private readonly maxDevices: number;
   private readonly maxWindows: number;
   private readonly dedup: number;
+  /** Set by windowFor: the index among the device's final windows of the one it returned, or -1. */
+  private finalAt = -1;
 
   constructor(options: TumblingWindowsOptions) {
     ({
@@ -80,6 +83,7 @@ export class TumblingWindows {
       for (let i = 0; i < this.sizes.length; i += 1) {
         const w = this.windowFor(record.deviceId, device, metric, i, record.time, out);
         if (w === undefined) continue;
+        const finalAt = this.finalAt; // where w came from among the final windows, or -1
         addValue(w, m.value, m.unit, record.time, record.gatewaySeq);
         if (w.final) {
           w.revision += 1;
@@ -90,6 +94,8 @@ export class TumblingWindows {
           this.counters.finalised += 1;
           out.push(toAggregate(record.deviceId, w, true));
         }
+        if (finalAt >= 0) device.finals.set(finalAt, w);
+        else if (w.final) this.keepFinal(device, w);
         device.nextDeadline = Math.min(device.nextDeadline, this.deadline(w));
       }
     }
@@ -181,6 +187,7 @@ export class TumblingWindows {
       lastArrival: null,
       ids: new RecentIds(this.dedup * 2),
       windows: new Map(),
+      finals: new FinalWindows(),
       sealed: new Map(),
       nextDeadline: Number.POSITIVE_INFINITY,
       hot: new Map(),
@@ -197,6 +204,7 @@ export class TumblingWindows {
     time: number,
     out: Aggregate[],
   ): WindowState | undefined {
+    this.finalAt = -1;
     const size = this.sizes[sizeIndex] as number;
     const start = alignStart(time, size);
     const cached = device.hot.get(metric)?.[sizeIndex];
@@ -204,11 +212,17 @@ export class TumblingWindows {
     const key = `${metric}|${size}|${start}`;
     let w = device.windows.get(key);
     if (!w) {
+      const final = device.finals.find(metric, size, start);
+      if (final >= 0) {
+        this.finalAt = final; // a correction: the caller writes it back
+        return device.finals.get(final);
+      }
       if (start < (device.sealed.get(size) ?? Number.NEGATIVE_INFINITY)) {
         this.counters.sealedSkips += 1;
         return undefined;
       }
-      if (device.windows.size >= this.maxWindows) this.evictOldestWindow(deviceId, device, out);
+      if (device.windows.size + device.finals.size >= this.maxWindows)
+        this.evictOldestWindow(deviceId, device, out);
       w = newWindow(metric, size, start);
       device.windows.set(key, w);
     }
@@ -221,6 +235,7 @@ export class TumblingWindows {
     return w;
   }
 
+  /** Drops the window that ends first (the open ones first at a tie), finalising an open one. */
   private evictOldestWindow(deviceId: string, device: DeviceWindows, out: Aggregate[]): void {
     let oldestKey: string | undefined;
     let oldest: WindowState | undefined;
@@ -230,10 +245,22 @@ export class TumblingWindows {
         oldest = w;
       }
     }
-    if (!oldest || oldestKey === undefined) return;
-    if (!oldest.final) out.push(this.finalise(deviceId, oldest));
-    device.windows.delete(oldestKey);
-    device.hot.clear();
+    let oldestFinal = -1;
+    const { finals } = device;
+    for (let i = 0; i < finals.size; i += 1) {
+      const end = finals.end(i);
+      if (!oldest || end < oldest.start + oldest.windowMs) {
+        if (oldestFinal < 0 || end < finals.end(oldestFinal)) oldestFinal = i;
+      }
+    }
+    if (oldestFinal >= 0) oldest = finals.get(oldestFinal);
+    if (!oldest) return;
+    if (oldestFinal >= 0) finals.remove(oldestFinal);
+    else {
+      if (!oldest.final) out.push(this.finalise(deviceId, oldest));
+      device.windows.delete(oldestKey as string);
+      device.hot.clear();
+    }
     const until = oldest.start + oldest.windowMs;
     device.sealed.set(oldest.windowMs, Math.max(device.sealed.get(oldest.windowMs) ?? 0, until));
     this.counters.evictedWindows += 1;
@@ -245,17 +272,37 @@ export class TumblingWindows {
     if (wm < device.nextDeadline) return;
     const closed: Aggregate[] = [];
     let next = Number.POSITIVE_INFINITY;
+    const { finals } = device;
+    for (let i = 0; i < finals.size; ) {
+      const end = finals.end(i);
+      if (end + this.lateness <= wm) finals.remove(i);
+      else {
+        next = Math.min(next, end + this.lateness);
+        i += 1;
+      }
+    }
     for (const [key, w] of device.windows) {
       const end = w.start + w.windowMs;
       if (!w.final && end <= wm) closed.push(this.finalise(deviceId, w));
-      if (end + this.lateness <= wm) {
+      if (end + this.lateness <= wm || w.final) {
         device.windows.delete(key);
         device.hot.clear();
+        if (end + this.lateness > wm) {
+          finals.add(w); // kept, packed, for corrections until the lateness passes it
+          next = Math.min(next, this.deadline(w));
+        }
       } else next = Math.min(next, this.deadline(w));
     }
     device.nextDeadline = next;
     closed.sort(byWindow);
     out.push(...closed);
+  }
+
+  /** Moves a window just made final from the open ones to the packed final ones. */
+  private keepFinal(device: DeviceWindows, w: WindowState): void {
+    device.windows.delete(`${w.metric}|${w.windowMs}|${w.start}`);
+    device.hot.clear();
+    device.finals.add(w);
   }
 
   private finalise(deviceId: string, w: WindowState): Aggregate {
