@@ -26,3 +26,22 @@ describe('Ring', () => {
     }
   });
 });
+
+describe('Window', () => {
+  it('holds the last values in order, each once, the newest at newestSlot', () => {
+    for (const capacity of [1, 2, 5, 8]) {
+      const window = new Window(capacity);
+      const all: number[] = [];
+      for (let i = 0; i < 30; i += 1) {
+        window.push(i * 0.5 - 3);
+        all.push(i * 0.5 - 3);
+        const held = all.slice(-capacity);
+        expect(window.size).toBe(held.length);
+        expect([...window.toArray()]).toEqual(held);
+        expect(held.map((_, k) => window.at(k))).toEqual(held);
+        expect(window.buf[window.newestSlot]).toBe(held.at(-1));
+        expect(window.buf.length).toBe(capacity); // once, not twice
+      }
+    }
+  });
+});

@@ -52,8 +52,9 @@ export function sumOfSmallest(
 }
 
 /**
- * The last `capacity` numbers, each written twice (at i and i + capacity) so that they always
- * lie in order in one contiguous run, buf[first .. newest]: hot loops index it directly.
+ * The last `capacity` numbers in order, each stored once in a ring (they were stored twice
+ * so a hot loop could index one contiguous run: 8 kB more a `novelty` series): `slot(i)` is
+ * where the i-th newest lies, and a loop walks back from `newestSlot` wrapping at 0.
  */
 export class Window {
   readonly buf: Float64Array;
@@ -61,37 +62,33 @@ export class Window {
   private length = 0;
 
   constructor(readonly capacity: number) {
-    this.buf = new Float64Array(2 * capacity);
+    this.buf = new Float64Array(capacity);
   }
 
   get size(): number {
     return this.length;
   }
 
-  /** Index in `buf` of the newest value (its second copy). */
-  get newest(): number {
-    return ((this.next - 1 + this.capacity) % this.capacity) + this.capacity;
-  }
-
-  /** Index in `buf` of the oldest value. */
-  get first(): number {
-    return this.newest - this.length + 1;
+  /** Index in `buf` of the newest value. */
+  get newestSlot(): number {
+    return (this.next - 1 + this.capacity) % this.capacity;
   }
 
   push(x: number): void {
     this.buf[this.next] = x;
-    this.buf[this.next + this.capacity] = x;
     this.next = (this.next + 1) % this.capacity;
     if (this.length < this.capacity) this.length += 1;
   }
 
   /** The i-th value, oldest first. */
   at(i: number): number {
-    return this.buf[this.first + i] as number;
+    return this.buf[(this.next - this.length + i + 2 * this.capacity) % this.capacity] as number;
   }
 
   toArray(): Float64Array {
-    return this.buf.slice(this.first, this.newest + 1);
+    const out = new Float64Array(this.length);
+    for (let i = 0; i < this.length; i += 1) out[i] = this.at(i);
+    return out;
   }
 
   load(values: ArrayLike<number>): void {

@@ -91,9 +91,8 @@ const STRONGER = 0.5;
  *   unless they are more surprising than the one that started it, so one event is one alert,
  *   not a run of them, while a stronger event right after a weaker one still counts.
  *
- * State: 3 x history + 2 x shape float64 numbers, the values held twice so a window never
- * wraps (~33 kB in memory, ~25 kB as a snapshot at the defaults: test/bench/hub-state.ts),
- * bounded; about 2 x history operations per reading.
+ * State: 3 x history + 2 x shape float64 numbers (~25 kB in memory and as a snapshot at the
+ * defaults: test/bench/hub-state.ts), bounded; about 2 x history operations per reading.
  */
 /**
  * Working space of sumOfSmallest, one for all series: detectors run one at a time and none
@@ -184,16 +183,25 @@ export class NoveltyDetector implements Detector {
       this.exactLags();
       return;
     }
-    // buf[first .. newest] holds the values in order; no wrapping inside this loop.
-    const { buf, first, newest } = v;
-    const old = newest - this.p.shape;
-    const maxLag = Math.min(this.p.history, newest - first);
+    // Walking back from the newest value (x) and from the one leaving the shape (`out`,
+    // `shape` readings before it), wrapping at the ring's start.
+    const { buf, capacity } = v;
+    const held = v.size;
+    const newest = v.newestSlot;
+    const shape = this.p.shape;
+    const maxLag = Math.min(this.p.history, held - 1);
+    const outLags = held - 1 - shape; // lags whose value before `out` is still held
+    const out = held > shape ? (buf[(newest - shape + capacity) % capacity] as number) : 0;
+    let i = newest; // the slot `lag` readings before x
+    let j = (newest - shape + capacity) % capacity; // and before `out`
     const lags = this.lags;
     for (let lag = 1; lag <= maxLag; lag += 1) {
-      const a = x - (buf[newest - lag] as number);
+      i = i === 0 ? capacity - 1 : i - 1;
+      j = j === 0 ? capacity - 1 : j - 1;
+      const a = x - (buf[i] as number);
       let delta = a * a;
-      if (old - lag >= first) {
-        const b = (buf[old] as number) - (buf[old - lag] as number);
+      if (lag <= outLags) {
+        const b = out - (buf[j] as number);
         delta -= b * b;
       }
       lags[lag - 1] = (lags[lag - 1] as number) + delta;
