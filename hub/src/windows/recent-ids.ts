@@ -1,5 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { hash, join, MIDDLE, NUMBER, PREFIX, splitRecordIds, splitTo } from './id-parts.ts';
+import { type IdTimes, SlotTimes, UNKNOWN } from './slot-times.ts';
 
 export { recordIds } from './id-parts.ts';
 
@@ -44,12 +45,8 @@ export class RecentIds {
    * while the capacity allows (the default 256 ids: 1 KB instead of 2).
    */
   private index: Uint16Array | Int32Array = new Uint16Array(0);
-  /**
-   * Per slot, its record's event time in whole seconds after `timeBase`, rounded up (UNKNOWN:
-   * none given, never forgotten by time); empty until an id comes with a time.
-   */
-  private times = new Int32Array(0);
-  private timeBase: number | undefined;
+  /** Per slot, its record's event time, when ids come with one (slot-times.ts). */
+  private readonly times = new SlotTimes();
   private head = 0;
   private count = 0;
   private readonly prefixes: string[] = [];
@@ -96,12 +93,9 @@ export class RecentIds {
    * longer than needed only costs its bytes.
    */
   forgetBefore(horizon: number): void {
-    const base = this.timeBase;
-    if (base === undefined || this.times.length === 0) return;
     while (this.count > 0) {
       const slot = this.head;
-      const seconds = this.times[slot] as number;
-      if (seconds === UNKNOWN || !(base + seconds * 1000 < horizon)) return;
+      if (!this.times.before(slot, horizon)) return;
       this.unindex(slot);
       this.release(this.prefixOf[slot] as number);
       this.head = (this.head + 1) % this.numbers.length;
@@ -140,20 +134,9 @@ export class RecentIds {
     if (middle > 0 && this.middles.length === 0)
       this.middles = new Uint16Array(this.numbers.length);
     if (this.middles.length > 0) this.middles[slot] = middle;
-    if (time !== undefined && Number.isFinite(time) && this.times.length === 0) {
-      this.times = new Int32Array(this.numbers.length).fill(UNKNOWN);
-      this.timeBase ??= time;
-    }
-    if (this.times.length > 0) this.times[slot] = this.secondsOf(time);
+    this.times.set(slot, time, this.numbers.length);
     this.prefixOf[slot] = p;
     this.insert(slot);
-  }
-
-  /** A time as kept: whole seconds after timeBase, rounded up (later, never earlier). */
-  private secondsOf(time: number | undefined): number {
-    if (time === undefined || Number.isNaN(time)) return UNKNOWN;
-    const seconds = Math.ceil((time - (this.timeBase as number)) / 1000);
-    return Math.max(-UNKNOWN, Math.min(UNKNOWN, seconds)); // both ends later than or as `time`
   }
 
   get size(): number {
@@ -172,12 +155,11 @@ export class RecentIds {
 
   /** The held ids' times, oldest first as in snapshot(); undefined when none has one. */
   snapshotTimes(): IdTimes | undefined {
-    const base = this.timeBase;
-    if (base === undefined) return undefined;
+    const from = this.times.base;
+    if (from === undefined) return undefined;
     const seconds: number[] = [];
-    for (let i = 0; i < this.count; i += 1)
-      seconds.push(this.times.length === 0 ? UNKNOWN : (this.times[this.slotAt(i)] as number));
-    return { from: base, seconds };
+    for (let i = 0; i < this.count; i += 1) seconds.push(this.times.of(this.slotAt(i)));
+    return { from, seconds };
   }
 
   /**
@@ -192,7 +174,7 @@ export class RecentIds {
   ): RecentIds {
     const set = new RecentIds(capacity);
     // The same base as the snapshot's, held or not: later ids' seconds round alike.
-    set.timeBase = times?.from;
+    set.times.base = times?.from;
     const from = times?.from ?? 0;
     ids.forEach((id, i) => {
       const seconds = times?.seconds[i];
@@ -324,17 +306,15 @@ export class RecentIds {
     const middles = new Uint16Array(this.middles.length === 0 ? 0 : size);
     const narrow = this.capacity <= 65_535;
     const prefixOf = narrow ? new Uint16Array(size) : new Uint32Array(size);
-    const times = new Int32Array(this.times.length === 0 ? 0 : size).fill(UNKNOWN);
+    this.times.regrow(size, this.count, (i) => this.slotAt(i));
     for (let i = 0; i < this.count; i += 1) {
       const slot = this.slotAt(i);
       numbers[i] = this.numbers[slot] as number;
       if (middles.length > 0) middles[i] = this.middles[slot] as number;
-      if (times.length > 0) times[i] = this.times[slot] as number;
       prefixOf[i] = this.prefixOf[slot] as number;
     }
     this.numbers = numbers;
     this.middles = middles;
-    this.times = times;
     this.prefixOf = prefixOf;
     this.head = 0;
     let indexSize = 16;
@@ -365,15 +345,6 @@ export class RecentIds {
     this.freePrefixes.push(p);
   }
 }
-
-/** A held id's time: whole seconds after the first time given, and the first one (ms). */
-export interface IdTimes {
-  from: number;
-  seconds: number[];
-}
-
-/** A slot's time when none was given (never forgotten by time); also the latest one kept. */
-const UNKNOWN = 2 ** 31 - 1;
 
 /** Offsets are 32-bit: 0 .. 2^32 - 1, a new base 2^31 below the number that set it. */
 const MAX_OFFSET = 2 ** 32 - 1;

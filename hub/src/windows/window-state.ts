@@ -49,6 +49,11 @@ export interface WindowState {
   revision: number;
 }
 
+/** The key of an open window in a device's map: metric, size and start. */
+export function windowKey(metric: string, windowMs: number, start: number): string {
+  return `${metric}|${windowMs}|${start}`;
+}
+
 export function alignStart(time: number, windowMs: number): number {
   return Math.floor(time / windowMs) * windowMs;
 }

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { checkState } from '../state/state.ts';
 import { FinalWindows } from './final-windows.ts';
 import { RecentIds } from './recent-ids.ts';
-import type { WindowState } from './window-state.ts';
+import { type WindowState, windowKey } from './window-state.ts';
 import type { WindowCounters } from './windows-types.ts';
 
 /** What the window engine keeps per device. */
@@ -124,7 +124,7 @@ export function restoreWindows(
     for (const w of d.windows) {
       if (!sizes.has(w.windowMs)) continue;
       if (w.final) finals.add(w);
-      else windows.set(`${w.metric}|${w.windowMs}|${w.start}`, { ...w });
+      else windows.set(windowKey(w.metric, w.windowMs, w.start), { ...w });
       nextDeadline = Math.min(nextDeadline, deadline(w));
     }
     devices.set(d.id, {

@@ -9,6 +9,7 @@ import {
   newWindow,
   toAggregate,
   type WindowState,
+  windowKey,
 } from './window-state.ts';
 import {
   type DeviceWindows,
@@ -209,7 +210,7 @@ export class TumblingWindows {
     const start = alignStart(time, size);
     const cached = device.hot.get(metric)?.[sizeIndex];
     if (cached !== undefined && cached.start === start) return cached;
-    const key = `${metric}|${size}|${start}`;
+    const key = windowKey(metric, size, start);
     let w = device.windows.get(key);
     if (!w) {
       const final = device.finals.find(metric, size, start);
@@ -300,7 +301,7 @@ export class TumblingWindows {
 
   /** Moves a window just made final from the open ones to the packed final ones. */
   private keepFinal(device: DeviceWindows, w: WindowState): void {
-    device.windows.delete(`${w.metric}|${w.windowMs}|${w.start}`);
+    device.windows.delete(windowKey(w.metric, w.windowMs, w.start));
     device.hot.clear();
     device.finals.add(w);
   }
