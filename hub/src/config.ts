@@ -49,7 +49,7 @@ export const HubConfigSchema = Type.Object({
         minimum: 1024,
         default: 524_288,
         description:
-          "A fetch's bytes over all its partitions: what a hub holds in flight scales with it; two partitions' batches in one let one's CPU work overlap the other's InfluxDB write (README, Measured figures)",
+          "A fetch's bytes over all its partitions: what a hub holds in flight scales with it (kafkajs: batches still writing hold up to as much again); two partitions' batches in one let one's CPU work overlap the other's InfluxDB write (README, Measured figures)",
       }),
       partitionsConsumedConcurrently: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
       sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),

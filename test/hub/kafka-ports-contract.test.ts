@@ -226,14 +226,8 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
   it("reading source: a fetch's bytes over all partitions bound its batches (maxBytesPerFetch)", async () => {
     const topic = name('fetch-bytes');
     const records = fleetRecords(6, 20); // 120 records, ~250 bytes each, over 3 partitions
-    const messages = records.map((r, i) => ({
-      partition: i % 3,
-      key: r.deviceId,
-      value: JSON.stringify(r),
-    }));
     // Small producer batches (a send each 12 records), so a fetch's limit can fall between them.
-    for (let i = 0; i < messages.length; i += 12)
-      await produceRaw(brokers, topic, 3, messages.slice(i, i + 12));
+    await produceInSends(topic, records, 3, 12);
     const largest = async (perFetch?: number) => {
       const groupId = name(`fetch-bytes-group-${perFetch ?? 'default'}`);
       const sizes: number[] = [];
@@ -261,6 +255,56 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     };
     expect(await largest()).toBe(40); // a partition's records in one fetch
     expect(await largest(4096)).toBeLessThanOrEqual(24); // 4 KB a fetch (two queued: @platformatic)
+  });
+
+  it("reading source: a batch still in the handler holds back its own partition only, the next fetch's others go on", async () => {
+    const topic = name('in-flight');
+    const groupId = name('in-flight-group');
+    const records = fleetRecords(4, 30); // 120 records, ~250 bytes each, over 2 partitions
+    // Producer batches of 10 records a partition (~2.5 KB), one a partition a fetch (4 KB).
+    const messages = await produceInSends(topic, records, 2, 20);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const handled: SourceBatch[] = [];
+    let holding: 'not yet' | 'now' | 'done' = 'not yet';
+    let otherWhileHeld = 0;
+    const source = a.source({ topic, groupId, flushAfterMs: 300, maxBytesPerPartition: 4096 });
+    closers.push(() => source.stop());
+    await source.start(
+      async (b) => {
+        if (b.flush) return b.lastOffset;
+        handled.push(b);
+        // Partition 1's batch of a later fetch than partition 0's first one (the first fetch
+        // brings the first of each): the held batch did not hold the fetch back.
+        if (b.partition === 1 && holding === 'now' && first(b) !== '0') {
+          otherWhileHeld += 1;
+          release();
+        }
+        // Partition 0's first batch waits (as for a slow InfluxDB write) until then, or 4 s
+        // (less than the group's session).
+        if (b.partition === 0 && holding === 'not yet') {
+          holding = 'now';
+          await Promise.race([released, new Promise((r) => setTimeout(r, 4000))]);
+          holding = 'done';
+        }
+        return b.lastOffset;
+      },
+      () => undefined,
+    );
+    await waitUntil('every offset committed', async () =>
+      (await offsets(brokers, topic, groupId)).every((o) => o.committed === o.end),
+    );
+    expect(otherWhileHeld).toBe(1);
+    // Still each partition's records once, in offset order, none skipped.
+    for (const partition of [0, 1]) {
+      const seen = handled
+        .filter((b) => b.partition === partition)
+        .flatMap((b) => b.records.map((r) => Number(r.offset)));
+      const produced = messages.filter((m) => m.partition === partition).length;
+      expect(seen).toEqual(Array.from({ length: produced }, (_, i) => i));
+    }
   });
 
   it('status source: valid records written, the rest skipped, offsets committed after the write', async () => {
@@ -294,6 +338,23 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     expect(written.map((r) => r.gatewayId).sort()).toEqual(['gw-1', 'gw-2']);
   });
 });
+
+/** Records spread over `partitions` in turn, produced `perSend` at a time (small batches). */
+async function produceInSends(
+  topic: string,
+  records: ReturnType<typeof fleetRecords>,
+  partitions: number,
+  perSend: number,
+) {
+  const messages = records.map((r, i) => ({
+    partition: i % partitions,
+    key: r.deviceId,
+    value: JSON.stringify(r),
+  }));
+  for (let i = 0; i < messages.length; i += perSend)
+    await produceRaw(brokers, topic, partitions, messages.slice(i, i + perSend));
+  return messages;
+}
 
 function first(b: SourceBatch): string {
   return b.records[0]?.offset ?? b.invalid[0]?.offset ?? b.lastOffset;

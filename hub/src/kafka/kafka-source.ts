@@ -7,10 +7,11 @@ import {
   logLevel as KafkaLogLevel,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { BatchesInFlight } from '../kafka-common/batches-in-flight.ts';
 import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
 import { PartitionCommits } from '../kafka-common/partition-commits.ts';
 import { runBatch } from '../kafka-common/run-batch.ts';
-import type { AssignmentListener, BatchHandler, SourceCounters } from '../ports.ts';
+import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
 
 export interface KafkaSourceOptions {
   brokers: readonly string[];
@@ -35,22 +36,30 @@ export interface KafkaSourceOptions {
 }
 
 /**
- * Consumes readings as a consumer group. A batch's offsets are resolved only after the
- * handler's write succeeded (auto-resolve is off), and committed (auto-commit is off) only as
- * far as the handler says its checkpoint covers; a failed write is retried with backoff and
- * nothing is committed meanwhile, which is also the backpressure: a partition is not fetched
- * further while its batch waits for the writer. The handler dead-letters records that fail
- * validation. Offsets processed but not yet checkpointed are committed after a `flush` batch,
- * sent when the partition had no batch for `flushAfterMs`; a rebalance cancels pending flushes
- * (the next owner starts from the committed offset and the newest checkpoint).
+ * Consumes readings as a consumer group. A batch's offsets are committed (auto-commit is off)
+ * only as far as the handler says its checkpoint covers, after its write succeeded; a failed
+ * write is retried with backoff and nothing is committed meanwhile. The handler dead-letters
+ * records that fail validation. Offsets processed but not yet checkpointed are committed after
+ * a `flush` batch, sent when the partition had no batch for `flushAfterMs`; a rebalance cancels
+ * pending flushes (the next owner starts from the committed offset and the newest checkpoint).
+ *
+ * kafkajs fetches again only when every batch of its last fetch returned; a batch's InfluxDB
+ * write is mostly waiting, so a batch is handed to the pipeline and left to finish in the
+ * background (batches-in-flight.ts) once its fetch position is resolved (auto-resolve is off),
+ * and the next fetch goes out meanwhile. A partition's next batch waits for its previous one
+ * (which may be retrying: that is the backpressure, the fetch loop waits with it), and batches
+ * in flight hold at most `maxBytesPerFetch`. A batch that cannot finish goes back to Kafka:
+ * one sent back to a gap seeks there; one whose generation moved on is fetched again from the
+ * committed offset.
  *
  * A batch is resolved, committed and followed by a flush only within the consumer generation
  * it was fetched in. kafkajs can rejoin the group while a batch is still in the handler (a
  * fetcher that meets a stale-metadata error, such as a partition's leader moving, rejoins from
- * inside the fetch loop while other brokers' fetchers run their batches); that batch's
- * resolveOffset would then move the new generation's fetch position past records the
- * reassigned pipeline never processed. Left unresolved, the records are fetched again from the
- * committed offset, and the pipeline reopens the partition from its checkpoint.
+ * inside the fetch loop while other brokers' fetchers run their batches); resolving a batch
+ * then would move the new generation's fetch position past records the reassigned pipeline
+ * never processed. It is resolved at once when its wait for the partition's previous batch
+ * ends in the same generation, else left to be fetched again from the committed offset, and
+ * the pipeline reopens the partition from its checkpoint.
  */
 export class KafkaReadingSource {
   readonly counters: SourceCounters = newSourceCounters();
@@ -63,10 +72,14 @@ export class KafkaReadingSource {
   private onAssign: AssignmentListener = () => undefined;
   private handle: BatchHandler = async () => undefined;
   private running = false;
+  /** The consumer's heartbeat (as the newest batch gave it), between a batch's retries. */
+  private heartbeat: () => Promise<void> = async () => undefined;
   /** Generation-scoped commits and flushes (shared with the @platformatic/kafka source). */
   private readonly commits: PartitionCommits;
+  private readonly inFlight: BatchesInFlight;
 
   constructor(private readonly options: KafkaSourceOptions) {
+    this.inFlight = new BatchesInFlight(options.maxBytesPerFetch ?? 10_485_760);
     this.commits = new PartitionCommits({
       log: options.log,
       flushAfterMs: options.flushAfterMs ?? 1000,
@@ -128,19 +141,21 @@ export class KafkaReadingSource {
       autoCommit: false, // commits are explicit: only what the handler's checkpoint covers
       // All partitions of a fetch at once: one's CPU work overlaps another's InfluxDB wait.
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 8,
-      eachBatch: async ({
-        batch,
-        resolveOffset,
-        heartbeat,
-        commitOffsetsIfNecessary,
-        isRunning,
-        isStale,
-      }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (batch.messages.length === 0) return;
+        const { partition } = batch;
+        let bytes = 0;
+        for (const m of batch.messages) bytes += m.value?.length ?? 0;
         const generation = this.commits.generation;
+        // The partition's previous batch first (it may be retrying), and room in memory; the
+        // group hears from this member meanwhile (a rebalance it announces ends the wait).
+        await this.inFlight.admit(partition, bytes, heartbeat);
+        // Stale (a rebalance, or the position moved back to a gap since): fetched again.
+        if (!this.running || !isRunning() || isStale() || generation !== this.commits.generation)
+          return;
         const decoded = decodeBatch(
           {
-            partition: batch.partition,
+            partition,
             lastOffset: batch.lastOffset(),
             highWatermark: batch.highWatermark,
             // kafkajs's Batch keeps the offset its fetch asked for (not in its type declarations).
@@ -154,34 +169,48 @@ export class KafkaReadingSource {
           })),
           this.counters,
         );
-        const outcome = await runBatch(decoded, {
-          handle,
-          current: () => isRunning() && !isStale() && generation === this.commits.generation,
-          counters: this.counters,
-          log: this.options.log,
-          backoff: this.options.backoff,
-          fetched: batch.messages.length,
-          between: heartbeat,
-        });
-        if ('gap' in outcome) {
-          if (generation === this.commits.generation)
-            this.consumer.seek({
-              topic: this.options.topic,
-              partition: outcome.gap.partition,
-              offset: outcome.gap.next,
-            });
-          return;
-        }
-        if ('stale' in outcome) return;
-        resolveOffset(batch.lastOffset()); // the fetch position moves on in any case
-        await this.commits.settle(generation, decoded, outcome.covered, (offsets) =>
-          commitOffsetsIfNecessary({
-            topics: [{ topic: this.options.topic, partitions: offsets }],
-          }),
-        );
+        // The fetch position moves on now, within the generation that fetched the batch; the
+        // batch runs on while the next fetch goes out. Should it fail for good (a gap, a new
+        // generation), the seek or the committed offset brings its records back.
+        resolveOffset(batch.lastOffset());
+        // The batch's closures (kafkajs's) keep its fetched bytes alive: only the newest is kept.
+        this.heartbeat = heartbeat;
+        const fetched = batch.messages.length;
+        this.inFlight.start(partition, bytes, () => this.finish(decoded, generation, fetched));
         await heartbeat();
       },
     });
+  }
+
+  /** Runs a batch through the pipeline until processed, then commits what it covers. */
+  private async finish(decoded: SourceBatch, generation: number, fetched: number): Promise<void> {
+    try {
+      const outcome = await runBatch(decoded, {
+        handle: this.handle,
+        current: () => this.running && generation === this.commits.generation,
+        counters: this.counters,
+        log: this.options.log,
+        backoff: this.options.backoff,
+        fetched,
+        // The group's session stays alive while a partition's batch is retried.
+        between: () => this.heartbeat().catch(() => undefined),
+      });
+      if ('gap' in outcome) {
+        if (generation === this.commits.generation)
+          this.consumer.seek({
+            topic: this.options.topic,
+            partition: outcome.gap.partition,
+            offset: outcome.gap.next,
+          });
+        return;
+      }
+      if ('stale' in outcome) return;
+      await this.commits.settle(generation, decoded, outcome.covered, (offsets) =>
+        this.consumer.commitOffsets(offsets.map((o) => ({ topic: this.options.topic, ...o }))),
+      );
+    } catch (err) {
+      this.options.log.error({ err, partition: decoded.partition }, 'batch handling failed');
+    }
   }
 
   /**
@@ -211,6 +240,8 @@ export class KafkaReadingSource {
 
   async stop(): Promise<void> {
     this.running = false;
+    // Batches in their write finish it (one retrying gives up: fetched again by the next owner).
+    await this.inFlight.drain();
     this.newGeneration();
     const admin = this.admin;
     this.admin = undefined;
