@@ -79,9 +79,12 @@ function expectLikeSet(capacity: number, list: readonly string[]): void {
     expect(compact.size).toBe(oracle.size);
   }
   expect(compact.snapshot()).toEqual(oracle.snapshot());
-  const restored = RecentIds.restore(capacity, compact.snapshot());
-  expect(restored.snapshot()).toEqual(oracle.snapshot());
-  for (const id of list) expect(restored.has(id)).toBe(oracle.has(id));
+  // From its strings and from its numbers (the checkpoints' form since 2026-12-05).
+  for (const held of [compact.snapshot(), compact.snapshotPacked()]) {
+    const restored = RecentIds.restore(capacity, held);
+    expect(restored.snapshot()).toEqual(oracle.snapshot());
+    for (const id of list) expect(restored.has(id)).toBe(oracle.has(id));
+  }
 }
 
 describe('RecentIds', () => {
@@ -157,7 +160,7 @@ describe('RecentIds', () => {
           };
           const fast = new RecentIds(capacity);
           feed(fast);
-          feed(RecentIds.restore(capacity, fast.snapshot())); // as after a checkpoint
+          feed(RecentIds.restore(capacity, fast.snapshotPacked())); // as after a checkpoint
         },
       ),
       { numRuns: 500 },
@@ -273,7 +276,7 @@ describe('RecentIds', () => {
     const op = fc.oneof(
       fc.record({ add: ids, dt: fc.integer({ min: -20_000, max: 15_000 }), timed: fc.boolean() }),
       fc.record({ forget: fc.integer({ min: -60_000, max: 60_000 }) }),
-      fc.record({ checkpoint: fc.constant(true) }),
+      fc.record({ restore: fc.constantFrom('strings', 'packed') }), // a checkpoint, either form
     );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 30 }), fc.array(op, { maxLength: 300 }), (cap, ops) => {
@@ -292,7 +295,8 @@ describe('RecentIds', () => {
             oracle.forgetBefore(clock + o.forget);
           } else {
             const times = compact.snapshotTimes();
-            compact = RecentIds.restore(cap, compact.snapshot(), times);
+            const held = o.restore === 'packed' ? compact.snapshotPacked() : compact.snapshot();
+            compact = RecentIds.restore(cap, held, times);
           }
           expect(compact.size).toBe(oracle.queue.length);
         }

@@ -1,5 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { describe, expect, it } from 'vitest';
+import { RecentIds } from '../src/windows/recent-ids.ts';
 import { type Aggregate, aggregateKey } from '../src/windows/window-state.ts';
 import { TumblingWindows } from '../src/windows/windows.ts';
 import { mulberry32 } from './support/synthetic.ts';
@@ -154,7 +155,7 @@ describe('tumbling windows', () => {
     for (let i = 1; i <= 10; i += 1) w.add(rec({ time: T0 + i, gatewaySeq: i }));
     expect(w.add(rec({ time: T0 + 10, gatewaySeq: 10 })).duplicate).toBe(true);
     expect(w.add(rec({ time: T0 + 1, gatewaySeq: 1 })).duplicate).toBe(false);
-    expect(w.snapshot().devices[0]?.ids.length).toBeLessThanOrEqual(8);
+    expect(w.snapshot().devices[0]?.packedIds?.prefix.length).toBeLessThanOrEqual(8);
   });
 
   it('holds only the ids of records not yet too late: a repeat past that is too late, not counted twice', () => {
@@ -163,7 +164,7 @@ describe('tumbling windows', () => {
     const w = engine({ sizesMs: [MIN] });
     const at = (i: number) => rec({ time: T0 + i * 10_000, gatewaySeq: i, seq: i % 65_536 });
     for (let i = 0; i < 720; i += 1) expect(w.add(at(i)).duplicate).toBe(false); // 2 hours
-    const held = w.snapshot().devices[0]?.ids.length ?? 0;
+    const held = w.snapshot().devices[0]?.packedIds?.prefix.length ?? 0;
     expect(held).toBeGreaterThanOrEqual(2 * 13);
     expect(held).toBeLessThanOrEqual(2 * 14 + 2);
     // A repeat still within the lateness: recognised, the windows unchanged.
@@ -249,10 +250,29 @@ describe('tumbling windows', () => {
     outB.push(...records.slice(900).map((r) => resumed.add(r)));
     expect(outB).toEqual(outA);
     expect(resumed.snapshot()).toEqual(straight.snapshot());
+    // A checkpoint from before 2026-12-05 (the ids as strings) goes on alike.
+    const legacy = JSON.parse(JSON.stringify(first.snapshot()));
+    for (const d of legacy.devices) {
+      d.ids = RecentIds.restore(256, d.packedIds).snapshot();
+      delete d.packedIds;
+    }
+    const held = legacy.devices.map((d: { ids: string[] }) => d.ids.length);
+    expect(held.reduce((n: number, k: number) => n + k, 0)).toBeGreaterThanOrEqual(10);
+    const fromLegacy = engine({ maxDevices: 4 });
+    fromLegacy.restore(legacy);
+    expect(records.slice(900).map((r) => fromLegacy.add(r))).toEqual(outA.slice(900));
+    expect(fromLegacy.snapshot()).toEqual(straight.snapshot());
   });
 
   it('refuses a snapshot of the wrong shape with a stable code', () => {
     expect(() => engine().restore({ v: 2 })).toThrow(
+      expect.objectContaining({ code: 'STATE_INVALID' }),
+    );
+    const w = engine();
+    w.add(rec({ time: T0, gatewaySeq: 1 }));
+    const broken = JSON.parse(JSON.stringify(w.snapshot()));
+    broken.devices[0].packedIds.prefix[0] = 7; // no such prefix
+    expect(() => engine().restore(broken)).toThrow(
       expect.objectContaining({ code: 'STATE_INVALID' }),
     );
   });

@@ -1,8 +1,10 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { hash, join, MIDDLE, NUMBER, PREFIX, splitRecordIds, splitTo } from './id-parts.ts';
+import { IdPacker, isPacked, type PackedIds, unpackIds } from './packed-ids.ts';
 import { type IdTimes, SlotTimes, UNKNOWN } from './slot-times.ts';
 
 export { recordIds } from './id-parts.ts';
+export type { PackedIds } from './packed-ids.ts';
 
 /**
  * A bounded set of recently seen ids, forgetting the oldest first (FIFO). Used per device to
@@ -153,6 +155,17 @@ export class RecentIds {
     return out;
   }
 
+  /** The held ids as numbers (packed-ids.ts), oldest first as in snapshot(). */
+  snapshotPacked(): PackedIds {
+    const packer = new IdPacker(this.middles.length > 0);
+    for (let i = 0; i < this.count; i += 1) {
+      const slot = this.slotAt(i);
+      const own = this.prefixOf[slot] as number;
+      packer.add(own, () => this.prefixes[own] as string, this.middle(slot), this.number(slot));
+    }
+    return packer.result();
+  }
+
   /** The held ids' times, oldest first as in snapshot(); undefined when none has one. */
   snapshotTimes(): IdTimes | undefined {
     const from = this.times.base;
@@ -168,7 +181,7 @@ export class RecentIds {
    */
   static restore(
     capacity: number,
-    ids: readonly string[],
+    ids: readonly string[] | PackedIds,
     times?: IdTimes,
     otherwise?: number,
   ): RecentIds {
@@ -176,11 +189,16 @@ export class RecentIds {
     // The same base as the snapshot's, held or not: later ids' seconds round alike.
     set.times.base = times?.from;
     const from = times?.from ?? 0;
-    ids.forEach((id, i) => {
+    const timeOf = (i: number) => {
       const seconds = times?.seconds[i];
-      if (seconds === undefined) set.add(id, otherwise);
-      else set.add(id, seconds === UNKNOWN ? undefined : from + seconds * 1000);
-    });
+      if (seconds === undefined) return otherwise;
+      return seconds === UNKNOWN ? undefined : from + seconds * 1000;
+    };
+    if (!isPacked(ids)) {
+      ids.forEach((id, i) => set.add(id, timeOf(i)));
+      return set;
+    }
+    unpackIds(ids, (prefix, middle, n, i) => set.addSplit(prefix, middle, n, timeOf(i)));
     return set;
   }
 

@@ -1,0 +1,61 @@
+// The checkpoint form of RecentIds' ids (recent-ids.ts) since 2026-12-05: numbers, no strings.
+
+/**
+ * Ids as parallel arrays, one entry an id, oldest first: its prefix as an index into
+ * `prefixes`, its number as the difference from the one before of the same prefix (small: a
+ * gateway's seqs, a device's times), its middle number (absent when no id has one). About
+ * half the JSON of the ids as strings, and no string made an id.
+ */
+export interface PackedIds {
+  prefixes: string[];
+  prefix: number[];
+  delta: number[];
+  middle?: number[];
+}
+
+export function isPacked(ids: readonly string[] | PackedIds): ids is PackedIds {
+  return !Array.isArray(ids);
+}
+
+/** Builds PackedIds from ids' parts given oldest first (RecentIds' own prefix indexes). */
+export class IdPacker {
+  private readonly packed: PackedIds;
+  /** RecentIds' prefix index -> packed index. */
+  private readonly indexOf = new Map<number, number>();
+  private readonly last: number[] = [];
+
+  constructor(withMiddles: boolean) {
+    this.packed = { prefixes: [], prefix: [], delta: [], ...(withMiddles ? { middle: [] } : {}) };
+  }
+
+  add(own: number, prefix: () => string, middle: number, n: number): void {
+    let k = this.indexOf.get(own);
+    if (k === undefined) {
+      k = this.packed.prefixes.length;
+      this.indexOf.set(own, k);
+      this.packed.prefixes.push(prefix());
+      this.last.push(0);
+    }
+    this.packed.prefix.push(k);
+    this.packed.delta.push(n - (this.last[k] as number));
+    this.last[k] = n;
+    this.packed.middle?.push(middle);
+  }
+
+  result(): PackedIds {
+    return this.packed;
+  }
+}
+
+/** Each packed id's parts, oldest first. */
+export function unpackIds(
+  packed: PackedIds,
+  each: (prefix: string, middle: number, n: number, i: number) => void,
+): void {
+  const last = packed.prefixes.map(() => 0);
+  packed.prefix.forEach((k, i) => {
+    const n = (last[k] as number) + (packed.delta[i] as number);
+    last[k] = n;
+    each(packed.prefixes[k] as string, packed.middle?.[i] ?? 0, n, i);
+  });
+}
