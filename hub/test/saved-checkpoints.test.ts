@@ -9,14 +9,12 @@ const checkpoint = (offset: string): Checkpoint => ({
 });
 
 describe('saved checkpoints', () => {
-  it('gives back the newest checkpoint of a partition, before and after it is gzipped', async () => {
+  it('gives back the newest checkpoint of a partition; only acknowledged ones are durable', () => {
     const saved = new SavedCheckpoints();
     saved.keep(0, '9', JSON.stringify(checkpoint('9')));
     saved.keep(0, '19', JSON.stringify(checkpoint('19')));
-    expect(saved.get(0)).toEqual(checkpoint('19')); // at once: still its JSON
-    expect(saved.offset(0)).toBe('19');
-    await new Promise((r) => setTimeout(r, 50)); // the gzip, on libuv's threads
     expect(saved.get(0)).toEqual(checkpoint('19'));
+    expect(saved.offset(0)).toBe('19');
     expect(saved.get(1)).toBeUndefined();
     expect(saved.durable(0)).toBe('-1'); // none acknowledged yet
     saved.acknowledged(0, '19');

@@ -1,15 +1,14 @@
-import { gunzipSync, gzip } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Checkpoint } from '../ports.ts';
 
 /**
  * Each partition's newest checkpoint, kept as the JSON the store writes, gzipped (fastest
  * level): as objects it would double what the hub holds per series, as JSON text add half
  * (test/bench/hub-state.ts); it is read only to reopen a partition or to rewrite its pending
- * notifications. The gzip runs on libuv's threads, off the hub's one; until it is done the
- * JSON itself is kept.
+ * notifications.
  */
 export class SavedCheckpoints {
-  private saved = new Map<number, Saved>();
+  private saved = new Map<number, { offset: string; gzip: Buffer }>();
   /** Per partition, the last offset a checkpoint the store acknowledged covers. */
   private stored = new Map<number, string>();
 
@@ -19,20 +18,12 @@ export class SavedCheckpoints {
   }
 
   keep(partition: number, offset: string, json: string): void {
-    const saved: Saved = { offset, json };
-    this.saved.set(partition, saved);
-    gzip(json, { level: 1 }, (err, zipped) => {
-      if (err) return; // kept as JSON
-      saved.gzip = zipped;
-      saved.json = undefined;
-    });
+    this.saved.set(partition, { offset, gzip: gzipSync(json, { level: 1 }) });
   }
 
   get(partition: number): Checkpoint | undefined {
     const saved = this.saved.get(partition);
-    if (!saved) return undefined;
-    const json = saved.json ?? gunzipSync(saved.gzip as Buffer).toString();
-    return JSON.parse(json) as Checkpoint;
+    return saved && (JSON.parse(gunzipSync(saved.gzip).toString()) as Checkpoint);
   }
 
   /** The last offset the partition's newest checkpoint covers; '-1' for none. */
@@ -53,11 +44,4 @@ export class SavedCheckpoints {
   durable(partition: number): string {
     return this.stored.get(partition) ?? '-1';
   }
-}
-
-/** A partition's newest checkpoint: its JSON until gzipped, then only the gzip. */
-interface Saved {
-  offset: string;
-  json?: string;
-  gzip?: Buffer;
 }
