@@ -1,12 +1,17 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
-// [--dedup N] [--only NAME] [--session]`: what the hub keeps per (device, metric) series, in bytes of V8
+// [--dedup N] [--only NAME] [--session] [--partitions P]`: what the hub keeps per (device, metric) series, in bytes of V8
 // heap (plus ArrayBuffers) and of checkpoint, for each detector and for windows alone, with
 // the hub's default windows (1 min and 1 h); M metrics per device (default 1),
 // stream.dedupRecordsPerDevice N (default 256); NAME picks rows whose name contains it. Each
 // record has the device's seq (as MQTT readings must), and a session only with --session
 // (without one, a device's dedup ids are its seq and event time). Drives
-// the real Pipeline with one partition; InfluxDB and Kafka outputs are discarded, so only the hub's own state remains.
+// the real Pipeline with one partition (P with --partitions: devices spread over them, as a
+// hub owning P partitions); InfluxDB and Kafka outputs are discarded, so only the hub's own
+// state remains. Also printed: this process's peak RSS (tsx and the records it makes
+// included: an upper bound for a hub holding that many series, checkpoints and all; run one
+// case a process with --only for its own peak) and the longest checkpoint snapshot.
 // The figures are for docs: README "Memory per series".
+import { readFileSync } from 'node:fs';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
@@ -26,6 +31,7 @@ const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 
 const METRICS = Number(flag('--metrics') ?? 1);
 const DEDUP = Number(flag('--dedup') ?? 256);
 const SESSION = argv.includes('--session');
+const PARTITIONS = Number(flag('--partitions') ?? 1);
 const [seriesArg, readingsArg] = argv.filter(
   (a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'),
 );
@@ -63,8 +69,16 @@ function heap(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** This process's peak resident set (VmHWM), MB. */
+function peakRssMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
 async function measure(rules: unknown[]) {
   let checkpointBytes = 0;
+  let checkpointMsMax = 0;
+  let snapshotStarted = 0;
   const pipeline = new Pipeline({
     processor: {
       tickIntervalMs: 10_000,
@@ -84,6 +98,7 @@ async function measure(rules: unknown[]) {
     checkpoints: {
       save: async (_p: number, c: Checkpoint, json?: string) => {
         checkpointBytes = Buffer.byteLength(json ?? JSON.stringify(c));
+        checkpointMsMax = Math.max(checkpointMsMax, performance.now() - snapshotStarted);
       },
       load: async () => new Map(),
     },
@@ -92,20 +107,23 @@ async function measure(rules: unknown[]) {
     // As the hub checkpoints by default; the last checkpoint's size is the figure.
     checkpointEvery: { ms: stream.checkpointIntervalMs, records: stream.checkpointMaxRecords },
   });
-  pipeline.assign([0]);
+  const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
+  pipeline.assign(partitions);
   const before = heap();
-  let offset = 0;
+  const offsets = partitions.map(() => 0);
+  let gatewaySeq = 0;
   for (let step = 0; step < READINGS; step += 1) {
     const time = T0 + step * STEP_MS;
-    const records: SourceBatch['records'] = [];
+    const batches = partitions.map((): SourceBatch['records'] => []);
     for (let s = 0; s < SERIES / METRICS; s += 1) {
       const metrics: ReadingRecord['metrics'] = {};
       for (let m = 0; m < METRICS; m += 1)
         metrics[`t${m}`] = { value: 20 + Math.sin(step / 7 + s + m) + (step % 13) / 100 };
+      gatewaySeq += 1;
       const record: ReadingRecord = {
         v: 1,
         gatewayId: 'gw-1',
-        gatewaySeq: offset + 1,
+        gatewaySeq,
         deviceId: `dev-${s}`,
         seq: step % 65_536,
         ...(SESSION ? { session: Math.imul(s + 1, 2_654_435_761) >>> 0 } : {}), // a per-boot id
@@ -113,20 +131,26 @@ async function measure(rules: unknown[]) {
         receivedAt: time + 5,
         metrics,
       };
-      records.push({ offset: String(offset), record });
-      offset += 1;
+      const p = s % PARTITIONS;
+      batches[p]?.push({ offset: String(offsets[p]), record });
+      offsets[p] = (offsets[p] as number) + 1;
     }
-    await pipeline.handle({
-      partition: 0,
-      lastOffset: String(offset - 1),
-      highWatermark: String(offset),
-      records,
-      invalid: [],
-    });
+    for (const p of partitions) {
+      snapshotStarted = performance.now();
+      await pipeline.handle({
+        partition: p,
+        lastOffset: String((offsets[p] as number) - 1),
+        highWatermark: String(offsets[p]),
+        records: batches[p] ?? [],
+        invalid: [],
+      });
+    }
+    // As the hub's event loop turns between fetches: the checkpoints' gzip (libuv) completes.
+    await new Promise((r) => setImmediate(r));
   }
   const after = heap();
   pipeline.assign([]); // used after the measurement: otherwise V8 may collect it before
-  return { heapPerSeries: (after - before) / SERIES, checkpointBytes };
+  return { heapPerSeries: (after - before) / SERIES, checkpointBytes, checkpointMsMax };
 }
 
 console.log(
@@ -136,12 +160,20 @@ console.log(
   `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)}`,
 );
 const results: Record<string, { heap: number; checkpoint: number }> = {};
+let lastCheckpointMs = 0;
 for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))) {
   const m = await measure(c.rules);
-  const cp = m.checkpointBytes / SERIES;
+  const cp = (m.checkpointBytes * PARTITIONS) / SERIES;
   results[c.name] = { heap: Math.round(m.heapPerSeries), checkpoint: Math.round(cp) };
+  lastCheckpointMs = Math.max(lastCheckpointMs, m.checkpointMsMax);
   console.log(
     `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)}`,
   );
 }
-console.log(`RESULT ${JSON.stringify({ series: SERIES, readings: READINGS, results })}`);
+const peak = Math.round(peakRssMb());
+console.log(
+  `peak RSS of this process ${peak} MB (${PARTITIONS} partition(s)); a batch with its checkpoint took up to ${Math.round(lastCheckpointMs)} ms`,
+);
+console.log(
+  `RESULT ${JSON.stringify({ series: SERIES, readings: READINGS, partitions: PARTITIONS, peakRssMb: peak, results })}`,
+);
