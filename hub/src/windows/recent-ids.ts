@@ -195,7 +195,9 @@ export class RecentIds {
       return seconds === UNKNOWN ? undefined : from + seconds * 1000;
     };
     if (!isPacked(ids)) {
-      ids.forEach((id, i) => set.add(id, timeOf(i)));
+      ids.forEach((id, i) => {
+        set.add(id, timeOf(i));
+      });
       return set;
     }
     unpackIds(ids, (prefix, middle, n, i) => set.addSplit(prefix, middle, n, timeOf(i)));
