@@ -78,7 +78,7 @@ function peakRssMb(): number {
 async function measure(rules: unknown[]) {
   let checkpointBytes = 0;
   let checkpointMsMax = 0;
-  let snapshotStarted = 0;
+  let batchStarted = 0;
   const pipeline = new Pipeline({
     processor: {
       tickIntervalMs: 10_000,
@@ -98,7 +98,7 @@ async function measure(rules: unknown[]) {
     checkpoints: {
       save: async (_p: number, c: Checkpoint, json?: string) => {
         checkpointBytes = Buffer.byteLength(json ?? JSON.stringify(c));
-        checkpointMsMax = Math.max(checkpointMsMax, performance.now() - snapshotStarted);
+        checkpointMsMax = Math.max(checkpointMsMax, performance.now() - batchStarted);
       },
       load: async () => new Map(),
     },
@@ -136,7 +136,7 @@ async function measure(rules: unknown[]) {
       offsets[p] = (offsets[p] as number) + 1;
     }
     for (const p of partitions) {
-      snapshotStarted = performance.now();
+      batchStarted = performance.now();
       await pipeline.handle({
         partition: p,
         lastOffset: String((offsets[p] as number) - 1),

@@ -85,8 +85,7 @@ export class KafkaReadingSource {
       flushAfterMs: options.flushAfterMs ?? 1000,
       running: () => this.running,
       handle: () => this.handle,
-      commitFlush: (offsets) =>
-        this.consumer.commitOffsets(offsets.map((o) => ({ topic: options.topic, ...o }))),
+      commitFlush: (offsets) => this.commitOutside(offsets),
     });
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -206,11 +205,16 @@ export class KafkaReadingSource {
       }
       if ('stale' in outcome) return;
       await this.commits.settle(generation, decoded, outcome.covered, (offsets) =>
-        this.consumer.commitOffsets(offsets.map((o) => ({ topic: this.options.topic, ...o }))),
+        this.commitOutside(offsets),
       );
     } catch (err) {
       this.options.log.error({ err, partition: decoded.partition }, 'batch handling failed');
     }
+  }
+
+  /** Commits offsets outside eachBatch (batches finished in the background, flushes). */
+  private commitOutside(offsets: { partition: number; offset: string }[]): Promise<void> {
+    return this.consumer.commitOffsets(offsets.map((o) => ({ topic: this.options.topic, ...o })));
   }
 
   /**

@@ -1,3 +1,6 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { StateError } from '../state/errors.ts';
+
 // The checkpoint form of RecentIds' ids (recent-ids.ts) since 2026-12-05: numbers, no strings.
 
 /**
@@ -6,11 +9,24 @@
  * gateway's seqs, a device's times), its middle number (absent when no id has one). About
  * half the JSON of the ids as strings, and no string made an id.
  */
-export interface PackedIds {
-  prefixes: string[];
-  prefix: number[];
-  delta: number[];
-  middle?: number[];
+export const PackedIdsSchema = Type.Object({
+  prefixes: Type.Array(Type.String()),
+  prefix: Type.Array(Type.Integer({ minimum: 0 })),
+  delta: Type.Array(Type.Integer()),
+  middle: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 65_535 }))),
+});
+export type PackedIds = Static<typeof PackedIdsSchema>;
+
+/** Packed ids whose arrays agree (the schema checks each alone), else STATE_INVALID. */
+export function checkPacked(p: PackedIds, where: string): PackedIds {
+  const n = p.prefix.length;
+  if (
+    p.delta.length !== n ||
+    (p.middle !== undefined && p.middle.length !== n) ||
+    p.prefix.some((k) => k >= p.prefixes.length)
+  )
+    throw new StateError('window engine', `${where}: arrays do not agree`);
+  return p;
 }
 
 export function isPacked(ids: readonly string[] | PackedIds): ids is PackedIds {

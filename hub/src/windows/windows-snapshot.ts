@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { StateError } from '../state/errors.ts';
 import { checkState } from '../state/state.ts';
 import { FinalWindows } from './final-windows.ts';
-import { type PackedIds, RecentIds } from './recent-ids.ts';
+import { checkPacked, PackedIdsSchema } from './packed-ids.ts';
+import { RecentIds } from './recent-ids.ts';
 import { type WindowState, windowKey } from './window-state.ts';
 import type { WindowCounters } from './windows-types.ts';
 
@@ -70,14 +70,7 @@ export const WindowsSnapshotSchema = Type.Object({
       /** The ids as strings: empty since 2026-12-05, when `packedIds` came. */
       ids: Type.Array(Type.String()),
       /** The ids as numbers (RecentIds.snapshotPacked); absent before 2026-12-05. */
-      packedIds: Type.Optional(
-        Type.Object({
-          prefixes: Type.Array(Type.String()),
-          prefix: Type.Array(Type.Integer({ minimum: 0 })),
-          delta: Type.Array(Type.Integer()),
-          middle: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 65_535 }))),
-        }),
-      ),
+      packedIds: Type.Optional(PackedIdsSchema),
       /** The ids' record times (RecentIds.snapshotTimes); absent before 2026-12-05. */
       idTimes: Type.Optional(
         Type.Object({ from: Type.Number(), seconds: Type.Array(Type.Integer()) }),
@@ -144,7 +137,7 @@ export function restoreWindows(
       lastArrival: d.lastArrival,
       ids: RecentIds.restore(
         idCapacity,
-        d.packedIds ? checkPacked(d.packedIds, d.id) : d.ids,
+        d.packedIds ? checkPacked(d.packedIds, `/devices/${d.id}/packedIds`) : d.ids,
         d.idTimes,
         d.maxTime ?? undefined,
       ),
@@ -156,16 +149,4 @@ export function restoreWindows(
     });
   }
   return { devices, counters: { ...s.counters } };
-}
-
-/** Packed ids whose arrays agree (the schema checks each alone). */
-function checkPacked(p: PackedIds, device: string): PackedIds {
-  const n = p.prefix.length;
-  if (
-    p.delta.length !== n ||
-    (p.middle !== undefined && p.middle.length !== n) ||
-    p.prefix.some((k) => k >= p.prefixes.length)
-  )
-    throw new StateError('window engine', `/devices/${device}/packedIds: arrays do not agree`);
-  return p;
 }
