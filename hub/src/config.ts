@@ -140,6 +140,13 @@ export const HubConfigSchema = Type.Object({
         default: 20_000,
         description: 'and at the latest after this many records',
       }),
+      checkpointCostPercent: Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        default: 10,
+        description:
+          "At most this share of the hub's time goes to checkpoints: a partition whose checkpoint took d ms waits at least d x partitions held x 100 / this after it (large state: longer intervals, a longer replay after a crash)",
+      }),
       dedupRecordsPerDevice: Type.Integer({
         minimum: 1,
         maximum: 100_000,

@@ -78,7 +78,11 @@ export async function startHub(
     // Both sources move their committed / pruned position only to what a checkpoint covers.
     checkpointEvery:
       s.checkpointIntervalMs > 0
-        ? { ms: s.checkpointIntervalMs, records: s.checkpointMaxRecords }
+        ? {
+            ms: s.checkpointIntervalMs,
+            records: s.checkpointMaxRecords,
+            costPercent: s.checkpointCostPercent,
+          }
         : undefined,
     notifyOn: config.webhook.events,
     resendAttempted: config.webhook.afterCrash === 'resend',

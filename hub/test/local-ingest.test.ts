@@ -136,4 +136,35 @@ describe('single-box ingest', () => {
     expect(written).toHaveLength(6);
     local.close();
   });
+
+  it('on a quiet log, a checkpoint that does not happen (a failure, or not yet) is asked for again a second later, not in a loop', async () => {
+    const local = new LocalLog(join(dir, 'quiet.db'));
+    local.append([1, 2, 3].map((i) => ({ ...record('dev-1', i, T0 + i * 1000, { t: i }) })));
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: {
+        save: async () => {
+          throw new Error('checkpoint store down');
+        },
+        load: (ps) => local.load(ps),
+      },
+      source: 'local',
+      checkpointEvery: { ms: 3_600_000, records: 1_000_000 },
+    });
+    const source = new LocalSource({ log: local, logger: log, backoff: { minMs: 5, maxMs: 5 } });
+    let flushes = 0;
+    await source.start(
+      async (b) => {
+        if (b.flush) flushes += 1;
+        await new Promise((r) => setImmediate(r)); // a loop of promises alone would starve timers
+        return pipeline.handle(b);
+      },
+      (p) => pipeline.assign(p),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    await source.stop();
+    expect(source.counters.records).toBe(3);
+    expect(flushes).toBe(1); // the next one a second after it
+    local.close();
+  });
 });

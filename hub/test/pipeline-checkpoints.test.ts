@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
-import { batches, stream, testPipeline } from './support/pipeline-fixture.ts';
+import { batches, flush, stream, testPipeline } from './support/pipeline-fixture.ts';
 
 // Checkpoints every N records or ms instead of every batch (PipelineOptions.checkpointEvery):
 // `handle` then resolves with the offset the checkpoint covers, and only that is committed.
@@ -30,15 +30,6 @@ function setup(
 /** Checkpoints every N records, on a source that holds records from `retained()` on. */
 const retaining = (retained: () => string) =>
   setup(EVERY, new MemoryInflux(), new MemoryCheckpoints(), undefined, async () => retained());
-
-const flush = (lastOffset: string): SourceBatch => ({
-  partition: 0,
-  lastOffset,
-  highWatermark: lastOffset,
-  records: [],
-  invalid: [],
-  flush: true,
-});
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
 

@@ -1,12 +1,12 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
-// [--dedup N] [--only NAME] [--session] [--partitions P]`: what the hub keeps per (device, metric) series, in bytes of V8
+// [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the hub keeps per (device, metric) series, in bytes of V8
 // heap (plus ArrayBuffers) and of checkpoint, for each detector and for windows alone, with
 // the hub's default windows (1 min and 1 h); M metrics per device (default 1),
 // stream.dedupRecordsPerDevice N (default 256); NAME picks rows whose name contains it. Each
 // record has the device's seq (as MQTT readings must), and a session only with --session
 // (without one, a device's dedup ids are its seq and event time). Drives
 // the real Pipeline with one partition (P with --partitions: devices spread over them, as a
-// hub owning P partitions); InfluxDB and Kafka outputs are discarded, so only the hub's own
+// hub owning P partitions), with the hub's memory.heapGrowingPercent (or PERCENT); InfluxDB and Kafka outputs are discarded, so only the hub's own
 // state remains. Also printed: this process's peak RSS (tsx and the records it makes
 // included: an upper bound for a hub holding that many series, checkpoints and all; run one
 // case a process with --only for its own peak) and the longest checkpoint snapshot.
@@ -18,6 +18,7 @@ import pino from 'pino';
 import { HubConfigSchema } from '../../hub/src/config.ts';
 import { parseRules } from '../../hub/src/detect/rules.ts';
 import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
+import { setHeapGrowing } from '../../hub/src/ops/heap.ts';
 import { Pipeline } from '../../hub/src/pipeline/pipeline.ts';
 import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
 
@@ -41,15 +42,20 @@ const ONLY = flag('--only');
 const READINGS = Number(readingsArg ?? 120); // per series, one every 10 s: 20 minutes
 const STEP_MS = 10_000;
 const T0 = Date.UTC(2026, 0, 1);
-const { stream } = Value.Default(HubConfigSchema, {}) as {
+const { stream, memory } = Value.Default(HubConfigSchema, {}) as {
+  memory: { heapGrowingPercent: number };
   stream: {
     windowsMs: number[];
     maxOutOfOrdernessMs: number;
     allowedLatenessMs: number;
     checkpointIntervalMs: number;
     checkpointMaxRecords: number;
+    checkpointCostPercent: number;
   };
 };
+
+// As the hub sets it (memory.heapGrowingPercent): V8's own factor lets garbage grow to 4x.
+setHeapGrowing(Number(flag('--heap-growing') ?? memory.heapGrowingPercent));
 
 const CASES: Array<{ name: string; rules: unknown[] }> = [
   { name: 'windows only (no rule)', rules: [] },
@@ -79,6 +85,8 @@ async function measure(rules: unknown[]) {
   let checkpointBytes = 0;
   let checkpointMsMax = 0;
   let batchStarted = 0;
+  /** Elapsed time skipped: after the run, as after a quiet while, so each partition checkpoints. */
+  let skipped = 0;
   const pipeline = new Pipeline({
     processor: {
       tickIntervalMs: 10_000,
@@ -104,14 +112,21 @@ async function measure(rules: unknown[]) {
     },
     source: 'readings',
     log: pino({ level: 'silent' }),
-    // As the hub checkpoints by default; the last checkpoint's size is the figure.
-    checkpointEvery: { ms: stream.checkpointIntervalMs, records: stream.checkpointMaxRecords },
+    elapsed: () => performance.now() + skipped,
+    // As the hub checkpoints by default (paced by their cost); the size of a last one, of the
+    // final state, is the figure.
+    checkpointEvery: {
+      ms: stream.checkpointIntervalMs,
+      records: stream.checkpointMaxRecords,
+      costPercent: stream.checkpointCostPercent,
+    },
   });
   const partitions = Array.from({ length: PARTITIONS }, (_, p) => p);
   pipeline.assign(partitions);
   const before = heap();
   const offsets = partitions.map(() => 0);
   let gatewaySeq = 0;
+  const started = performance.now();
   for (let step = 0; step < READINGS; step += 1) {
     const time = T0 + step * STEP_MS;
     const batches = partitions.map((): SourceBatch['records'] => []);
@@ -148,9 +163,24 @@ async function measure(rules: unknown[]) {
     // As the hub's event loop turns between fetches: the checkpoints' gzip (libuv) completes.
     await new Promise((r) => setImmediate(r));
   }
+  const runMs = performance.now() - started;
+  const { checkpoints } = pipeline.counters;
   const after = heap();
+  skipped = 3_600_000;
+  for (const p of partitions) {
+    const lastOffset = String((offsets[p] as number) - 1);
+    const flush = { partition: p, lastOffset, highWatermark: lastOffset, records: [], invalid: [] };
+    batchStarted = performance.now();
+    await pipeline.handle({ ...flush, flush: true });
+  }
   pipeline.assign([]); // used after the measurement: otherwise V8 may collect it before
-  return { heapPerSeries: (after - before) / SERIES, checkpointBytes, checkpointMsMax };
+  return {
+    heapPerSeries: (after - before) / SERIES,
+    checkpointBytes,
+    checkpointMsMax,
+    readingsPerS: ((SERIES / METRICS) * READINGS) / (runMs / 1000),
+    checkpoints,
+  };
 }
 
 console.log(
@@ -161,15 +191,18 @@ console.log(
 );
 const results: Record<string, { heap: number; checkpoint: number }> = {};
 let lastCheckpointMs = 0;
+const rates: string[] = [];
 for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))) {
   const m = await measure(c.rules);
   const cp = (m.checkpointBytes * PARTITIONS) / SERIES;
   results[c.name] = { heap: Math.round(m.heapPerSeries), checkpoint: Math.round(cp) };
   lastCheckpointMs = Math.max(lastCheckpointMs, m.checkpointMsMax);
+  rates.push(`${c.name}: ${Math.round(m.readingsPerS)} records/s, ${m.checkpoints} checkpoints`);
   console.log(
     `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)}`,
   );
 }
+console.log(`through the pipeline: ${rates.join('; ')}`);
 const peak = Math.round(peakRssMb());
 console.log(
   `peak RSS of this process ${peak} MB (${PARTITIONS} partition(s)); a batch with its checkpoint took up to ${Math.round(lastCheckpointMs)} ms`,

@@ -62,7 +62,10 @@ export class LocalSource {
               this.options.logger.warn({ err }, 'checkpoint on a quiet log failed; retrying');
               return covered;
             });
+            const was = covered;
             covered = typeof result === 'string' ? result : position;
+            // Not checkpointed (a failure, or its cost says not yet): ask again in a while.
+            if (covered === was) await this.sleep(1000);
             continue;
           }
           await this.sleep(1000);

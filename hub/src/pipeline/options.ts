@@ -6,6 +6,7 @@ import type {
   PartitionOutput,
   PartitionProcessorOptions,
 } from '../processing/partition-processor.ts';
+import type { CheckpointEvery } from './checkpoint-cadence.ts';
 import type { RetainedFrom } from './continuity.ts';
 
 export interface PipelineOptions {
@@ -42,10 +43,11 @@ export interface PipelineOptions {
    */
   live?: () => boolean;
   /**
-   * Checkpoint a partition only once this much wall time passed or this many records were
-   * processed since its last checkpoint (or when a batch has notifications, or the source asks
-   * for a `flush`); undefined: after every batch. `handle` resolves with the offset the
-   * checkpoint covers, and only that may be committed (kafka-source.ts does).
+   * Checkpoint a partition only once this much elapsed time passed or this many records were
+   * processed since its last checkpoint, and its cost allows (checkpoint-cadence.ts); or when
+   * a batch has notifications; or when the source asks for a `flush` and the cost allows.
+   * Undefined: after every batch. `handle` resolves with the offset the checkpoint covers, and
+   * only that may be committed (kafka-source.ts does).
    */
-  checkpointEvery?: { ms: number; records: number };
+  checkpointEvery?: CheckpointEvery;
 }

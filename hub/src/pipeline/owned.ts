@@ -21,6 +21,8 @@ export interface Owned {
   /** Elapsed clock of the last checkpoint (or of opening), and records processed since. */
   checkpointedAt: number;
   sinceCheckpoint: number;
+  /** Elapsed time the last checkpoint took on this thread (snapshot, JSON, gzip); 0: none yet. */
+  checkpointCostMs: number;
   /** Elapsed clock when records last reached the processor (or it was opened). */
   lastInputAt: number;
   /** Records behind the high watermark after the last batch. */

@@ -4,6 +4,7 @@ import type { Notification } from '../notify/notifications.ts';
 import type { Checkpoint, DeadLetter, SourceBatch } from '../ports.ts';
 import { PartitionProcessor, type PartitionTick } from '../processing/partition-processor.ts';
 import { BatchEffects } from './batch-effects.ts';
+import { checkpointDue, costAllows } from './checkpoint-cadence.ts';
 import { Continuity } from './continuity.ts';
 import type { FailingPartition, PipelineCounters } from './counters.ts';
 import { NotificationOutbox } from './notification-outbox.ts';
@@ -297,8 +298,7 @@ export class Pipeline {
       batch === undefined ||
       every === undefined ||
       fresh.length > 0 ||
-      owned.sinceCheckpoint >= every.records ||
-      this.elapsed() - owned.checkpointedAt >= every.ms;
+      checkpointDue(every, owned, this.elapsed(), this.assigned.length);
     if (due) {
       const pending = [...owned.pending, ...fresh].filter((n) => !this.outbox.isDelivered(n.key));
       await this.checkpoint(partition, owned, lastOffset, pending);
@@ -311,8 +311,16 @@ export class Pipeline {
 
   /** Checkpoints what the processor holds beyond the last checkpoint (the source's timer). */
   private async flush(partition: number, owned: Owned): Promise<string> {
-    // Also when the newest checkpoint's write failed: the partition was reopened from it.
-    if (owned.offset !== this.saved.durable(partition) || owned.carry.length > 0)
+    // Also when the newest checkpoint's write failed: the partition was reopened from it. Not
+    // before its cost allows (the source flushes again while offsets stay uncommitted).
+    const behind = owned.offset !== this.saved.durable(partition);
+    const allowed = costAllows(
+      this.options.checkpointEvery,
+      owned,
+      this.elapsed(),
+      this.assigned.length,
+    );
+    if ((behind && allowed) || owned.carry.length > 0)
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
     return this.saved.durable(partition);
   }
@@ -323,9 +331,12 @@ export class Pipeline {
     offset: string,
     pending: Notification[],
   ): Promise<void> {
+    const started = this.elapsed();
     const state = owned.processor.snapshot();
     const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
-    await this.enqueueCheckpoint(partition, { v: 1, offset, state, pending, ...ticks });
+    const saving = this.enqueueCheckpoint(partition, { v: 1, offset, state, pending, ...ticks });
+    owned.checkpointCostMs = this.elapsed() - started; // this thread's part, not the store's
+    await saving;
     owned.offset = offset;
     owned.pending = pending;
     owned.checkpointedAt = this.elapsed();
@@ -359,6 +370,7 @@ export class Pipeline {
       carry: [...(checkpoint?.ticks ?? [])],
       checkpointedAt: this.elapsed(),
       sinceCheckpoint: 0,
+      checkpointCostMs: 0,
       lastInputAt: this.elapsed(),
       lag: 0,
     };

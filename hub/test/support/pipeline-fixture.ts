@@ -45,6 +45,16 @@ function stream(n: number, seed = 7): ReadingRecord[] {
   return out.map((r, i) => ({ ...r, receivedAt: T0 + i * 1000 }));
 }
 
+/** What a source sends partition 0 when it went quiet with offsets uncheckpointed. */
+export const flush = (lastOffset: string): SourceBatch => ({
+  partition: 0,
+  lastOffset,
+  highWatermark: lastOffset,
+  records: [],
+  invalid: [],
+  flush: true,
+});
+
 export function batches(records: ReadingRecord[], size: number, from = 0): SourceBatch[] {
   const out: SourceBatch[] = [];
   for (let i = from; i < records.length; i += size) {
