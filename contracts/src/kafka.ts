@@ -82,13 +82,34 @@ const PRODUCER_STATE_ERRORS = new Set([
  * in `type`; @platformatic/kafka in `apiId`, nested in the `errors` of its MultipleErrors.
  */
 export function isProducerStateError(err: unknown): boolean {
+  return someKafkaError(
+    err,
+    (e) =>
+      PRODUCER_STATE_ERRORS.has(String(e.type)) ||
+      PRODUCER_STATE_ERRORS.has(String(e.apiId)) ||
+      /out of order sequence number|unknown producer id/i.test(String((e as Error).message)),
+  );
+}
+
+/** A send the broker refused for the size of a record (more than the topic's max.message.bytes). */
+export function isMessageTooLarge(err: unknown): boolean {
+  return someKafkaError(
+    err,
+    (e) => e.type === 'MESSAGE_TOO_LARGE' || e.apiId === 'MESSAGE_TOO_LARGE',
+  );
+}
+
+/** Whether `err`, or an error it holds (`errors`, `cause`), passes `test`. */
+function someKafkaError(
+  err: unknown,
+  test: (e: { type?: unknown; apiId?: unknown }) => boolean,
+): boolean {
   const visit = (e: unknown, depth: number): boolean => {
     if (!e || typeof e !== 'object' || depth > 8) return false;
-    const { type, apiId, errors } = e as { type?: unknown; apiId?: unknown; errors?: unknown };
-    if (PRODUCER_STATE_ERRORS.has(String(type)) || PRODUCER_STATE_ERRORS.has(String(apiId)))
-      return true;
+    if (test(e)) return true;
+    const { errors, cause } = e as { errors?: unknown; cause?: unknown };
     if (Array.isArray(errors) && errors.some((inner) => visit(inner, depth + 1))) return true;
-    return /out of order sequence number|unknown producer id/i.test(String((e as Error).message));
+    return visit(cause, depth + 1);
   };
   return visit(err, 0);
 }

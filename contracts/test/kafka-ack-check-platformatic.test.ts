@@ -7,7 +7,7 @@ import {
 } from '@platformatic/kafka';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { isProducerStateError } from '../src/kafka.ts';
+import { isMessageTooLarge, isProducerStateError } from '../src/kafka.ts';
 import { IncompleteAckError } from '../src/kafka-ack-check.ts';
 import { PlatformaticAckCheck } from '../src/kafka-ack-check-platformatic.ts';
 
@@ -122,5 +122,20 @@ describe('isProducerStateError with @platformatic/kafka errors', () => {
         ]),
       ),
     ).toBe(false);
+  });
+});
+
+describe("isMessageTooLarge with either client's errors", () => {
+  it("finds the broker's MESSAGE_TOO_LARGE nested in MultipleErrors, or as kafkajs types it", () => {
+    const nested = new MultipleErrors('Producing messages failed.', [
+      new MultipleErrors('produce failed 1 times.', [new ProtocolError('MESSAGE_TOO_LARGE')]),
+    ]);
+    expect(isMessageTooLarge(nested)).toBe(true);
+    expect(isMessageTooLarge({ type: 'MESSAGE_TOO_LARGE', code: 10 })).toBe(true);
+    expect(isMessageTooLarge(new Error('wrapped', { cause: { type: 'MESSAGE_TOO_LARGE' } }))).toBe(
+      true,
+    );
+    expect(isMessageTooLarge(new ProtocolError('NOT_LEADER_OR_FOLLOWER'))).toBe(false);
+    expect(isMessageTooLarge(new Error('message too large'))).toBe(false);
   });
 });

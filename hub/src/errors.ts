@@ -10,6 +10,8 @@ import { IotError } from '@iot-stream/contracts';
 export const HUB_CODES = {
   // Errors (IotError.code): start-up, configuration and the adapters.
   CHECKPOINT_FAILED: 'a checkpoint could not be written or read (Kafka); retried',
+  CHECKPOINT_TOO_LARGE:
+    "a partition's checkpoint is larger than the checkpoint topic takes (max.message.bytes); retried",
   KAFKA_ACK_INCOMPLETE:
     'a Kafka send resolved without acknowledging a partition it wrote to; sent again through a new producer',
   STORE_TOO_NEW: 'the SQLite store was written by a newer hub; refused',

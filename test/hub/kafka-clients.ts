@@ -117,6 +117,26 @@ export function adapters(client: ClientName, brokers: string[]): ClientAdapters 
   };
 }
 
+/** Creates a topic with the given configs (before a store would create it its own way). */
+export async function createTopic(
+  brokers: string[],
+  topic: string,
+  partitions: number,
+  configs: Record<string, string>,
+) {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, configEntries }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Deletes a partition's records before `offset`, as retention would. */
 export async function deleteBefore(
   brokers: string[],

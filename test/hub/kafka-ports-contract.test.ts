@@ -6,7 +6,15 @@ import type { EpisodeEvent } from '../../hub/src/detect/engine-types.ts';
 import { SourceGapError } from '../../hub/src/errors.ts';
 import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
 import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
-import { adapters, CLIENTS, deleteBefore, offsets, produceRaw, readAll } from './kafka-clients.ts';
+import {
+  adapters,
+  CLIENTS,
+  createTopic,
+  deleteBefore,
+  offsets,
+  produceRaw,
+  readAll,
+} from './kafka-clients.ts';
 import { fleetRecords, waitUntil } from './support.ts';
 
 // One contract per Kafka port of the hub (hub/src/ports.ts), run against both clients' adapters
@@ -91,6 +99,34 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     );
     await theirs.init(3);
     expect(Object.fromEntries(await theirs.load([0, 1, 2]))).toEqual({ 0: cp('9'), 2: cp('3') });
+  });
+
+  it('checkpoints: one larger than the topic takes is refused as CHECKPOINT_TOO_LARGE, naming its partition and size; later ones still go', async () => {
+    const topic = name('small-checkpoints');
+    await createTopic(brokers, topic, 2, {
+      'cleanup.policy': 'compact',
+      'max.message.bytes': '20000',
+    });
+    const store = a.checkpoints(topic, 'readings', name('group'));
+    closers.push(() => store.close());
+    await store.init(2);
+    // Random bytes do not compress: ~67 KB of JSON stays over 20,000 bytes after gzip.
+    const big: Checkpoint = {
+      v: 1,
+      offset: '7',
+      state: { noise: randomBytes(50_000).toString('base64') },
+    };
+    const refused = await store.save(1, big).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({ code: 'CHECKPOINT_TOO_LARGE' });
+    expect((refused as Error).message).toMatch(
+      /partition 1 \(0\.1 MB of JSON\).*max\.message\.bytes/,
+    );
+    const small: Checkpoint = { v: 1, offset: '8', state: { n: 8 } };
+    await store.save(1, small); // the producer goes on (it is the hub's one for every output)
+    expect(Object.fromEntries(await store.load([0, 1]))).toEqual({ 1: small });
   });
 
   it('reading source: batches per partition, retried not skipped, committed as far as covered, gaps fetched again, rebalanced', async () => {

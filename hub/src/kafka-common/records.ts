@@ -2,6 +2,7 @@ import {
   checkStatusRecord,
   type GatewayStatusRecord,
   IotError,
+  isMessageTooLarge,
   type TopicSpec,
 } from '@iot-stream/contracts';
 import type { Checkpoint } from '../ports.ts';
@@ -12,6 +13,22 @@ import type { Checkpoint } from '../ports.ts';
 export class CheckpointError extends IotError {
   constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
     super('CHECKPOINT_FAILED', message, { retriable: true, ...options });
+  }
+}
+
+/**
+ * A partition's checkpoint the checkpoint topic refused for its size (the broker's
+ * MESSAGE_TOO_LARGE): its state outgrew the topic's max.message.bytes. Retried as any failed
+ * checkpoint (the state may shrink as devices go quiet), but named for what would fix it.
+ */
+export class CheckpointTooLargeError extends IotError {
+  constructor(topic: string, partition: number, jsonBytes: number, cause: unknown) {
+    const mb = (jsonBytes / 1024 / 1024).toFixed(1);
+    super(
+      'CHECKPOINT_TOO_LARGE',
+      `the checkpoint of partition ${partition} (${mb} MB of JSON) is larger than topic ${topic} takes after gzip (its max.message.bytes; ${MAX_CHECKPOINT_BYTES / 1024 / 1024} MiB as the hub creates it): spread the devices over more partitions or lower stream.dedupRecordsPerDevice`,
+      { retriable: true, cause },
+    );
   }
 }
 
@@ -77,9 +94,14 @@ export function saveCheckpoint(
   checkpoint: Checkpoint,
   json?: string,
 ): Promise<void> {
-  return publisher.send(
-    topics.topic,
-    [checkpointRecord(topics.sourceTopic, partition, checkpoint, json)],
-    { gzip: true },
-  );
+  const record = checkpointRecord(topics.sourceTopic, partition, checkpoint, json);
+  return publisher.send(topics.topic, [record], { gzip: true }).catch((err: unknown) => {
+    if (!isMessageTooLarge(err)) throw err;
+    throw new CheckpointTooLargeError(
+      topics.topic,
+      partition,
+      Buffer.byteLength(record.value),
+      err,
+    );
+  });
 }
