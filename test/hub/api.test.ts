@@ -149,5 +149,8 @@ describe('hub REST API on real data', () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/iot_hub_readings_total \d+/);
     expect(text).toContain('iot_hub_consumer_lag');
+    // Checkpoints were made (the hub read records): their count and the time they took.
+    expect(Number(/^iot_hub_checkpoints_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^iot_hub_checkpoint_seconds_total (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   });
 });

@@ -70,6 +70,11 @@ export function hubMetrics(
     (c) => c.pipeline.checkpoints,
   );
   counter(
+    'iot_hub_checkpoint_seconds_total',
+    "time the hub's thread spent making checkpoints (its rate: the share stream.checkpointCostPercent bounds)",
+    (c) => c.pipeline.checkpointMs / 1000,
+  );
+  counter(
     'iot_hub_write_failures_total',
     'batches whose writes failed and were retried',
     (c) => c.source.writeFailures,

@@ -10,6 +10,8 @@ export interface PipelineCounters {
   aggregates: number;
   episodeEvents: number;
   checkpoints: number;
+  /** Time this thread spent making them (snapshot, JSON, gzip), ms; see checkpoint-cadence.ts. */
+  checkpointMs: number;
   notifications: number;
   notificationFailures: number;
   /** Notifications a stopped hub had begun sending, not sent again (possibly undelivered). */

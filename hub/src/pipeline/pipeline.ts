@@ -43,6 +43,7 @@ export class Pipeline {
   private readonly own = {
     invalid: 0,
     checkpoints: 0,
+    checkpointMs: 0,
     lag: {} as Record<string, number>,
     partitions: 0,
     writeFailures: 0,
@@ -336,6 +337,7 @@ export class Pipeline {
     const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
     const saving = this.enqueueCheckpoint(partition, { v: 1, offset, state, pending, ...ticks });
     owned.checkpointCostMs = this.elapsed() - started; // this thread's part, not the store's
+    this.own.checkpointMs += owned.checkpointCostMs;
     await saving;
     owned.offset = offset;
     owned.pending = pending;
