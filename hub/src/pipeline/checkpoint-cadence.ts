@@ -7,10 +7,11 @@ export interface CheckpointEvery {
   /** ...or this many records were processed since. */
   records: number;
   /**
-   * At most this share of the hub's time goes to checkpoints (percent; undefined: not paced). A checkpoint costs in proportion to the state of its partition
-   * (snapshot, JSON, gzip: hundreds of ms for a partition of thousands of series), not to the
-   * records since the last one, so at a fixed interval a hub holding many series spent most of
-   * its time checkpointing (test/bench/hub-state.ts). A partition waits at least its last
+   * At most this share of the hub's time goes to checkpoints (percent; undefined: not paced).
+   * A checkpoint costs in proportion to the state of its partition (snapshot, JSON, gzip:
+   * hundreds of ms for a partition of thousands of series), not to the records since the last
+   * one, so at a fixed interval a hub holding many series spent most of its time checkpointing
+   * (test/bench/hub-state.ts). A partition waits at least its last
    * checkpoint's cost x partitions held x 100 / costPercent after it, so all partitions'
    * checkpoints together take at most this share.
    */
