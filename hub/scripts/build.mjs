@@ -4,14 +4,16 @@
 // start). esbuild bundles the hub's and the workspace packages' TypeScript, split at the CLI's
 // lazy imports; npm dependencies stay external, loaded from node_modules as before, except
 // kafkajs, bundled to patch its negative timeouts as the gateway does (no TimeoutNegativeWarning
-// on Node 24). The dashboard's static files are copied beside the bundle (plugin.ts finds them
-// next to itself).
+// on Node 24) and its record decoding (no Long per record:
+// scripts/build/kafkajs-record-decoder.mjs). The dashboard's static files are copied beside the
+// bundle (plugin.ts finds them next to itself).
 // `npm run build` runs it; so do `npm ci` (prepare), `npm test` and `npm start`.
 import { cpSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { kafkajsNegativeTimeout } from '../../scripts/build/kafkajs-negative-timeout.mjs';
+import { kafkajsRecordDecoder } from '../../scripts/build/kafkajs-record-decoder.mjs';
 
 /** Bundled despite being npm packages: kafkajs, to patch its negative timeout as the gateway does. */
 const BUNDLED = ['kafkajs'];
@@ -29,6 +31,7 @@ const options = {
   target: 'node22',
   plugins: [
     kafkajsNegativeTimeout,
+    kafkajsRecordDecoder,
     {
       // npm packages stay external (loaded from node_modules at run time); only relative
       // imports and the workspace's own packages (@iot-stream/*, TypeScript) are bundled.
