@@ -44,12 +44,13 @@ export class IdPacker {
     this.packed = { prefixes: [], prefix: [], delta: [], ...(withMiddles ? { middle: [] } : {}) };
   }
 
-  add(own: number, prefix: () => string, middle: number, n: number): void {
+  /** The id of prefix `prefixes[own]`, middle and number (no closure: one call per id held). */
+  add(own: number, prefixes: readonly string[], middle: number, n: number): void {
     let k = this.indexOf.get(own);
     if (k === undefined) {
       k = this.packed.prefixes.length;
       this.indexOf.set(own, k);
-      this.packed.prefixes.push(prefix());
+      this.packed.prefixes.push(prefixes[own] as string);
       this.last.push(0);
     }
     this.packed.prefix.push(k);

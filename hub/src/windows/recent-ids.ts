@@ -161,7 +161,7 @@ export class RecentIds {
     for (let i = 0; i < this.count; i += 1) {
       const slot = this.slotAt(i);
       const own = this.prefixOf[slot] as number;
-      packer.add(own, () => this.prefixes[own] as string, this.middle(slot), this.number(slot));
+      packer.add(own, this.prefixes, this.middle(slot), this.number(slot));
     }
     return packer.result();
   }
