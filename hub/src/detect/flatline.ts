@@ -49,9 +49,12 @@ export class FlatlineDetector implements Detector {
     if (s.runCount > 0 && Math.abs(value - s.runValue) <= this.p.tolerance) {
       s.runCount += 1;
     } else {
-      this.s = { runValue: value, runStart: time, runCount: 1 };
+      // In place: a new object per reading was most of what this detector allocated.
+      s.runValue = value;
+      s.runStart = time;
+      s.runCount = 1;
     }
-    const { runCount, runStart } = this.s;
+    const { runCount, runStart } = s;
     const byCount = (runCount - 1) / (this.p.minCount - 1);
     const byTime =
       this.p.minDurationMs > 0
