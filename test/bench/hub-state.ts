@@ -1,16 +1,18 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
-// [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the hub keeps per (device, metric) series, in bytes of V8
-// heap (plus ArrayBuffers) and of checkpoint, for each detector and for windows alone, with
-// the hub's default windows (1 min and 1 h); M metrics per device (default 1),
-// stream.dedupRecordsPerDevice N (default 256); NAME picks rows whose name contains it. Each
-// record has the device's seq (as MQTT readings must), and a session only with --session
-// (without one, a device's dedup ids are its seq and event time). Drives
-// the real Pipeline with one partition (P with --partitions: devices spread over them, as a
-// hub owning P partitions), with the hub's memory.heapGrowingPercent (or PERCENT); InfluxDB and Kafka outputs are discarded, so only the hub's own
-// state remains. Also printed: this process's peak RSS (tsx and the records it makes
-// included: an upper bound for a hub holding that many series, checkpoints and all; run one
-// case a process with --only for its own peak) and the longest checkpoint snapshot.
-// The figures are for docs: README "Memory per series".
+// [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the
+// hub keeps per (device, metric) series, in bytes of V8 heap (plus ArrayBuffers) and of
+// checkpoint, for each detector and for windows alone, with the hub's default windows (1 min
+// and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
+// NAME picks rows whose name contains it. Each record has the device's seq (as MQTT readings
+// must), and a session only with --session (without one, a device's dedup ids are its seq and
+// event time). Drives the real Pipeline with one partition (P with --partitions: devices
+// spread over them, as a hub owning P partitions), checkpointing as the hub does by default,
+// with the hub's memory.heapGrowingPercent (or PERCENT); InfluxDB and Kafka outputs are
+// discarded, so only the hub's own state remains. Also printed: records/s through the pipeline
+// and the checkpoints made, this process's peak RSS (tsx and the records it makes included: an
+// upper bound for a hub holding that many series, checkpoints and all; run one case a process
+// with --only for its own peak) and the longest batch with its checkpoint.
+// The figures are for docs: README "Memory per series" and "100k series in one process".
 import { readFileSync } from 'node:fs';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
@@ -178,7 +180,7 @@ async function measure(rules: unknown[]) {
     heapPerSeries: (after - before) / SERIES,
     checkpointBytes,
     checkpointMsMax,
-    readingsPerS: ((SERIES / METRICS) * READINGS) / (runMs / 1000),
+    recordsPerS: ((SERIES / METRICS) * READINGS) / (runMs / 1000),
     checkpoints,
   };
 }
@@ -197,7 +199,7 @@ for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))
   const cp = (m.checkpointBytes * PARTITIONS) / SERIES;
   results[c.name] = { heap: Math.round(m.heapPerSeries), checkpoint: Math.round(cp) };
   lastCheckpointMs = Math.max(lastCheckpointMs, m.checkpointMsMax);
-  rates.push(`${c.name}: ${Math.round(m.readingsPerS)} records/s, ${m.checkpoints} checkpoints`);
+  rates.push(`${c.name}: ${Math.round(m.recordsPerS)} records/s, ${m.checkpoints} checkpoints`);
   console.log(
     `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)}`,
   );
