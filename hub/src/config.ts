@@ -145,7 +145,7 @@ export const HubConfigSchema = Type.Object({
         maximum: 100,
         default: 10,
         description:
-          "At most this share of the hub's time goes to checkpoints: a partition whose checkpoint took d ms waits at least d x partitions held x 100 / this after it (large state: longer intervals, a longer replay after a crash)",
+          "About this share of the hub's time goes to checkpoints: a partition waits at least the last checkpoint costs of all partitions held, summed, x 100 / this after its own, at most a minute (large state: longer intervals, a longer replay after a crash)",
       }),
       dedupRecordsPerDevice: Type.Integer({
         minimum: 1,

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckpointEvery } from '../src/pipeline/checkpoint-cadence.ts';
-import type { Checkpoint } from '../src/ports.ts';
+import { type CheckpointEvery, MAX_PAUSE_MS } from '../src/pipeline/checkpoint-cadence.ts';
+import type { Checkpoint, SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
 import { batches, flush, stream, testPipeline } from './support/pipeline-fixture.ts';
 
 // A checkpoint costs in proportion to its partition's state, not to the records since the last
-// one (checkpoint-cadence.ts): a partition waits at least its last checkpoint's cost x
-// partitions held x 100 / costPercent after it. A clock that moves only when told: each batch
-// arrives BATCH_MS after the last, each checkpoint takes COST_MS of it.
+// one (checkpoint-cadence.ts): a partition waits at least the last checkpoint costs of the
+// partitions held, summed, x 100 / costPercent after its own, at most MAX_PAUSE_MS. A clock
+// that moves only when told: each batch arrives BATCH_MS after the last, each checkpoint takes
+// COST_MS of it.
 
 const BATCH_MS = 100;
 const COST_MS = 50;
@@ -18,8 +19,11 @@ class CostlyCheckpoints extends MemoryCheckpoints {
     super();
   }
 
+  /** Added to the next saves' cost. */
+  extraMs = 0;
+
   override save(p: number, c: Checkpoint): Promise<void> {
-    this.clock.now += COST_MS; // within the span the pipeline measures: before the first await
+    this.clock.now += COST_MS + this.extraMs; // within the span the pipeline measures
     return super.save(p, c);
   }
 }
@@ -73,13 +77,42 @@ describe('pipeline: checkpoints paced by their cost', () => {
     expect(covered).toEqual([...covered].sort((x, y) => x - y));
   });
 
-  it('counts every partition the hub holds: twice the partitions, half the checkpoints', async () => {
+  it('counts what the partitions held cost: an idle one nothing, a second busy one as much again', async () => {
     const one = setup({ ms: BATCH_MS, records: 1e9, costPercent: 10 });
     const n = (await run(one)).length;
+    const idle = setup({ ms: BATCH_MS, records: 1e9, costPercent: 10 }, [0, 1]);
+    await run(idle); // partition 1 gets nothing
+    expect(idle.checkpoints.saves).toBe(one.checkpoints.saves);
+
     const two = setup({ ms: BATCH_MS, records: 1e9, costPercent: 10 }, [0, 1]);
-    await run(two); // partition 1 gets nothing, but its share of the time is kept for it
-    expect(one.checkpoints.saves).toBe(Math.floor((n - 2) / 5) + 1);
-    expect(two.checkpoints.saves).toBe(Math.floor((n - 2) / 10) + 1);
+    for (const b of batches(records, 20)) {
+      two.clock.now += BATCH_MS;
+      await two.pipeline.handle(b);
+      await two.pipeline.handle({ ...b, partition: 1 });
+    }
+    // Each waits for both partitions' last costs (100 ms) x 10: a round of both within 10%, but
+    // for the first checkpoint of each, made before any cost was known.
+    expect(two.pipeline.counters.checkpointMs / two.clock.now).toBeLessThanOrEqual(0.11);
+    expect(two.checkpoints.saves).toBeLessThan(2 * one.checkpoints.saves);
+    expect(two.checkpoints.saves).toBeGreaterThan(n / 10);
+  });
+
+  it('waits at most MAX_PAUSE_MS after one slow checkpoint (a long garbage collection in it, say)', async () => {
+    const a = setup({ ms: BATCH_MS, records: 1e9, costPercent: 10 });
+    const all = batches(records, 20);
+    a.clock.now += BATCH_MS;
+    await a.pipeline.handle(all[0] as SourceBatch);
+    a.clock.now += BATCH_MS;
+    a.checkpoints.extraMs = 20_000; // this one takes 20 s: 200 s of pause, were it not capped
+    await a.pipeline.handle(all[1] as SourceBatch);
+    a.checkpoints.extraMs = 0;
+    expect(a.checkpoints.saves).toBe(1);
+    a.clock.now += MAX_PAUSE_MS - 1;
+    await a.pipeline.handle(all[2] as SourceBatch);
+    expect(a.checkpoints.saves).toBe(1);
+    a.clock.now += 1;
+    await a.pipeline.handle(all[3] as SourceBatch);
+    expect(a.checkpoints.saves).toBe(2);
   });
 
   it('the record count is paced too', async () => {

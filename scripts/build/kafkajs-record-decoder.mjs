@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
  * consuming (V8's sampling heap profiler over 200k records). The same fields are computed with
  * plain numbers whenever every value involved is a safe integer (timestamps in ms and offsets
  * below 2^53: always, in practice), else exactly as before. Fails the build when the code it
- * patches changes. test/build/kafkajs-record-decoder.test.ts decodes records encoded by kafkajs
+ * patches changes. hub/test/kafkajs-record-decoder.test.ts decodes records encoded by kafkajs
  * itself (edge cases and random ones) with both and compares every field.
  */
 export const FROM = `  const timestampDelta = decoder.readVarLong()

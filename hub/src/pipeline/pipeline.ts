@@ -299,7 +299,7 @@ export class Pipeline {
       batch === undefined ||
       every === undefined ||
       fresh.length > 0 ||
-      checkpointDue(every, owned, this.elapsed(), this.assigned.length);
+      checkpointDue(every, owned, this.elapsed(), this.checkpointRoundMs());
     if (due) {
       const pending = [...owned.pending, ...fresh].filter((n) => !this.outbox.isDelivered(n.key));
       await this.checkpoint(partition, owned, lastOffset, pending);
@@ -315,15 +315,18 @@ export class Pipeline {
     // Also when the newest checkpoint's write failed: the partition was reopened from it. Not
     // before its cost allows (the source flushes again while offsets stay uncommitted).
     const behind = owned.offset !== this.saved.durable(partition);
-    const allowed = costAllows(
-      this.options.checkpointEvery,
-      owned,
-      this.elapsed(),
-      this.assigned.length,
-    );
+    const every = this.options.checkpointEvery;
+    const allowed = costAllows(every, owned, this.elapsed(), this.checkpointRoundMs());
     if ((behind && allowed) || owned.carry.length > 0)
       await this.checkpoint(partition, owned, owned.offset, owned.pending);
     return this.saved.durable(partition);
+  }
+
+  /** The last checkpoint cost of every partition held, summed (checkpoint-cadence.ts). */
+  private checkpointRoundMs(): number {
+    let ms = 0;
+    for (const owned of this.owned.values()) ms += owned.checkpointCostMs;
+    return ms;
   }
 
   private async checkpoint(
