@@ -1,4 +1,4 @@
-import type { GatewayStatusRecord } from '@iot-stream/contracts';
+import { ensureTopics, type GatewayStatusRecord } from '@iot-stream/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { KafkaCheckpointStore } from '../../hub/src/kafka/checkpoint-store.ts';
@@ -127,11 +127,7 @@ export async function createTopic(
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, configEntries }],
-      waitForLeaders: true,
-    });
+    await ensureTopics(admin, [{ topic, partitions, configs }], quietLog);
   } finally {
     await admin.disconnect();
   }

@@ -40,9 +40,10 @@ export function checkpointDue(
 
 /**
  * Whether the partition's last checkpoint is far enough back for the cost of checkpoints: a
- * round of every held partition's (`roundMs`, their last costs summed: idle partitions cost
- * next to nothing) x 100 / costPercent, at most MAX_PAUSE_MS (one slow checkpoint, a long
- * garbage collection in it, must not hold a partition's commits back for minutes).
+ * round of every held partition's, its own included (`roundMs`, their last costs summed: idle
+ * partitions cost next to nothing) x 100 / costPercent, at most MAX_PAUSE_MS (one slow
+ * checkpoint, a long garbage collection in it, must not hold a partition's commits back for
+ * minutes).
  */
 export function costAllows(
   every: CheckpointEvery | undefined,
@@ -52,6 +53,6 @@ export function costAllows(
 ): boolean {
   const percent = every?.costPercent;
   if (percent === undefined || !(percent > 0)) return true;
-  const pause = Math.min(MAX_PAUSE_MS, (Math.max(roundMs, owned.checkpointCostMs) * 100) / percent);
+  const pause = Math.min(MAX_PAUSE_MS, (roundMs * 100) / percent);
   return now - owned.checkpointedAt >= pause;
 }
