@@ -286,6 +286,10 @@ if (peers) {
       dir,
       run,
       log: (m) => console.log(m),
+      servicePids: services && {
+        influx: services.influx?.pid(),
+        kafka: (services.kafka?.nodes() ?? []).flatMap((n) => (n.pid ? [n.pid] : [])),
+      },
     },
     RULES,
   );
@@ -315,7 +319,11 @@ console.log(
 );
 if (side) {
   const row = (r: typeof side.hub) =>
-    `    ${r.path.padEnd(52)} ${String(r.readingsPerSec).padStart(7)} readings/s  ${r.cpuPer100k.toFixed(2).padStart(6)} CPU s/100k  ${r.peakRssMb.toFixed(0).padStart(5)} MB peak RSS  (start-up CPU ${r.startupCpu} s taken off)`;
+    `    ${r.path.padEnd(52)} ${String(r.readingsPerSec).padStart(7)} readings/s  ${r.cpuPer100k.toFixed(2).padStart(6)} CPU s/100k  ${r.peakRssMb.toFixed(0).padStart(5)} MB peak RSS  (start-up CPU ${r.startupCpu} s taken off)${serviceLoad(r)}`;
+  const serviceLoad = (r: typeof side.hub) =>
+    r.influxCpuPer100k === undefined
+      ? ''
+      : `; InfluxDB ${r.influxCpuPer100k.toFixed(2)}, Kafka ${r.kafkaCpuPer100k?.toFixed(2)} CPU s/100k meanwhile`;
   const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
   console.log(
     `  peers: ${peerRecords} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,

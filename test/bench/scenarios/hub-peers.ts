@@ -30,6 +30,11 @@ export interface HubPeersOptions {
   dir: string;
   run: string;
   log: (m: string) => void;
+  /**
+   * The InfluxDB and Kafka processes (when the bench started them itself): their CPU during
+   * each run is the load that run put on the services beside it, on the same cores.
+   */
+  servicePids?: { influx: number | undefined; kafka: number[] };
 }
 
 export interface PeerRun {
@@ -43,6 +48,9 @@ export interface PeerRun {
   startupCpu: number;
   peakRssMb: number;
   seconds: number;
+  /** CPU seconds per 100k readings InfluxDB and Kafka spent during the run (if known). */
+  influxCpuPer100k?: number;
+  kafkaCpuPer100k?: number;
 }
 
 /** `SELECT count(field)` of one measurement, 0 while it does not exist yet. */
@@ -55,25 +63,73 @@ async function count(influxUrl: string, db: string, from: string, field: string)
   return body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0;
 }
 
-/** Waits until `points` are queryable; then reads CPU and peak RSS of `pid` (still running). */
+/**
+ * Points InfluxDB took into the shards of `db`'s retention policy `rp` (SHOW STATS, its own
+ * counters: a millisecond or two, whatever the data). A count query scans the points: over the
+ * hub's 400,000 it costs InfluxDB about 140 ms of CPU, so polling it four times a second took a
+ * quarter of a core from the process measured, on the same cores, and more from the run that
+ * wrote more points for longer.
+ */
+async function pointsWritten(influxUrl: string, db: string, rp: string) {
+  const q = "SHOW STATS FOR 'shard'";
+  const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ q })}`);
+  const body = (await res.json()) as {
+    results?: Array<{
+      series?: Array<{ tags?: Record<string, string>; columns: string[]; values: number[][] }>;
+    }>;
+  };
+  let points = 0;
+  for (const s of body.results?.[0]?.series ?? []) {
+    if (s.tags?.database !== db || s.tags?.retentionPolicy !== rp) continue;
+    points += s.values[0]?.[s.columns.indexOf('writePointsOk')] ?? 0;
+  }
+  return points;
+}
+
+/** Where the `points` a run must write land, and how to count them once they are all there. */
+interface Target {
+  db: string;
+  rp: string;
+  points: number;
+  counted: () => Promise<number>;
+}
+
+/**
+ * Waits until the target's points are written (InfluxDB's shard counters, polled every 100 ms)
+ * and a count query then finds them all (written points are queryable at once in InfluxDB 1.x;
+ * the count makes sure they are the measurement's, not another's in the same policy); reads CPU
+ * and peak RSS of `pid` (still running). The time is the counters' poll that showed them.
+ */
 async function measure(
   path: string,
   pid: number,
   started: number,
   startupCpu: number,
-  points: number,
+  target: Target,
   readings: number,
-  counted: () => Promise<number>,
+  influxUrl: string,
+  services: ServiceCpu,
 ): Promise<PeerRun> {
   const deadline = Date.now() + 600_000;
-  let seen = 0;
-  while (seen < points) {
-    if (Date.now() > deadline) throw new Error(`${path}: ${seen} of ${points} points in 10 min`);
-    await sleep(250);
-    seen = await counted().catch(() => 0);
+  let tried = 0;
+  let seconds = 0;
+  for (;;) {
+    const written = await pointsWritten(influxUrl, target.db, target.rp).catch(() => 0);
+    const at = Date.now();
+    if (written >= target.points && written !== tried) {
+      tried = written;
+      if ((await target.counted().catch(() => 0)) >= target.points) {
+        seconds = (at - started) / 1000;
+        break;
+      }
+    }
+    if (at > deadline) throw new Error(`${path}: ${written} of ${target.points} points in 10 min`);
+    await sleep(100);
   }
-  const seconds = (Date.now() - started) / 1000;
   const work = (cpuSeconds(pid) ?? Number.NaN) - startupCpu;
+  const per100k = (cpu: number | undefined) =>
+    cpu === undefined ? undefined : round((cpu / readings) * 100_000, 2);
+  const { influx, kafka } = services();
   return {
     path,
     readingsPerSec: Math.round(readings / seconds),
@@ -81,6 +137,30 @@ async function measure(
     startupCpu: round(startupCpu, 2),
     peakRssMb: round(readMemory(pid)?.hwmMb ?? Number.NaN, 1),
     seconds: round(seconds, 2),
+    influxCpuPer100k: per100k(influx),
+    kafkaCpuPer100k: per100k(kafka),
+  };
+}
+
+type ServiceCpu = () => { influx?: number; kafka?: number };
+
+/** From now: a function giving the CPU seconds InfluxDB and Kafka have used since. */
+function serviceCpu(o: HubPeersOptions): ServiceCpu {
+  const pids = o.servicePids;
+  if (!pids) return () => ({});
+  const read = () => ({
+    influx: pids.influx === undefined ? undefined : cpuSeconds(pids.influx),
+    kafka: pids.kafka.reduce<number | undefined>((sum, p) => {
+      const c = cpuSeconds(p);
+      return sum === undefined || c === undefined ? undefined : sum + c;
+    }, 0),
+  });
+  const before = read();
+  return () => {
+    const now = read();
+    const since = (a?: number, b?: number) =>
+      a === undefined || b === undefined ? undefined : a - b;
+    return { influx: since(now.influx, before.influx), kafka: since(now.kafka, before.kafka) };
   };
 }
 
@@ -143,6 +223,7 @@ async function telegrafRun(o: HubPeersOptions): Promise<PeerRun> {
   await idle.stop();
   const database = `telegraf_${o.run}`;
   const started = Date.now();
+  const services = serviceCpu(o);
   const telegraf = await start(o.topic, database);
   const pid = telegraf.child.pid as number;
   try {
@@ -151,9 +232,15 @@ async function telegrafRun(o: HubPeersOptions): Promise<PeerRun> {
       pid,
       started,
       startupCpu,
+      {
+        db: database,
+        rp: 'autogen',
+        points: o.records,
+        counted: () => count(o.influxUrl, database, '"readings"', 'temperature'),
+      },
       o.records,
-      o.records,
-      () => count(o.influxUrl, database, '"readings"', 'temperature'),
+      o.influxUrl,
+      services,
     );
   } finally {
     await telegraf.stop();
@@ -193,6 +280,16 @@ async function spawnHub(
   return { hub, port };
 }
 
+/** The hub's readings: a point per metric (two a record) in the `raw` policy. */
+function hubTarget(o: HubPeersOptions, database: string): Target {
+  return {
+    db: database,
+    rp: 'raw',
+    points: 2 * o.records,
+    counted: () => count(o.influxUrl, database, '"raw"."readings"', 'value'),
+  };
+}
+
 async function hubRun(
   o: HubPeersOptions,
   rules: string,
@@ -218,6 +315,7 @@ async function hubRun(
   await idle.hub.stop();
   const database = `hubpeer_${client}_${o.run}`;
   const started = Date.now();
+  const services = serviceCpu(o);
   const { hub } = await spawnHub(o, o.topic, database, `hub-peer-${client}`, client);
   try {
     return await measure(
@@ -225,9 +323,10 @@ async function hubRun(
       hub.child.pid as number,
       started,
       startupCpu,
-      2 * o.records,
+      hubTarget(o, database),
       o.records,
-      () => count(o.influxUrl, database, '"raw"."readings"', 'value'),
+      o.influxUrl,
+      services,
     );
   } finally {
     await hub.stop();
@@ -251,9 +350,10 @@ async function profiledRun(o: HubPeersOptions): Promise<ProfileSummary> {
       hub.child.pid as number,
       Date.now(),
       0,
-      2 * o.records,
+      hubTarget(o, database),
       o.records,
-      () => count(o.influxUrl, database, '"raw"."readings"', 'value'),
+      o.influxUrl,
+      () => ({}),
     );
   } finally {
     await hub.stop(); // the profile is written as the process exits
