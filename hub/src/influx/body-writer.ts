@@ -35,6 +35,13 @@ export class BodyWriter {
     this.len = at;
   }
 
+  /** Appends bytes (already encoded: a copy, not a loop). */
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
   /** Appends one ASCII character code. */
   char(code: number): void {
     this.room(1);

@@ -150,7 +150,9 @@ function ownKeys(o: object): number {
  * straight from the records into request bodies (UTF-8 bytes, ready to send) of at most
  * `perBody` lines: no point objects, no strings per line or piece, no join (a batch's lines
  * were the largest thing the hub held while its write was in flight, and building them a fifth
- * of what it allocated). Undefined when a record does not fit (a non-numeric value).
+ * of what it allocated). A series' line up to its first field is encoded once per call and
+ * copied for its other readings (a batch holds each device's readings many times over).
+ * Undefined when a record does not fit (a non-numeric value).
  * InfluxStore checks this against the generic path on the first record of every batch and
  * stops using it for good if they ever differ (influx-points.ts changed);
  * `hub/test/influx-lines.test.ts` compares the two on arbitrary records.
@@ -163,13 +165,16 @@ export function readingLines(
   const bodies: Buffer[] = [];
   // About 130 bytes a line: one allocation for most bodies.
   const w = new BodyWriter(Math.min(perBody, 2 * records.length) * 136);
+  const heads = new Map<string, DeviceHeads>();
   let lines = 0;
   for (const r of records) {
     if (typeof r.gatewaySeq !== 'number' || typeof r.time !== 'number') return undefined;
     if (r.seq !== undefined && typeof r.seq !== 'number') return undefined;
-    const device = tag(r.deviceId);
-    const gateway = tag(r.gatewayId);
-    const site = tag(siteOf(r.deviceId));
+    let device = heads.get(r.deviceId);
+    if (device === undefined || device.gateway !== r.gatewayId) {
+      device = { gateway: r.gatewayId, site: siteOf(r.deviceId), metrics: new Map() };
+      heads.set(r.deviceId, device);
+    }
     const metrics = r.metrics;
     for (const metric in metrics) {
       if (!Object.hasOwn(metrics, metric)) continue;
@@ -180,19 +185,12 @@ export function readingLines(
         lines = 0;
       }
       if (lines > 0) w.char(NEWLINE);
-      w.text('readings,device=');
-      w.text(device);
-      w.text(',gateway=');
-      w.text(gateway);
-      w.text(',metric=');
-      w.text(tag(metric));
-      w.text(',site=');
-      w.text(site);
-      if (m.unit) {
-        w.text(',unit=');
-        w.text(tag(m.unit));
+      let head = device.metrics.get(metric);
+      if (head === undefined || head.unit !== m.unit) {
+        head = { unit: m.unit, bytes: seriesHead(r.deviceId, device, metric, m.unit) };
+        device.metrics.set(metric, head);
       }
-      w.text(' gateway_seq=');
+      w.bytes(head.bytes);
       w.number(Math.floor(r.gatewaySeq));
       if (r.seq !== undefined) {
         w.text('i,seq=');
@@ -207,6 +205,25 @@ export function readingLines(
   }
   if (lines > 0) bodies.push(w.take());
   return bodies;
+}
+
+/** One device's series heads in a readingLines call (its gateway and site as first seen). */
+interface DeviceHeads {
+  gateway: string;
+  site: string;
+  metrics: Map<string, { unit: string | undefined; bytes: Buffer }>;
+}
+
+/** `readings,device=D,gateway=G,metric=M,site=S[,unit=U] gateway_seq=`, as UTF-8. */
+function seriesHead(
+  deviceId: string,
+  device: DeviceHeads,
+  metric: string,
+  unit: string | undefined,
+): Buffer {
+  let head = `readings,device=${tag(deviceId)},gateway=${tag(device.gateway)},metric=${tag(metric)},site=${tag(device.site)}`;
+  if (unit) head += `,unit=${tag(unit)}`;
+  return Buffer.from(`${head} gateway_seq=`);
 }
 
 const NEWLINE = 10;
