@@ -1,8 +1,7 @@
 import { IotError, type ReadingRecord } from '@iot-stream/contracts';
 import { SourceGapError } from '../errors.ts';
-import type { Notification } from '../notify/notifications.ts';
-import type { Checkpoint, DeadLetter, SourceBatch } from '../ports.ts';
-import { PartitionProcessor, type PartitionTick } from '../processing/partition-processor.ts';
+import type { DeadLetter, SourceBatch } from '../ports.ts';
+import type { PartitionTick } from '../processing/partition-processor.ts';
 import { BatchEffects } from './batch-effects.ts';
 import { checkpointDue, costAllows } from './checkpoint-cadence.ts';
 import { Continuity } from './continuity.ts';
@@ -10,7 +9,7 @@ import type { FailingPartition, PipelineCounters } from './counters.ts';
 import { NotificationOutbox } from './notification-outbox.ts';
 import type { PipelineOptions } from './options.ts';
 import type { Owned } from './owned.ts';
-import { SavedCheckpoints } from './saved-checkpoints.ts';
+import { PartitionCheckpoints } from './partition-checkpoints.ts';
 
 export type { FailingPartition, PipelineCounters } from './counters.ts';
 export type { PipelineOptions } from './options.ts';
@@ -27,9 +26,7 @@ export type { PipelineOptions } from './options.ts';
  */
 export class Pipeline {
   private owned = new Map<number, Owned>();
-  private saved = new SavedCheckpoints();
   private assigned: number[] = [];
-  private loading: Promise<Map<number, Checkpoint>> | undefined;
   /** Per partition: batches and checkpoint rewrites, one at a time. */
   private chains = new Map<number, Promise<unknown>>();
   /** Partitions whose last write failed (retried by the source). */
@@ -40,10 +37,9 @@ export class Pipeline {
   private readonly continuity: Continuity;
   private readonly effects: BatchEffects;
   private readonly outbox: NotificationOutbox;
+  private readonly states: PartitionCheckpoints;
   private readonly own = {
     invalid: 0,
-    checkpoints: 0,
-    checkpointMs: 0,
     lag: {} as Record<string, number>,
     partitions: 0,
     writeFailures: 0,
@@ -68,9 +64,18 @@ export class Pipeline {
       log: options.log,
       host: {
         holder: (p) => this.owned.get(p),
-        saved: (p) => this.saved.get(p),
-        save: (p, c) => this.enqueueCheckpoint(p, c),
+        saved: (p) => this.states.saved.get(p),
+        save: (p, c) => this.states.enqueue(p, c),
       },
+    });
+    this.states = new PartitionCheckpoints({
+      checkpoints: options.checkpoints,
+      processor: options.processor,
+      log: options.log,
+      elapsed: this.elapsed,
+      outbox: this.outbox,
+      generation: () => this.generation,
+      assigned: () => this.assigned,
     });
   }
 
@@ -79,6 +84,7 @@ export class Pipeline {
     return {
       ...this.effects.counters,
       ...this.outbox.counters,
+      ...this.states.counters,
       ...this.own,
       lag: { ...this.own.lag },
     };
@@ -104,8 +110,7 @@ export class Pipeline {
   /** A rebalance: whatever we held may have moved on elsewhere; start again from checkpoints. */
   assign(partitions: number[]): void {
     this.owned.clear();
-    this.saved.clear();
-    this.loading = undefined;
+    this.states.clear();
     this.assigned = partitions;
     this.own.lag = {};
     this.own.partitions = partitions.length;
@@ -183,7 +188,7 @@ export class Pipeline {
       const time = newest + Math.floor(quietFor);
       if (!owned.processor.wouldTick(time) && owned.carry.length === 0) return false;
       owned.carry.push(time);
-      await this.checkpoint(partition, owned, owned.offset, owned.pending);
+      await this.states.checkpoint(partition, owned, owned.offset, owned.pending);
       if (generation !== this.generation) return false;
       await this.run(partition, owned, [], this.takeCarry(owned), 0, generation);
       this.own.punctuations += 1;
@@ -196,7 +201,7 @@ export class Pipeline {
 
   /** Forgets the partition's core; records it processed after its checkpoint are read again. */
   private drop(partition: number): void {
-    this.continuity.drop(partition, this.owned.get(partition), this.saved.offset(partition));
+    this.continuity.drop(partition, this.owned.get(partition), this.states.saved.offset(partition));
     this.owned.delete(partition);
   }
 
@@ -215,22 +220,6 @@ export class Pipeline {
     return run;
   }
 
-  /**
-   * Checkpoint writes go out in call order (one producer queue), and `saved` is the newest
-   * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
-   */
-  private enqueueCheckpoint(partition: number, checkpoint: Checkpoint): Promise<void> {
-    const json = JSON.stringify(checkpoint);
-    this.saved.keep(partition, checkpoint.offset, json);
-    const generation = this.generation;
-    const saved = this.options.checkpoints.save(partition, checkpoint, json);
-    // Only this assignment's: an earlier one's write may land after the partition was reopened
-    // from an older checkpoint, which its next checkpoint then overwrites.
-    return saved.then(() => {
-      if (generation === this.generation) this.saved.acknowledged(partition, checkpoint.offset);
-    });
-  }
-
   private async apply(batch: SourceBatch, generation: number): Promise<string> {
     const { partition } = batch;
     const owned = this.owned.get(partition) ?? (await this.open(partition));
@@ -241,7 +230,7 @@ export class Pipeline {
     const covered = BigInt(owned.offset);
     const records = batch.records.filter((r) => BigInt(r.offset) > covered);
     const invalid = batch.invalid.filter((r) => BigInt(r.offset) > covered);
-    if (BigInt(batch.lastOffset) <= covered) return this.saved.durable(partition); // done before
+    if (BigInt(batch.lastOffset) <= covered) return this.states.saved.durable(partition); // done before
     await this.continuity.check(batch, owned);
     if (generation !== this.generation) return '-1'; // reassigned while the source was asked
     owned.lastInputAt = this.elapsed();
@@ -270,7 +259,7 @@ export class Pipeline {
     );
     this.own.invalid += invalid.length;
     this.own.lag[partition] = owned.lag;
-    return this.saved.durable(partition);
+    return this.states.saved.durable(partition);
   }
 
   /**
@@ -302,7 +291,7 @@ export class Pipeline {
       checkpointDue(every, owned, this.elapsed(), this.checkpointRoundMs());
     if (due) {
       const pending = [...owned.pending, ...fresh].filter((n) => !this.outbox.isDelivered(n.key));
-      await this.checkpoint(partition, owned, lastOffset, pending);
+      await this.states.checkpoint(partition, owned, lastOffset, pending);
       this.outbox.deliver(partition, owned);
       return;
     }
@@ -314,12 +303,12 @@ export class Pipeline {
   private async flush(partition: number, owned: Owned): Promise<string> {
     // Also when the newest checkpoint's write failed: the partition was reopened from it. Not
     // before its cost allows (the source flushes again while offsets stay uncommitted).
-    const behind = owned.offset !== this.saved.durable(partition);
+    const behind = owned.offset !== this.states.saved.durable(partition);
     const every = this.options.checkpointEvery;
     const allowed = costAllows(every, owned, this.elapsed(), this.checkpointRoundMs());
     if ((behind && allowed) || owned.carry.length > 0)
-      await this.checkpoint(partition, owned, owned.offset, owned.pending);
-    return this.saved.durable(partition);
+      await this.states.checkpoint(partition, owned, owned.offset, owned.pending);
+    return this.states.saved.durable(partition);
   }
 
   /** The last checkpoint cost of every partition held, summed (checkpoint-cadence.ts). */
@@ -329,59 +318,10 @@ export class Pipeline {
     return ms;
   }
 
-  private async checkpoint(
-    partition: number,
-    owned: Owned,
-    offset: string,
-    pending: Notification[],
-  ): Promise<void> {
-    const started = this.elapsed();
-    const state = owned.processor.snapshot();
-    const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
-    const saving = this.enqueueCheckpoint(partition, { v: 1, offset, state, pending, ...ticks });
-    owned.checkpointCostMs = this.elapsed() - started; // this thread's part, not the store's
-    this.own.checkpointMs += owned.checkpointCostMs;
-    await saving;
-    owned.offset = offset;
-    owned.pending = pending;
-    owned.checkpointedAt = this.elapsed();
-    owned.sinceCheckpoint = 0;
-    this.own.checkpoints += 1;
-  }
-
   private async open(partition: number): Promise<Owned> {
-    let checkpoint = this.saved.get(partition);
-    if (!checkpoint) {
-      let loaded: Map<number, Checkpoint>;
-      if (this.assigned.includes(partition)) {
-        this.loading ??= this.options.checkpoints.load(this.assigned);
-        loaded = await this.loading.catch((err: unknown) => {
-          this.loading = undefined;
-          throw err;
-        });
-      } else loaded = await this.options.checkpoints.load([partition]);
-      checkpoint = loaded.get(partition);
-      if (checkpoint) {
-        this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
-        this.saved.acknowledged(partition, checkpoint.offset);
-      }
-    }
-    const processor = new PartitionProcessor(this.options.processor);
-    if (checkpoint) processor.restore(checkpoint.state);
-    const owned: Owned = {
-      processor,
-      offset: checkpoint?.offset ?? '-1',
-      pending: this.outbox.unsent(partition, checkpoint?.pending ?? []),
-      carry: [...(checkpoint?.ticks ?? [])],
-      checkpointedAt: this.elapsed(),
-      sinceCheckpoint: 0,
-      checkpointCostMs: 0,
-      lastInputAt: this.elapsed(),
-      lag: 0,
-    };
+    const owned = await this.states.open(partition);
     this.owned.set(partition, owned);
     this.outbox.deliver(partition, owned);
-    this.options.log.info({ partition, offset: owned.offset }, 'partition opened from checkpoint');
     return owned;
   }
 }

@@ -1,0 +1,119 @@
+import type { Logger } from 'pino';
+import type { Notification } from '../notify/notifications.ts';
+import type { Checkpoint, CheckpointStore } from '../ports.ts';
+import {
+  PartitionProcessor,
+  type PartitionProcessorOptions,
+} from '../processing/partition-processor.ts';
+import type { NotificationOutbox } from './notification-outbox.ts';
+import type { Owned } from './owned.ts';
+import { SavedCheckpoints } from './saved-checkpoints.ts';
+
+export interface PartitionCheckpointsOptions {
+  checkpoints: CheckpointStore;
+  processor: PartitionProcessorOptions;
+  log: Logger;
+  elapsed: () => number;
+  outbox: NotificationOutbox;
+  /** The pipeline's assignment: its number (bumped by each) and its partitions. */
+  generation: () => number;
+  assigned: () => readonly number[];
+}
+
+/**
+ * The pipeline's checkpoints: a partition opened from its newest one (kept in memory, else
+ * loaded with the rest of the assignment's), and its state written into a new one, in call
+ * order. What each costs this thread is kept per partition (checkpoint-cadence.ts paces by it).
+ */
+export class PartitionCheckpoints {
+  readonly saved = new SavedCheckpoints();
+  readonly counters = { checkpoints: 0, checkpointMs: 0 };
+  private loading: Promise<Map<number, Checkpoint>> | undefined;
+
+  constructor(private readonly options: PartitionCheckpointsOptions) {}
+
+  /** A new assignment: nothing saved or loading is known to be the newest any more. */
+  clear(): void {
+    this.saved.clear();
+    this.loading = undefined;
+  }
+
+  /** The partition's processor restored from its newest checkpoint (none: from the start). */
+  async open(partition: number): Promise<Owned> {
+    const o = this.options;
+    let checkpoint = this.saved.get(partition);
+    if (!checkpoint) {
+      let loaded: Map<number, Checkpoint>;
+      const assigned = o.assigned();
+      if (assigned.includes(partition)) {
+        this.loading ??= o.checkpoints.load(assigned);
+        loaded = await this.loading.catch((err: unknown) => {
+          this.loading = undefined;
+          throw err;
+        });
+      } else loaded = await o.checkpoints.load([partition]);
+      checkpoint = loaded.get(partition);
+      if (checkpoint) {
+        this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
+        this.saved.acknowledged(partition, checkpoint.offset);
+      }
+    }
+    const processor = new PartitionProcessor(o.processor);
+    if (checkpoint) processor.restore(checkpoint.state);
+    const owned: Owned = {
+      processor,
+      offset: checkpoint?.offset ?? '-1',
+      pending: o.outbox.unsent(partition, checkpoint?.pending ?? []),
+      carry: [...(checkpoint?.ticks ?? [])],
+      checkpointedAt: o.elapsed(),
+      sinceCheckpoint: 0,
+      checkpointCostMs: 0,
+      lastInputAt: o.elapsed(),
+      lag: 0,
+    };
+    o.log.info(
+      { partition, offset: owned.offset, checkpoint: checkpoint !== undefined },
+      checkpoint ? 'partition opened from its checkpoint' : 'partition opened (no checkpoint yet)',
+    );
+    return owned;
+  }
+
+  /** Checkpoints the partition's state as of `offset`; resolves once the store has it. */
+  async checkpoint(
+    partition: number,
+    owned: Owned,
+    offset: string,
+    pending: Notification[],
+  ): Promise<void> {
+    const { elapsed } = this.options;
+    const started = elapsed();
+    const state = owned.processor.snapshot();
+    const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
+    const saving = this.enqueue(partition, { v: 1, offset, state, pending, ...ticks });
+    owned.checkpointCostMs = elapsed() - started; // this thread's part, not the store's
+    this.counters.checkpointMs += owned.checkpointCostMs;
+    await saving;
+    owned.offset = offset;
+    owned.pending = pending;
+    owned.checkpointedAt = elapsed();
+    owned.sinceCheckpoint = 0;
+    this.counters.checkpoints += 1;
+  }
+
+  /**
+   * Checkpoint writes go out in call order (one producer queue), and `saved` is the newest
+   * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
+   */
+  enqueue(partition: number, checkpoint: Checkpoint): Promise<void> {
+    const json = JSON.stringify(checkpoint);
+    this.saved.keep(partition, checkpoint.offset, json);
+    const generation = this.options.generation();
+    const saved = this.options.checkpoints.save(partition, checkpoint, json);
+    // Only this assignment's: an earlier one's write may land after the partition was reopened
+    // from an older checkpoint, which its next checkpoint then overwrites.
+    return saved.then(() => {
+      if (generation === this.options.generation())
+        this.saved.acknowledged(partition, checkpoint.offset);
+    });
+  }
+}
