@@ -100,7 +100,8 @@ export class DetectionEngine {
   process(record: ReadingRecord): DetectionOutput {
     const out: DetectionOutput = { scores: [], events: [] };
     const { deviceId, metrics, time } = record;
-    for (const metric of Object.keys(metrics)) {
+    for (const metric in metrics) {
+      if (!Object.hasOwn(metrics, metric)) continue; // for-in: no array per record
       const slot = this.slotFor(deviceId, metric);
       if (slot === undefined) continue;
       const m = metrics[metric] as (typeof metrics)[string];
