@@ -117,8 +117,9 @@ async function measure(
     const written = await pointsWritten(influxUrl, target.db, target.rp).catch(() => 0);
     const at = Date.now();
     if (written >= target.points && written !== tried) {
-      tried = written;
-      if ((await target.counted().catch(() => 0)) >= target.points) {
+      const counted = await target.counted().catch(() => undefined);
+      if (counted !== undefined) tried = written; // a failed count is tried again
+      if (counted !== undefined && counted >= target.points) {
         seconds = (at - started) / 1000;
         break;
       }
