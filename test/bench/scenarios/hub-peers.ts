@@ -15,7 +15,8 @@ import {
   sourceMapResolver,
   summarizeProfile,
 } from '../lib/cpu-profile.ts';
-import { cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
+import { count, type Target, waitForPoints } from '../lib/influx-wait.ts';
+import { CpuMeter, cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
 import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
 
 export interface HubPeersOptions {
@@ -53,52 +54,9 @@ export interface PeerRun {
   kafkaCpuPer100k?: number;
 }
 
-/** `SELECT count(field)` of one measurement, 0 while it does not exist yet. */
-async function count(influxUrl: string, db: string, from: string, field: string) {
-  const q = `SELECT count("${field}") FROM ${from}`;
-  const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
-  const body = (await res.json()) as {
-    results?: Array<{ series?: Array<{ values: Array<[string, number]> }> }>;
-  };
-  return body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0;
-}
-
 /**
- * Points InfluxDB took into the shards of `db`'s retention policy `rp` (SHOW STATS, its own
- * counters: a millisecond or two, whatever the data). A count query scans the points: over the
- * hub's 400,000 it costs InfluxDB about 140 ms of CPU, so polling it four times a second took a
- * quarter of a core from the process measured, on the same cores, and more from the run that
- * wrote more points for longer.
- */
-async function pointsWritten(influxUrl: string, db: string, rp: string) {
-  const q = "SHOW STATS FOR 'shard'";
-  const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ q })}`);
-  const body = (await res.json()) as {
-    results?: Array<{
-      series?: Array<{ tags?: Record<string, string>; columns: string[]; values: number[][] }>;
-    }>;
-  };
-  let points = 0;
-  for (const s of body.results?.[0]?.series ?? []) {
-    if (s.tags?.database !== db || s.tags?.retentionPolicy !== rp) continue;
-    points += s.values[0]?.[s.columns.indexOf('writePointsOk')] ?? 0;
-  }
-  return points;
-}
-
-/** Where the `points` a run must write land, and how to count them once they are all there. */
-interface Target {
-  db: string;
-  rp: string;
-  points: number;
-  counted: () => Promise<number>;
-}
-
-/**
- * Waits until the target's points are written (InfluxDB's shard counters, polled every 100 ms)
- * and a count query then finds them all (written points are queryable at once in InfluxDB 1.x;
- * the count makes sure they are the measurement's, not another's in the same policy); reads CPU
- * and peak RSS of `pid` (still running). The time is the counters' poll that showed them.
+ * Reads CPU and peak RSS of `pid` (still running) once the target's points are in InfluxDB
+ * (lib/influx-wait.ts); the time is the counters' poll that showed them.
  */
 async function measure(
   path: string,
@@ -108,29 +66,17 @@ async function measure(
   target: Target,
   readings: number,
   influxUrl: string,
-  services: ServiceCpu,
+  services: CpuMeter | undefined,
 ): Promise<PeerRun> {
-  const deadline = Date.now() + 600_000;
-  let tried = 0;
-  let seconds = 0;
-  for (;;) {
-    const written = await pointsWritten(influxUrl, target.db, target.rp).catch(() => 0);
-    const at = Date.now();
-    if (written >= target.points && written !== tried) {
-      const counted = await target.counted().catch(() => undefined);
-      if (counted !== undefined) tried = written; // a failed count is tried again
-      if (counted !== undefined && counted >= target.points) {
-        seconds = (at - started) / 1000;
-        break;
-      }
-    }
-    if (at > deadline) throw new Error(`${path}: ${written} of ${target.points} points in 10 min`);
-    await sleep(100);
-  }
+  const at = await waitForPoints(influxUrl, target, path);
+  const seconds = (at - started) / 1000;
   const work = (cpuSeconds(pid) ?? Number.NaN) - startupCpu;
   const per100k = (cpu: number | undefined) =>
     cpu === undefined ? undefined : round((cpu / readings) * 100_000, 2);
-  const { influx, kafka } = services();
+  const used = services?.stop() ?? {};
+  const kafkaNodes = Object.keys(used).filter((k) => k.startsWith('kafka-'));
+  const kafka =
+    kafkaNodes.length > 0 ? kafkaNodes.reduce((sum, k) => sum + (used[k] ?? 0), 0) : undefined;
   return {
     path,
     readingsPerSec: Math.round(readings / seconds),
@@ -138,31 +84,19 @@ async function measure(
     startupCpu: round(startupCpu, 2),
     peakRssMb: round(readMemory(pid)?.hwmMb ?? Number.NaN, 1),
     seconds: round(seconds, 2),
-    influxCpuPer100k: per100k(influx),
+    influxCpuPer100k: per100k(used.influx),
     kafkaCpuPer100k: per100k(kafka),
   };
 }
 
-type ServiceCpu = () => { influx?: number; kafka?: number };
-
-/** From now: a function giving the CPU seconds InfluxDB and Kafka have used since. */
-function serviceCpu(o: HubPeersOptions): ServiceCpu {
+/** From now: the CPU InfluxDB and each Kafka node use (when the bench started them). */
+function serviceCpu(o: HubPeersOptions): CpuMeter | undefined {
   const pids = o.servicePids;
-  if (!pids) return () => ({});
-  const read = () => ({
-    influx: pids.influx === undefined ? undefined : cpuSeconds(pids.influx),
-    kafka: pids.kafka.reduce<number | undefined>((sum, p) => {
-      const c = cpuSeconds(p);
-      return sum === undefined || c === undefined ? undefined : sum + c;
-    }, 0),
+  if (!pids) return undefined;
+  return new CpuMeter({
+    influx: pids.influx,
+    ...Object.fromEntries(pids.kafka.map((pid, i) => [`kafka-${i + 1}`, pid])),
   });
-  const before = read();
-  return () => {
-    const now = read();
-    const since = (a?: number, b?: number) =>
-      a === undefined || b === undefined ? undefined : a - b;
-    return { influx: since(now.influx, before.influx), kafka: since(now.kafka, before.kafka) };
-  };
 }
 
 /** What a Telegraf user would write for our records (see the README's record format). */
@@ -354,7 +288,7 @@ async function profiledRun(o: HubPeersOptions): Promise<ProfileSummary> {
       hubTarget(o, database),
       o.records,
       o.influxUrl,
-      () => ({}),
+      undefined,
     );
   } finally {
     await hub.stop(); // the profile is written as the process exits
