@@ -80,6 +80,17 @@ export class KafkaCheckpointStore implements CheckpointStore {
           () => reject(new CheckpointError(`checkpoints not read within ${timeoutMs} ms`)),
           timeoutMs,
         );
+        // A crash kafkajs will not restart from (non-retriable) leaves every later seek
+        // failing: fail the load now with the crash's error instead of at the timeout.
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (payload.restart) return;
+          clearTimeout(timer);
+          reject(
+            new CheckpointError(`checkpoint reader crashed: ${payload.error.message}`, {
+              cause: payload.error,
+            }),
+          );
+        });
         consumer
           .run({
             autoCommit: false,
