@@ -30,15 +30,32 @@ afterAll(() => server.close());
 
 const T0 = Date.UTC(2026, 10, 22);
 
+/** One reading (temperature 21.5 of dev-1 at T0). */
+function writeOne(store: InfluxStore): Promise<void> {
+  return store.writeBatch({
+    readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
+    aggregates: [],
+    events: [],
+  });
+}
+
+/** One reading written while the server gives this answer. */
+async function writeAnswered(given: typeof answer): Promise<void> {
+  const store = new InfluxStore({ url, database: 'iot' });
+  answer = given;
+  try {
+    await writeOne(store);
+  } finally {
+    answer = { status: 204, body: '' };
+    await store.close();
+  }
+}
+
 describe('InfluxStore writes', () => {
   it('POSTs line protocol to /write with db, precision, retention policy and basic auth', async () => {
     const store = new InfluxStore({ url, database: 'iot', username: 'u', password: 'p w' });
     requests.length = 0;
-    await store.writeBatch({
-      readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
-      aggregates: [],
-      events: [],
-    });
+    await writeOne(store);
     expect(requests).toEqual([
       {
         url: '/write?db=iot&precision=ms&rp=raw',
@@ -73,11 +90,7 @@ describe('InfluxStore writes', () => {
     try {
       await store.init(); // manageSchema false: one SHOW RETENTION POLICIES, no DDL
       answer = { status: 204, body: '' };
-      await store.writeBatch({
-        readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
-        aggregates: [],
-        events: [],
-      });
+      await writeOne(store);
     } finally {
       answer = { status: 204, body: '' };
     }
@@ -91,19 +104,16 @@ describe('InfluxStore writes', () => {
   });
 
   it('rejects with the reason InfluxDB gave', async () => {
-    const store = new InfluxStore({ url, database: 'iot' });
-    answer = { status: 400, body: '{"error":"field type conflict"}' };
-    try {
-      await expect(
-        store.writeBatch({
-          readings: [record('dev-1', 1, T0, { temperature: 21.5 })],
-          aggregates: [],
-          events: [],
-        }),
-      ).rejects.toThrow(/HTTP 400: .*field type conflict/);
-    } finally {
-      answer = { status: 204, body: '' };
-    }
+    await expect(
+      writeAnswered({ status: 400, body: '{"error":"field type conflict"}' }),
+    ).rejects.toThrow(/HTTP 400: .*field type conflict/);
+  });
+
+  it('fails (to be retried) on an error status with an empty body, as a proxy may answer', async () => {
+    await expect(writeAnswered({ status: 503, body: '' })).rejects.toMatchObject({
+      code: 'INFLUX_WRITE_FAILED',
+      retriable: true,
+    });
   });
 
   it('rejects when InfluxDB cannot be reached', async () => {

@@ -1,5 +1,3 @@
-import http, { type Agent as HttpAgent } from 'node:http';
-import https from 'node:https';
 import { type GatewayStatusRecord, IotError, type ReadingRecord } from '@iot-stream/contracts';
 import { FieldType, InfluxDB, type ISchemaOptions, escape as influxEscape } from 'influx';
 import type { BatchOutput, ReadingQuery, ReadingStore, StoredReading } from '../ports.ts';
@@ -17,6 +15,7 @@ import {
   type Sample,
 } from '../store/points.ts';
 import { addReadingPoint } from '../store/rows.ts';
+import { httpPoster, type Poster } from './http-post.ts';
 import { LineProtocol, readingLines } from './lines.ts';
 import { checkSchema, ensureSchema } from './schema.ts';
 
@@ -98,8 +97,7 @@ export class InfluxStore implements ReadingStore {
   beyondRetention = 0;
   /** POST target and headers of writes (the library's client is kept for everything else). */
   private readonly writeUrl: string;
-  private readonly http: typeof import('node:http') | typeof import('node:https');
-  private readonly agent: HttpAgent;
+  private readonly poster: Poster;
   private readonly writeHeaders: Record<string, string> = {
     'content-type': 'text/plain; charset=utf-8',
   };
@@ -107,8 +105,7 @@ export class InfluxStore implements ReadingStore {
   constructor(private readonly options: InfluxStoreOptions) {
     const url = new URL(options.url);
     this.writeUrl = new URL('/write', url).toString();
-    this.http = url.protocol === 'https:' ? https : http;
-    this.agent = new this.http.Agent({ keepAlive: true });
+    this.poster = httpPoster(url.protocol === 'https:');
     if (options.token) this.writeHeaders.authorization = `Token ${options.token}`;
     else if (options.username)
       this.writeHeaders.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
@@ -217,53 +214,35 @@ export class InfluxStore implements ReadingStore {
 
   /**
    * One `/write` request, as the library makes it (db, precision ms, rp; basic auth; 30 s
-   * timeout), over a keep-alive connection (node:http costs far less per request than fetch).
+   * timeout), over a keep-alive connection (http-post.ts).
    */
-  private post(body: string | Buffer, retentionPolicy: string): Promise<void> {
+  private async post(body: string | Buffer, retentionPolicy: string): Promise<void> {
     const query = new URLSearchParams({
       db: this.options.database,
       precision: 'ms',
       rp: retentionPolicy,
     });
     const payload = typeof body === 'string' ? Buffer.from(body) : body;
-    return new Promise((resolve, reject) => {
-      const req = this.http.request(
-        `${this.writeUrl}?${query}`,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...this.writeHeaders, 'content-length': payload.length },
-          timeout: 30_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = status >= 200 && status < 300 ? '' : Buffer.concat(chunks).toString();
-            if (text === '') return resolve();
-            // 400 (unparsable, a field type conflict) and 413 (too large) refuse the content:
-            // no retry helps (batch-writer.ts isolates the culprit); anything else may pass.
-            const refused = status === 400 || status === 413;
-            const err = new IotError(
-              refused ? 'INFLUX_WRITE_REJECTED' : 'INFLUX_WRITE_FAILED',
-              `InfluxDB write failed: HTTP ${status}: ${text.trim().slice(0, 500)}`,
-              { retriable: !refused },
-            );
-            try {
-              this.partial(text, retentionPolicy, err);
-              resolve();
-            } catch {
-              reject(err);
-            }
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('InfluxDB write timed out after 30 s')));
-      req.on('error', reject);
-      req.end(payload);
-    });
+    const { status, text } = await this.poster.post(
+      `${this.writeUrl}?${query}`,
+      this.writeHeaders,
+      payload,
+    );
+    if (status >= 200 && status < 300) return; // (an error with an empty body is one too)
+    // 400 (unparsable, a field type conflict) and 413 (too large) refuse the content: no
+    // retry helps (batch-writer.ts isolates the culprit); anything else may pass.
+    const refused = status === 400 || status === 413;
+    const err = new IotError(
+      refused ? 'INFLUX_WRITE_REJECTED' : 'INFLUX_WRITE_FAILED',
+      `InfluxDB write failed: HTTP ${status}: ${text.trim().slice(0, 500)}`,
+      { retriable: !refused },
+    );
+    this.partial(text, retentionPolicy, err);
+  }
+
+  /** Ends the write connections. */
+  close(): Promise<void> {
+    return this.poster.close();
   }
 
   /**

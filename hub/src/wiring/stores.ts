@@ -47,7 +47,12 @@ export async function openStore(
     });
     await retry(() => store.init(), 'InfluxDB');
     logger.info({ url: influx.url, database: influx.database }, 'InfluxDB ready');
-    return { kind: 'influx', store, queries: new InfluxQueries(store), close: () => undefined };
+    return {
+      kind: 'influx',
+      store,
+      queries: new InfluxQueries(store),
+      close: () => void store.close(),
+    };
   }
   const path = join(config.storage.dir, 'store.db');
   const store = new SqliteStore({
