@@ -46,6 +46,7 @@ async function patched(): Promise<RecordDecoder> {
   });
   const text = out.outputFiles[0]?.text ?? '';
   expect(text).toContain('iotVarLong');
+  expect(text).toContain('iotNoHeaders');
   const module = { exports: {} as unknown };
   new Function('module', 'exports', 'require', text)(module, module.exports, require);
   return module.exports as RecordDecoder;
