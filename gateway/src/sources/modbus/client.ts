@@ -59,11 +59,17 @@ export function modbusSerialTransport(bus: ModbusBusConfig): ModbusTransport {
   const client = new ModbusRTU();
   let closed: ((reason: string) => void) | undefined;
   let lastError = 'connection closed';
+  /** Tells the link once that the connection is gone. */
+  const drop = (reason: string) => {
+    const listener = closed;
+    closed = undefined;
+    listener?.(reason);
+  };
   // An 'error' event with no listener would end the process: keep it as the close reason.
   client.on('error', (err: unknown) => {
     lastError = (err as Error).message ?? String(err);
   });
-  client.on('close', () => closed?.(lastError));
+  client.on('close', () => drop(lastError));
   client.setTimeout(bus.timeoutMs);
   return {
     async open() {
@@ -75,7 +81,13 @@ export function modbusSerialTransport(bus: ModbusBusConfig): ModbusTransport {
       }
     },
     async read(unitId, { kind, address, count }) {
-      if (!client.isOpen) throw new ModbusError('disconnected', 'the bus is not open');
+      if (!client.isOpen) {
+        // modbus-serial's TCP port emits no 'close' after a socket error (a peer that reset
+        // the connection, as a device switched off mid-request does): it only marks itself
+        // not open. Without this the link never reopened and every poll failed until restart.
+        drop('connection reset or lost (the bus is not open)');
+        throw new ModbusError('disconnected', 'the bus is not open');
+      }
       // RTU frames carry no transaction id: an answer that came after its timeout would be
       // taken for the next request's. modbus-serial keeps such bytes in its port's buffer;
       // drop them before each request (internal field, checked: absent on TCP).
