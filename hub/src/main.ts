@@ -4,7 +4,6 @@ import { IotError, retry } from '@iot-stream/contracts';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_DATA_DIR, dataDir, type HubConfig } from './config.ts';
 import { readRulesFile } from './detect/rules-file.ts';
-import { buildApi } from './http/api/app.ts';
 import { LiveFeed } from './http/dashboard/live-feed.ts';
 import { PipelineFeed } from './http/dashboard/pipeline-feed.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
@@ -28,6 +27,10 @@ export async function startHub(
   observe: Pick<PipelineOptions, 'onWritten'> = {},
 ): Promise<RunningHub> {
   const logger = log ?? pino({ level: configured.log.level, base: { app: 'iot-hub' } });
+  // The REST API's modules (fastify and its plugins, ~0.1 s of loading) load while the store
+  // and Kafka are set up, which mostly wait on the network.
+  const apiModule = import('./http/api/app.ts');
+  apiModule.catch(() => undefined); // (awaited below; not unhandled should start-up fail first)
   setHeapGrowing(configured.memory.heapGrowingPercent);
   const data = dataDir(configured.storage, existsSync);
   if (data.legacy)
@@ -106,40 +109,25 @@ export async function startHub(
       ? 'anomaly notifications on (host shown; the URL may hold a secret)'
       : 'anomaly notifications off (webhook.url unset)',
   );
-  await source.start(
-    (batch) => pipeline.handle(batch),
-    (assigned) => pipeline.assign(assigned),
-  );
-  logger.info({ mode: input.mode, ...input.describe }, 'consuming');
-
   /** Gateway status records written (counted here: the pipeline does not see them). */
   const statusWrites = { gatewayStatus: 0 };
-  await input.startStatus(async (records) => {
-    await store.writeGatewayStatus(records);
-    statusWrites.gatewayStatus += records.length;
-  });
-  const health = new HealthReporter({
-    instance:
-      config.health.instance ??
-      hostname()
-        .replace(/[^A-Za-z0-9._-]/g, '_')
-        .slice(0, 64),
-    intervalMs: config.health.intervalMs,
-    read: () => ({ ...source.counters, ...pipeline.counters }),
-    resetWriteMax: () => pipeline.takeWriteMsMax(),
-    write: (point) => store.writeHealth(point),
-    log: logger.child({ module: 'health' }),
-  });
-  health.start();
-  const ticker = s.idleTicks
-    ? new IdleTicker({
-        quietMs: s.tickIntervalMs,
-        punctuate: (quietMs) => pipeline.punctuateQuiet(quietMs),
-        log: logger.child({ module: 'idle-ticker' }),
-      })
-    : undefined;
-  ticker?.start();
-
+  // The readings' and the gateway status' consumer groups are joined while the API starts.
+  // A join can take up to a session timeout after a crash (the dead member's partitions wait
+  // for it): the API answers meanwhile (health: degraded, kafka.connected false), where it
+  // used to start only after both joins.
+  const joined = Promise.all([
+    source
+      .start(
+        (batch) => pipeline.handle(batch),
+        (assigned) => pipeline.assign(assigned),
+      )
+      .then(() => logger.info({ mode: input.mode, ...input.describe }, 'consuming')),
+    input.startStatus(async (records) => {
+      await store.writeGatewayStatus(records);
+      statusWrites.gatewayStatus += records.length;
+    }),
+  ]);
+  joined.catch(() => undefined); // (awaited with the API's listen below)
   if (!config.http.token)
     logger.warn(
       { key: 'http.token', env: 'HUB_API_TOKEN' },
@@ -149,7 +137,7 @@ export async function startHub(
     source: source.counters,
     pipeline: { ...pipeline.counters, ...statusWrites },
   }));
-  const api = buildApi({
+  const api = (await apiModule).buildApi({
     store,
     queries: opened.queries,
     rules,
@@ -185,8 +173,42 @@ export async function startHub(
       };
     },
   });
-  const url = await api.listen({ host: config.http.host, port: config.http.port });
-  logger.info({ url }, 'REST API listening');
+  let url = '';
+  try {
+    await Promise.all([
+      api.listen({ host: config.http.host, port: config.http.port }).then((listening) => {
+        url = listening;
+        logger.info({ url }, 'REST API listening');
+      }),
+      joined,
+    ]);
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
+
+  const health = new HealthReporter({
+    instance:
+      config.health.instance ??
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .slice(0, 64),
+    intervalMs: config.health.intervalMs,
+    read: () => ({ ...source.counters, ...pipeline.counters }),
+    resetWriteMax: () => pipeline.takeWriteMsMax(),
+    write: (point) => store.writeHealth(point),
+    log: logger.child({ module: 'health' }),
+  });
+  health.start();
+  const ticker = s.idleTicks
+    ? new IdleTicker({
+        quietMs: s.tickIntervalMs,
+        punctuate: (quietMs) => pipeline.punctuateQuiet(quietMs),
+        log: logger.child({ module: 'idle-ticker' }),
+      })
+    : undefined;
+  ticker?.start();
+
   return {
     url,
     async stop() {
