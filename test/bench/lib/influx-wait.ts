@@ -47,22 +47,25 @@ export interface Target {
  * Resolves with the time (ms) of the counters' poll (every 100 ms) that showed the target's
  * points written, once a count query then finds them all (written points are queryable at
  * once in InfluxDB 1.x; the count makes sure they are the measurement's, not another's in the
- * same policy). A failed count is tried again. Throws after 10 minutes.
+ * same policy), and what `snapshot` read right after that poll: before the count, whose own
+ * cost (InfluxDB's CPU) is not the run's. A failed count is tried again. Throws after 10 minutes.
  */
-export async function waitForPoints(
+export async function waitForPoints<T>(
   influxUrl: string,
   target: Target,
   what: string,
-): Promise<number> {
+  snapshot: () => T,
+): Promise<{ at: number; snapshot: T }> {
   const deadline = Date.now() + 600_000;
   let tried = 0;
   for (;;) {
     const written = await pointsWritten(influxUrl, target.db, target.rp).catch(() => 0);
     const at = Date.now();
     if (written >= target.points && written !== tried) {
+      const taken = snapshot();
       const counted = await target.counted().catch(() => undefined);
       if (counted !== undefined) tried = written;
-      if (counted !== undefined && counted >= target.points) return at;
+      if (counted !== undefined && counted >= target.points) return { at, snapshot: taken };
     }
     if (at > deadline) throw new Error(`${what}: ${written} of ${target.points} points in 10 min`);
     await sleep(100);

@@ -56,7 +56,8 @@ export interface PeerRun {
 
 /**
  * Reads CPU and peak RSS of `pid` (still running) once the target's points are in InfluxDB
- * (lib/influx-wait.ts); the time is the counters' poll that showed them.
+ * (lib/influx-wait.ts); the time and the CPU figures are those of the counters' poll that
+ * showed them (before the confirming count).
  */
 async function measure(
   path: string,
@@ -68,12 +69,15 @@ async function measure(
   influxUrl: string,
   services: CpuMeter | undefined,
 ): Promise<PeerRun> {
-  const at = await waitForPoints(influxUrl, target, path);
+  const { at, snapshot } = await waitForPoints(influxUrl, target, path, () => ({
+    cpu: cpuSeconds(pid) ?? Number.NaN,
+    used: services?.stop() ?? {},
+  }));
   const seconds = (at - started) / 1000;
-  const work = (cpuSeconds(pid) ?? Number.NaN) - startupCpu;
+  const work = snapshot.cpu - startupCpu;
   const per100k = (cpu: number | undefined) =>
     cpu === undefined ? undefined : round((cpu / readings) * 100_000, 2);
-  const used = services?.stop() ?? {};
+  const { used } = snapshot;
   const kafkaNodes = Object.keys(used).filter((k) => k.startsWith('kafka-'));
   const kafka =
     kafkaNodes.length > 0 ? kafkaNodes.reduce((sum, k) => sum + (used[k] ?? 0), 0) : undefined;
