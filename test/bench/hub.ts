@@ -19,6 +19,7 @@ import pino from 'pino';
 import { HubConfigSchema } from '../../hub/src/config.ts';
 import { startHub } from '../../hub/src/main.ts';
 import { startServices } from '../../scripts/services/services.ts';
+import { ceilingRow, peerRow } from './lib/peer-rows.ts';
 import { summarize } from './lib/stats.ts';
 import { hubPeers } from './scenarios/hub-peers.ts';
 
@@ -318,18 +319,16 @@ console.log(
   `    reading -> anomaly record      p50 ${e.p50} ms  p99 ${e.p99} ms  max ${e.max} ms  (n=${e.n})`,
 );
 if (side) {
-  const row = (r: typeof side.hub) =>
-    `    ${r.path.padEnd(52)} ${String(r.readingsPerSec).padStart(7)} readings/s  ${r.cpuPer100k.toFixed(2).padStart(6)} CPU s/100k  ${r.peakRssMb.toFixed(0).padStart(5)} MB peak RSS  (start-up CPU ${r.startupCpu} s taken off)${serviceLoad(r)}`;
-  const serviceLoad = (r: typeof side.hub) =>
-    r.influxCpuPer100k === undefined
-      ? ''
-      : `; InfluxDB ${r.influxCpuPer100k.toFixed(2)}, Kafka ${r.kafkaCpuPer100k?.toFixed(2)} CPU s/100k meanwhile`;
   const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
   console.log(
     `  peers: ${peerRecords} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,
   );
-  console.log(row(side.telegraf));
-  for (const h of side.hubs) console.log(row(h.run));
+  console.log(peerRow(side.telegraf));
+  for (const h of side.hubs) console.log(peerRow(h.run));
+  for (const r of [side.telegraf, ...side.hubs.map((h) => h.run)]) {
+    const line = ceilingRow(r);
+    if (line) console.log(line);
+  }
   for (const h of side.hubs)
     console.log(
       `    hub (${h.client}) / Telegraf: CPU per reading ${h.cpuRatio}x (goal <= 1.5x: ${met(h.cpuRatio <= 1.5)}), readings/s ${h.rateRatio}x (goal >= 0.75x: ${met(h.rateRatio >= 0.75)}), peak RSS ${h.run.peakRssMb} MB (goal <= 150 MB: ${met(h.run.peakRssMb <= 150)})`,
