@@ -12,9 +12,14 @@ import { modbusSerialTransport } from '../src/sources/modbus/client.ts';
 // the case under test is the connection reset, which a real device does only by chance.
 
 const sockets: Socket[] = [];
+let resetDone: () => void = () => undefined;
+const reset = new Promise<void>((r) => {
+  resetDone = r;
+});
 const server = createServer((socket) => {
   sockets.push(socket);
   socket.once('data', () => socket.resetAndDestroy());
+  socket.once('close', () => resetDone());
 });
 
 afterEach(async () => {
@@ -28,7 +33,7 @@ describe('the Modbus TCP transport', () => {
     const { port } = server.address() as AddressInfo;
     const transport = modbusSerialTransport({
       tcp: { host: '127.0.0.1', port },
-      timeoutMs: 200,
+      timeoutMs: 1000, // the RST comes long before it, even on a loaded machine
     } as ModbusBusConfig);
     await transport.open();
     const dropped = new Promise<string>((resolve) => transport.onClose(resolve));
@@ -40,6 +45,7 @@ describe('the Modbus TCP transport', () => {
       );
     // The first read is reset (no answer: a timeout); the next finds the port not open.
     reads.push(await read());
+    await reset; // (the peer's side of it, for certain before the second read)
     reads.push(await read());
     const reason = await Promise.race([
       dropped,

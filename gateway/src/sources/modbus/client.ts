@@ -65,6 +65,11 @@ export function modbusSerialTransport(bus: ModbusBusConfig): ModbusTransport {
     closed = undefined;
     listener?.(reason);
   };
+  // modbus-serial's TCP port emits no 'close' after a socket error (a peer that reset the
+  // connection, as a device whose process was killed or restarted with a request unread does):
+  // it only marks itself not open. Without this the link never reopened and every poll failed
+  // until a restart.
+  const dropNotOpen = () => drop(`connection reset or lost (${lastError})`);
   // An 'error' event with no listener would end the process: keep it as the close reason.
   client.on('error', (err: unknown) => {
     lastError = (err as Error).message ?? String(err);
@@ -82,10 +87,7 @@ export function modbusSerialTransport(bus: ModbusBusConfig): ModbusTransport {
     },
     async read(unitId, { kind, address, count }) {
       if (!client.isOpen) {
-        // modbus-serial's TCP port emits no 'close' after a socket error (a peer that reset
-        // the connection, as a device switched off mid-request does): it only marks itself
-        // not open. Without this the link never reopened and every poll failed until restart.
-        drop('connection reset or lost (the bus is not open)');
+        dropNotOpen();
         throw new ModbusError('disconnected', 'the bus is not open');
       }
       // RTU frames carry no transaction id: an answer that came after its timeout would be
@@ -106,6 +108,8 @@ export function modbusSerialTransport(bus: ModbusBusConfig): ModbusTransport {
             return { bits: (await client.readDiscreteInputs(address, count)).data };
         }
       } catch (err) {
+        // A request the peer reset ends as a timeout: the link hears of it now, not a poll later.
+        if (!client.isOpen) dropNotOpen();
         throw classifyModbusError(err);
       }
     },
