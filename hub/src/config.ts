@@ -52,7 +52,13 @@ export const HubConfigSchema = Type.Object({
           "A fetch's bytes over all its partitions: what a hub holds in flight scales with it (kafkajs: batches still writing hold up to as much again); two partitions' batches in one let one's CPU work overlap the other's InfluxDB write (README, Measured figures)",
       }),
       partitionsConsumedConcurrently: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
-      sessionTimeoutMs: Type.Integer({ minimum: 6000, maximum: 300_000, default: 30_000 }),
+      sessionTimeoutMs: Type.Integer({
+        minimum: 6000,
+        maximum: 300_000,
+        default: 30_000,
+        description:
+          "The consumer groups' session timeout (readings and gateway status): how long a crashed hub's partitions wait before another hub takes them; heartbeats every tenth of it",
+      }),
       security: KafkaSecuritySchema,
       client: KafkaClientSchema,
     },

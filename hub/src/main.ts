@@ -174,17 +174,21 @@ export async function startHub(
     },
   });
   let url = '';
-  try {
-    await Promise.all([
-      api.listen({ host: config.http.host, port: config.http.port }).then((listening) => {
-        url = listening;
-        logger.info({ url }, 'REST API listening');
-      }),
-      joined,
-    ]);
-  } catch (err) {
-    await api.close();
-    throw err;
+  const started = await Promise.allSettled([
+    api.listen({ host: config.http.host, port: config.http.port }).then((listening) => {
+      url = listening;
+      logger.info({ url }, 'REST API listening');
+    }),
+    joined,
+  ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // Either failing stops the other: no consumer left running behind a port that is taken,
+    // no API answering for a hub that could not join.
+    await api.close().catch(() => undefined);
+    await input.stop().catch(() => undefined);
+    opened.close();
+    throw failed.reason;
   }
 
   const health = new HealthReporter({

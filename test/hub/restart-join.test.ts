@@ -35,7 +35,7 @@ describe('a hub restarted after a crash', () => {
     const config = join(dir, 'hub.yaml');
     writeFileSync(
       config,
-      `kafka:\n  sessionTimeoutMs: 8000\n  statusTopic: status-${run}\n  deadLetterTopic: dlq-${run}\n  anomalyTopic: anomalies-${run}\n`,
+      `kafka:\n  sessionTimeoutMs: 15000\n  statusTopic: status-${run}\n  deadLetterTopic: dlq-${run}\n  anomalyTopic: anomalies-${run}\n`,
     );
     const records = fleetRecords(2, 100);
     await produce(brokers, topic, records);

@@ -10,6 +10,8 @@ export interface PlatformaticStatusSourceOptions {
   /** The hubs share this group, so each status record is written once per group. */
   groupId: string;
   topic: string;
+  /** The group's session timeout (kafka.sessionTimeoutMs); heartbeats every tenth of it. */
+  sessionTimeoutMs?: number;
   log: Logger;
   write: (records: GatewayStatusRecord[]) => Promise<void>;
   onSkipped?: (n: number) => void;
@@ -35,6 +37,8 @@ export class PlatformaticStatusSource {
       groupId: options.groupId,
       autocommit: false,
       maxWaitTime: 1000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
     });
   }
 

@@ -11,6 +11,8 @@ export interface StatusSourceOptions {
   /** The hubs share this group, so each status record is written once per group. */
   groupId: string;
   topic: string;
+  /** The group's session timeout (kafka.sessionTimeoutMs); heartbeats every tenth of it. */
+  sessionTimeoutMs?: number;
   log: Logger;
   write: (records: GatewayStatusRecord[]) => Promise<void>;
   onSkipped?: (n: number) => void;
@@ -30,7 +32,12 @@ export class KafkaStatusSource {
       ...options.connection,
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(options.log),
-    }).consumer({ groupId: options.groupId, maxWaitTimeInMs: 1000 });
+    }).consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: 1000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
+    });
   }
 
   async start(): Promise<void> {

@@ -149,7 +149,14 @@ type StatusWriter = (records: GatewayStatusRecord[]) => Promise<void>;
 /** Where a Kafka mode's gateway status records come from (either client's status source). */
 export function statusTopic(k: HubConfig['kafka'], logger: Logger, write: StatusWriter) {
   const log = logger.child({ module: 'status-source' });
-  return { groupId: `${k.groupId}.gateway-status`, topic: k.statusTopic, log, write };
+  return {
+    groupId: `${k.groupId}.gateway-status`,
+    topic: k.statusTopic,
+    // As the readings' group: a restarted hub's join waits at most this long for both.
+    sessionTimeoutMs: k.sessionTimeoutMs,
+    log,
+    write,
+  };
 }
 
 /** What a Kafka client's adapters give the Kafka mode (kafkaInput, platformaticInput). */
