@@ -21,20 +21,4 @@ describe('saved checkpoints', () => {
     saved.acknowledged(0, '9'); // an older one's late acknowledgement changes nothing
     expect(saved.durable(0)).toBe('19');
   });
-
-  it('keeps the JSON until the gzip is done, then only the gzip; either gives it back', async () => {
-    const saved = new SavedCheckpoints();
-    saved.keep(0, '9', JSON.stringify(checkpoint('9')));
-    saved.keep(0, '19', JSON.stringify(checkpoint('19')));
-    const kept = () =>
-      (saved as unknown as { saved: Map<number, { json?: string; gzip?: Buffer }> }).saved.get(0);
-    expect(kept()?.json).toBeDefined(); // the gzip runs on libuv's threads: not done yet
-    expect(saved.get(0)).toEqual(checkpoint('19'));
-    for (let i = 0; i < 200 && kept()?.gzip === undefined; i += 1)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(kept()?.json).toBeUndefined();
-    expect(kept()?.gzip?.length).toBeLessThan(JSON.stringify(checkpoint('19')).length / 4);
-    // The older checkpoint's gzip, finished too, did not take the newer one's place.
-    expect(saved.get(0)).toEqual(checkpoint('19'));
-  });
 });

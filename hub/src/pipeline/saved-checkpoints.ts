@@ -1,22 +1,17 @@
-import { gunzipSync, gzip } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Checkpoint } from '../ports.ts';
-
-/** A kept checkpoint: its JSON until gzip (on libuv's threads) gives the compressed bytes. */
-interface Saved {
-  offset: string;
-  json: string | undefined;
-  gzip: Buffer | undefined;
-}
 
 /**
  * Each partition's newest checkpoint, kept as the JSON the store writes, gzipped (fastest
  * level): as objects it would double what the hub holds per series, as JSON text add half
  * (test/bench/hub-state.ts); it is read only to reopen a partition or to rewrite its pending
- * notifications. The gzip runs off the pipeline's thread (it was ~1% of the hub's busy time
- * under load); until it is done the JSON itself is kept.
+ * notifications. Gzipped synchronously, on purpose: zlib's asynchronous gzip holds the JSON
+ * until it finishes, over many event-loop turns; tried twice (add9b02, 02999fe), it tripled what
+ * a hub with 100k series held (test/bench/hub-state.ts: 23.5 against 8.2 KB a series) for a
+ * gain within the noise.
  */
 export class SavedCheckpoints {
-  private saved = new Map<number, Saved>();
+  private saved = new Map<number, { offset: string; gzip: Buffer }>();
   /** Per partition, the last offset a checkpoint the store acknowledged covers. */
   private stored = new Map<number, string>();
 
@@ -26,20 +21,12 @@ export class SavedCheckpoints {
   }
 
   keep(partition: number, offset: string, json: string): void {
-    const saved: Saved = { offset, json, gzip: undefined };
-    this.saved.set(partition, saved);
-    gzip(json, { level: 1 }, (err, compressed) => {
-      if (err) return; // (not seen: then the JSON stays)
-      saved.gzip = compressed;
-      saved.json = undefined;
-    });
+    this.saved.set(partition, { offset, gzip: gzipSync(json, { level: 1 }) });
   }
 
   get(partition: number): Checkpoint | undefined {
     const saved = this.saved.get(partition);
-    if (saved === undefined) return undefined;
-    const json = saved.json ?? gunzipSync(saved.gzip as Buffer).toString();
-    return JSON.parse(json) as Checkpoint;
+    return saved && (JSON.parse(gunzipSync(saved.gzip).toString()) as Checkpoint);
   }
 
   /** The last offset the partition's newest checkpoint covers; '-1' for none. */
