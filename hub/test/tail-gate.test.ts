@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fromBase64, toBase64 } from '../src/detect/floats.ts';
 import { DETECTORS } from '../src/detect/registry.ts';
 import { detectorParams } from '../src/detect/rules.ts';
 import { ZScoreDetector } from '../src/detect/zscore.ts';
@@ -54,5 +55,27 @@ describe('tail gate (zscore, robust-zscore)', () => {
     for (const v of values.slice(0, 100)) old.update(0, v);
     const c = make('zscore');
     expect(() => c.restore(old.snapshot())).not.toThrow();
+  });
+
+  it('saves all 120 bins (older hubs read only those) and restores from the bins reached', () => {
+    const g = noise(4, false);
+    const values = Array.from({ length: 3000 }, g);
+    const a = make('robust-zscore');
+    for (const v of values.slice(0, 2000)) a.update(0, v);
+    const saved = JSON.parse(JSON.stringify(a.snapshot())) as { bins: string };
+    const bins = fromBase64(saved.bins);
+    expect(bins.length).toBe(120);
+    const reached = bins.findLastIndex((b) => b !== 0) + 1;
+    expect(reached).toBeGreaterThan(3);
+    expect(reached).toBeLessThan(40); // Gaussian statistics stay in the first octaves
+    // A snapshot without the trailing zeros restores the same state.
+    const b = make('robust-zscore');
+    b.restore({ ...saved, bins: toBase64(bins.subarray(0, reached)) });
+    expect(b.snapshot()).toEqual(a.snapshot());
+    const rest = values.slice(2000);
+    expect(rest.map((v) => b.update(0, v).score)).toEqual(rest.map((v) => a.update(0, v).score));
+    // More bins than the gate has: refused, as any state of another shape.
+    const c = make('robust-zscore');
+    expect(() => c.restore({ ...saved, bins: toBase64(new Float64Array(121)) })).toThrow(/120/);
   });
 });

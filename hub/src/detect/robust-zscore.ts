@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { doubles } from '../state/doubles.ts';
 import { RingBuffer } from '../state/ring-buffer.ts';
 import { checkState } from '../state/state.ts';
 import { bounded, type Detector, type Scored, scored, ZERO } from './detector.ts';
@@ -44,12 +45,12 @@ export class RobustZScoreDetector implements Detector {
   readonly kind = 'robust-zscore';
   private readonly ring: RingBuffer;
   /** The ring's values ascending, NaN last (as a typed-array sort orders them). */
-  private readonly sorted: Float64Array;
+  private readonly sorted: number[];
   private nans = 0;
 
   constructor(private readonly p: RobustZScoreParams) {
     this.ring = new RingBuffer(p.window);
-    this.sorted = new Float64Array(p.window);
+    this.sorted = doubles(p.window);
   }
 
   update(_time: number, value: number): Scored {
@@ -72,13 +73,13 @@ export class RobustZScoreDetector implements Detector {
   restore(state: unknown): void {
     this.ring.load(checkState(StateSchema, state, 'robust-zscore detector').values);
     const n = this.ring.size;
+    const ascending = Float64Array.from(this.ring.values()).sort(); // NaN last
     this.nans = 0;
     for (let i = 0; i < n; i += 1) {
-      const v = this.ring.at(i);
+      const v = ascending[i] as number;
       this.sorted[i] = v;
       if (Number.isNaN(v)) this.nans += 1;
     }
-    this.sorted.subarray(0, n).sort();
   }
 
   /** The score of x against the n values before it (no NaN among them). */
@@ -135,7 +136,7 @@ export class RobustZScoreDetector implements Detector {
       // Remove one occurrence of the dropped value: NaNs sit at the end.
       const at = Number.isNaN(dropped) ? count - 1 : lowerBound(s, count - this.nans, dropped);
       if (Number.isNaN(dropped)) this.nans -= 1;
-      s.copyWithin(at, at + 1, count);
+      for (let i = at; i < count - 1; i += 1) s[i] = s[i + 1] as number;
       count -= 1;
     }
     if (Number.isNaN(x)) {
@@ -144,13 +145,13 @@ export class RobustZScoreDetector implements Detector {
       return;
     }
     const at = lowerBound(s, count - this.nans, x);
-    s.copyWithin(at + 1, at, count);
+    for (let i = count; i > at; i -= 1) s[i] = s[i - 1] as number;
     s[at] = x;
   }
 }
 
 /** The first index in [0, length) of ascending `s` whose value is not below v. */
-function lowerBound(s: Float64Array, length: number, v: number): number {
+function lowerBound(s: readonly number[], length: number, v: number): number {
   let lo = 0;
   let hi = length;
   while (lo < hi) {

@@ -42,7 +42,11 @@ type GateState = Static<typeof StateSchema>;
  */
 export class TailGate implements Detector {
   readonly kind: DetectorKind;
-  private readonly bins = new Float64Array(BINS);
+  /**
+   * Decayed counts per bin, up to the highest bin reached (a series' statistics mostly stay in
+   * the first dozen of the 120: the rest would be zeros, 1 KB a series).
+   */
+  private bins: number[] = [];
   private weight = 1;
   /** The sum of the bins (derived, kept to save a pass per reading). */
   private total = 0;
@@ -78,7 +82,9 @@ export class TailGate implements Detector {
   snapshot() {
     return {
       inner: this.inner.snapshot(),
-      bins: toBase64(this.bins),
+      // All 120 (zeros beyond those reached), as hubs before 2026-12-05 read them: an older hub
+      // taking over a partition in a rolling upgrade restores this hub's checkpoint.
+      bins: toBase64(padded(this.bins, BINS)),
       weight: this.weight,
       total: this.total,
     };
@@ -88,7 +94,7 @@ export class TailGate implements Detector {
     if (!(state && typeof state === 'object' && 'bins' in state)) {
       // A checkpoint of a hub before the gate: the detector's own state; the gate starts anew.
       this.inner.restore(state);
-      this.bins.fill(0);
+      this.bins = [];
       this.weight = 1;
       this.total = 0;
       return;
@@ -96,8 +102,11 @@ export class TailGate implements Detector {
     const s: GateState = checkState(StateSchema, state, 'tail gate');
     this.inner.restore(s.inner);
     const bins = fromBase64(s.bins);
-    if (bins.length !== BINS) throw new RangeError('tail gate: a snapshot of another size');
-    this.bins.set(bins);
+    if (bins.length > BINS) throw new RangeError('tail gate: a snapshot of more bins than 120');
+    let used = bins.length; // trailing zeros (all 120 bins, as older hubs saved them) dropped
+    while (used > 0 && bins[used - 1] === 0) used -= 1;
+    this.bins = [];
+    for (let i = 0; i < used; i += 1) this.bins.push(bins[i] as number);
     this.weight = s.weight;
     this.total = s.total;
   }
@@ -113,8 +122,10 @@ export class TailGate implements Detector {
     const pos = bin(x);
     const b = Math.floor(pos);
     // Within a bin, linearly; the last bin holds everything beyond the range, all "at or above".
-    let above = (this.bins[b] as number) * (b === BINS - 1 ? 1 : 1 - (pos - b));
-    for (let i = b + 1; i < BINS; i += 1) above += this.bins[i] as number;
+    const bins = this.bins;
+    // (bins[b] ?? 0 would read past the end, which V8 makes a slow lookup)
+    let above = b < bins.length ? (bins[b] as number) * (b === BINS - 1 ? 1 : 1 - (pos - b)) : 0;
+    for (let i = b + 1; i < bins.length; i += 1) above += bins[i] as number;
     const share = Math.max(above / total, this.weight / total / 4); // below resolution: rarer
     return Math.log(1 / share) / Math.log(1 / this.options.rareShare);
   }
@@ -122,14 +133,22 @@ export class TailGate implements Detector {
   private learn(x: number): void {
     this.weight /= this.decay;
     if (this.weight > 1e200) {
-      for (let i = 0; i < BINS; i += 1) this.bins[i] = (this.bins[i] as number) / this.weight;
+      for (let i = 0; i < this.bins.length; i += 1)
+        this.bins[i] = (this.bins[i] as number) / this.weight;
       this.total /= this.weight;
       this.weight = 1;
     }
     const b = Math.floor(bin(x));
+    while (this.bins.length <= b) this.bins.push(0);
     this.bins[b] = (this.bins[b] as number) + this.weight;
     this.total += this.weight;
   }
+}
+
+function padded(values: readonly number[], length: number): number[] {
+  const out = values.slice();
+  while (out.length < length) out.push(0);
+  return out;
 }
 
 function bin(x: number): number {

@@ -1,10 +1,12 @@
+import { doubles } from './doubles.ts';
+
 /**
  * A count-based sliding window: the last `capacity` numbers, oldest dropped first. The
  * detectors that need a sliding window (robust z-score) keep one of these per series, so their
  * state is bounded by construction.
  */
 export class RingBuffer {
-  private readonly data: Float64Array;
+  private readonly data: number[];
   private start = 0;
   private length = 0;
 
@@ -12,7 +14,7 @@ export class RingBuffer {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`);
     }
-    this.data = new Float64Array(capacity);
+    this.data = doubles(capacity);
   }
 
   get size(): number {
