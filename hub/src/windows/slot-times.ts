@@ -39,10 +39,23 @@ export class SlotTimes {
     return seconds !== UNKNOWN && (this.base as number) + seconds * 1000 < horizon;
   }
 
-  /** The ring grown to `size` slots, its i-th oldest slot moved to i (`slotAt(i)`). */
-  regrow(size: number, count: number, slotAt: (i: number) => number): void {
+  /** Whether a slot has been given a time (the ring's growth then carries them over). */
+  get inUse(): boolean {
+    return this.seconds.length > 0;
+  }
+
+  /**
+   * The ring grown to `size` slots, its i-th oldest slot moved to i (`slotAt(i)`), into `into`
+   * (`size` long: the ring's own buffer, recent-ids.ts) when given.
+   */
+  regrow(
+    size: number,
+    count: number,
+    slotAt: (i: number) => number,
+    into?: Int32Array<ArrayBuffer>,
+  ): void {
     if (this.seconds.length === 0) return;
-    const seconds = new Int32Array(size).fill(UNKNOWN);
+    const seconds = (into ?? new Int32Array(size)).fill(UNKNOWN);
     for (let i = 0; i < count; i += 1) seconds[i] = this.seconds[slotAt(i)] as number;
     this.seconds = seconds;
   }
