@@ -1,7 +1,7 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
 // [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the
 // hub keeps per (device, metric) series, in bytes of V8 heap (plus ArrayBuffers) and of
-// checkpoint, for each detector and for windows alone, with the hub's default windows (1 min
+// checkpoint (and gzipped, as the hub keeps each partition's newest), for each detector and for windows alone, with the hub's default windows (1 min
 // and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
 // NAME picks rows whose name contains it. Each record has the device's seq (as MQTT readings
 // must), and a session only with --session (without one, a device's dedup ids are its seq and
@@ -11,9 +11,11 @@
 // discarded, so only the hub's own state remains. Also printed: records/s through the pipeline
 // and the checkpoints made, this process's peak RSS (tsx and the records it makes included: an
 // upper bound for a hub holding that many series, checkpoints and all; run one case a process
-// with --only for its own peak) and the longest batch with its checkpoint.
+// with --only for its own peak), what the largest sampled RSS held (V8 heap, external memory,
+// the rest) and the longest batch with its checkpoint.
 // The figures are for docs: README "Memory per series" and "100k series in one process".
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
@@ -77,6 +79,14 @@ function heap(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** What the resident set held when it was largest, sampled every 100 ms (MB). */
+const atPeak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > atPeak.rss * 2 ** 20)
+    for (const k of Object.keys(atPeak) as (keyof typeof atPeak)[]) atPeak[k] = m[k] / 2 ** 20;
+}, 100).unref();
+
 /** This process's peak resident set (VmHWM), MB. */
 function peakRssMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -85,6 +95,8 @@ function peakRssMb(): number {
 
 async function measure(rules: unknown[]) {
   let checkpointBytes = 0;
+  /** What the hub keeps of the final checkpoints, gzipped (saved-checkpoints.ts), summed. */
+  let keptBytes = 0;
   let checkpointMsMax = 0;
   let batchStarted = 0;
   /** Elapsed time skipped: after the run, as after a quiet while, so each partition checkpoints. */
@@ -106,8 +118,10 @@ async function measure(rules: unknown[]) {
     store: { writeBatch: async () => undefined },
     outputs: new KafkaOutputs({ send: async () => undefined }, { deadLetter: 'd', anomalies: 'a' }),
     checkpoints: {
-      save: async (_p: number, c: Checkpoint, json?: string) => {
-        checkpointBytes = Buffer.byteLength(json ?? JSON.stringify(c));
+      save: async (_p: number, c: Checkpoint, text?: string) => {
+        const json = text ?? JSON.stringify(c);
+        checkpointBytes = Buffer.byteLength(json);
+        if (skipped > 0) keptBytes += gzipSync(json, { level: 1 }).length; // (after the run)
         checkpointMsMax = Math.max(checkpointMsMax, performance.now() - batchStarted);
       },
       load: async () => new Map(),
@@ -179,6 +193,7 @@ async function measure(rules: unknown[]) {
   return {
     heapPerSeries: (after - before) / SERIES,
     checkpointBytes,
+    keptBytes,
     checkpointMsMax,
     recordsPerS: ((SERIES / METRICS) * READINGS) / (runMs / 1000),
     checkpoints,
@@ -189,25 +204,34 @@ console.log(
   `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}, ${SESSION ? 'with' : 'no'} session) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
 );
 console.log(
-  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)}`,
+  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'kept gzipped B/series'.padStart(22)}`,
 );
-const results: Record<string, { heap: number; checkpoint: number }> = {};
+const results: Record<string, { heap: number; checkpoint: number; kept: number }> = {};
 let lastCheckpointMs = 0;
 const rates: string[] = [];
 for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))) {
   const m = await measure(c.rules);
   const cp = (m.checkpointBytes * PARTITIONS) / SERIES;
-  results[c.name] = { heap: Math.round(m.heapPerSeries), checkpoint: Math.round(cp) };
+  const kept = m.keptBytes / SERIES;
+  results[c.name] = {
+    heap: Math.round(m.heapPerSeries),
+    checkpoint: Math.round(cp),
+    kept: Math.round(kept),
+  };
   lastCheckpointMs = Math.max(lastCheckpointMs, m.checkpointMsMax);
   rates.push(`${c.name}: ${Math.round(m.recordsPerS)} records/s, ${m.checkpoints} checkpoints`);
   console.log(
-    `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)}`,
+    `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)} ${String(Math.round(kept)).padStart(22)}`,
   );
 }
 console.log(`through the pipeline: ${rates.join('; ')}`);
 const peak = Math.round(peakRssMb());
 console.log(
   `peak RSS of this process ${peak} MB (${PARTITIONS} partition(s)); a batch with its checkpoint took up to ${Math.round(lastCheckpointMs)} ms`,
+);
+const mb = (n: number) => Math.round(n);
+console.log(
+  `at the largest sampled RSS, ${mb(atPeak.rss)} MB: V8 heap ${mb(atPeak.heapTotal)} MB (${mb(atPeak.heapUsed)} in use), external ${mb(atPeak.external)} MB (ArrayBuffers, strings outside the heap), the rest ${mb(atPeak.rss - atPeak.heapTotal - atPeak.external)} MB (code, malloc, stacks)`,
 );
 console.log(
   `RESULT ${JSON.stringify({ series: SERIES, readings: READINGS, partitions: PARTITIONS, peakRssMb: peak, results })}`,
