@@ -1,11 +1,12 @@
 // `npx tsx test/bench/hub.ts [records] [--throughput-only] [--profile FILE] [--profile-live FILE]
-// [--checkpoint-ms N] [--peer-records N] [--no-peers]`: the hub's throughput (windows +
+// [--checkpoint-ms N] [--peer-records N] [--peer-rounds N] [--no-peers]`: the hub's throughput (windows +
 // detectors + InfluxDB writes + checkpoints) beside the raw kafkajs consume rate in the same run,
 // with the hub process's CPU time, then latencies at a steady load: Kafka append -> InfluxDB ack,
 // and triggering reading -> anomaly record, then (peers) the hub as its own process beside
 // Telegraf over the same --peer-records records (default 200,000): readings/s, CPU per 100k,
 // peak RSS and their ratios (scenarios/hub-peers.ts), the hub once with each Kafka client
-// (kafkajs, @platformatic/kafka) and their ratio. Uses KAFKA_BROKERS / INFLUX_URL when both
+// (kafkajs, @platformatic/kafka) and their ratio; --peer-rounds times (default 3, taken in
+// turn), the goals judged on each path's median. Uses KAFKA_BROKERS / INFLUX_URL when both
 // are set, else starts its own servers.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,8 @@ const checkpointMs = option('--checkpoint-ms');
 /** `--peer-records N` (default 200,000) / `--no-peers`: the side by side with Telegraf. */
 const peerRecords = Number(option('--peer-records') ?? 200_000);
 const peers = !args.includes('--no-peers');
+/** `--peer-rounds N` (default 3): each path's figures are the median of N runs. */
+const peerRounds = Number(option('--peer-rounds') ?? 3);
 
 async function startProfile(file: string | undefined): Promise<Session | undefined> {
   if (file === undefined) return undefined;
@@ -293,6 +296,8 @@ if (peers) {
       },
     },
     RULES,
+    ['kafkajs', 'platformatic'],
+    peerRounds,
   );
 }
 await admin.disconnect();
@@ -323,6 +328,20 @@ if (side) {
   console.log(
     `  peers: ${peerRecords} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,
   );
+  if (peerRounds > 1) {
+    console.log(`    each run, in turn (${peerRounds} rounds):`);
+    const runs = [side.runs.telegraf, ...Object.values(side.runs.hubs)];
+    for (let r = 0; r < peerRounds; r += 1)
+      for (const path of runs) {
+        const run = path[r];
+        if (run) console.log(`  ${peerRow(run)}`);
+      }
+    const rates = side.runs.telegraf.map((t, r) =>
+      round2((side?.runs.hubs.kafkajs?.[r]?.readingsPerSec ?? 0) / t.readingsPerSec),
+    );
+    console.log(`    hub (kafkajs) / Telegraf readings/s, round by round: ${rates.join(', ')}`);
+    console.log('    medians (peak RSS: the highest):');
+  }
   console.log(peerRow(side.telegraf));
   for (const h of side.hubs) console.log(peerRow(h.run));
   for (const r of [side.telegraf, ...side.hubs.map((h) => h.run)]) {

@@ -16,6 +16,7 @@ import {
   summarizeProfile,
 } from '../lib/cpu-profile.ts';
 import { count, type Target, waitForPoints } from '../lib/influx-wait.ts';
+import { medianRun } from '../lib/peer-rows.ts';
 import { CpuMeter, cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
 import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
 
@@ -316,34 +317,51 @@ export interface HubPeer {
 }
 
 /**
- * Runs Telegraf first, then the hub once per Kafka client (each its own consumer group and
- * database, over the same records); prints the rows and returns them with the ratios. `hub`,
- * `cpuRatio` and `rateRatio` are the first client's (kafkajs, the default).
+ * `rounds` times: Telegraf, then the hub once per Kafka client (each run its own consumer group
+ * and database, over the same records), so that drift in the machine's speed falls on all
+ * paths alike; prints each run and returns them with each path's median (lib/peer-rows.ts) and
+ * the ratios of the medians. `hub`, `cpuRatio` and `rateRatio` are the first client's (kafkajs,
+ * the default). Then the hub once more under the CPU profiler.
  */
 export async function hubPeers(
   o: HubPeersOptions,
   rules: string,
   clients: readonly KafkaClientName[] = ['kafkajs', 'platformatic'],
+  rounds = 1,
 ) {
-  o.log(`peers: Telegraf and the hub (${clients.join(', ')}) over the same ${o.records} records`);
-  const telegraf = await telegrafRun(o);
-  o.log(`  ${JSON.stringify(telegraf)}`);
-  const hubs: HubPeer[] = [];
-  for (const client of clients) {
-    const hub = await hubRun(o, rules, client);
-    o.log(`  ${JSON.stringify(hub)}`);
-    hubs.push({
+  o.log(
+    `peers: Telegraf and the hub (${clients.join(', ')}) over the same ${o.records} records, ${rounds} round(s)`,
+  );
+  const telegrafRuns: PeerRun[] = [];
+  const hubRuns = new Map(clients.map((c) => [c, [] as PeerRun[]]));
+  for (let round = 1; round <= rounds; round += 1) {
+    const ro = rounds === 1 ? o : { ...o, run: `${o.run}r${round}` };
+    const telegraf = await telegrafRun(ro);
+    o.log(`  ${JSON.stringify(telegraf)}`);
+    telegrafRuns.push(telegraf);
+    for (const client of clients) {
+      const hub = await hubRun(ro, rules, client);
+      o.log(`  ${JSON.stringify(hub)}`);
+      hubRuns.get(client)?.push(hub);
+    }
+  }
+  const telegraf = medianRun(telegrafRuns);
+  const hubs: HubPeer[] = clients.map((client) => {
+    const hub = medianRun(hubRuns.get(client) ?? []);
+    return {
       client,
       run: hub,
       cpuRatio: round(hub.cpuPer100k / telegraf.cpuPer100k, 2),
       rateRatio: round(hub.readingsPerSec / telegraf.readingsPerSec, 2),
-    });
-  }
+    };
+  });
   const [first] = hubs as [HubPeer, ...HubPeer[]];
   const profile = await profiledRun(o);
   return {
     telegraf,
     hubs,
+    /** Every run, in order, per path. */
+    runs: { telegraf: telegrafRuns, hubs: Object.fromEntries(hubRuns) },
     hub: first.run,
     cpuRatio: first.cpuRatio,
     rateRatio: first.rateRatio,
