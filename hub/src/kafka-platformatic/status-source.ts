@@ -39,6 +39,8 @@ export class PlatformaticStatusSource {
       maxWaitTime: 1000,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
+      // The library refuses a rebalance timeout below the session's (its default: 102 s).
+      rebalanceTimeout: 2 * (options.sessionTimeoutMs ?? 30_000),
     });
   }
 
