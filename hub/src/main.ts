@@ -115,7 +115,9 @@ export async function startHub(
   // A join can take up to a session timeout after a crash (the dead member's partitions wait
   // for it): the API answers meanwhile (health: degraded, kafka.connected false), where it
   // used to start only after both joins.
-  const joined = Promise.all([
+  // Both starts settle before either failure is thrown: a stop while the other is still
+  // joining would be undone by it (the consumer would run on, after startHub rejected).
+  const joined = settledAll([
     source
       .start(
         (batch) => pipeline.handle(batch),
@@ -174,21 +176,22 @@ export async function startHub(
     },
   });
   let url = '';
-  const started = await Promise.allSettled([
-    api.listen({ host: config.http.host, port: config.http.port }).then((listening) => {
-      url = listening;
-      logger.info({ url }, 'REST API listening');
-    }),
-    joined,
-  ]);
-  const failed = started.find((r) => r.status === 'rejected');
-  if (failed) {
+  try {
+    await settledAll([
+      api.listen({ host: config.http.host, port: config.http.port }).then((listening) => {
+        url = listening;
+        logger.info({ url }, 'REST API listening');
+      }),
+      joined,
+    ]);
+  } catch (err) {
     // Either failing stops the other: no consumer left running behind a port that is taken,
     // no API answering for a hub that could not join.
     await api.close().catch(() => undefined);
+    liveBatches.close();
     await input.stop().catch(() => undefined);
     opened.close();
-    throw failed.reason;
+    throw err;
   }
 
   const health = new HealthReporter({
@@ -226,6 +229,12 @@ export async function startHub(
       logger.info('stopped');
     },
   };
+}
+
+/** Waits for every promise to settle, then rejects with the first failure (if any). */
+async function settledAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
