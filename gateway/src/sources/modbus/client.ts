@@ -108,8 +108,17 @@ export function modbusSerialTransport(bus: ModbusBusConfig): ModbusTransport {
             return { bits: (await client.readDiscreteInputs(address, count)).data };
         }
       } catch (err) {
-        // A request the peer reset ends as a timeout: the link hears of it now, not a poll later.
-        if (!client.isOpen) dropNotOpen();
+        // A request the peer reset ends as a timeout: it is the connection's fault, not the
+        // device's (a disconnect, counted as skipped), and the link hears of it now.
+        if (!client.isOpen) {
+          dropNotOpen();
+          throw new ModbusError(
+            'disconnected',
+            `the bus closed during the request (${lastError})`,
+            undefined,
+            err,
+          );
+        }
         throw classifyModbusError(err);
       }
     },
