@@ -44,6 +44,10 @@ const peerRecords = Number(option('--peer-records') ?? 200_000);
 const peers = !args.includes('--no-peers');
 /** `--peer-rounds N` (default 3): each path's figures are the median of N runs. */
 const peerRounds = Number(option('--peer-rounds') ?? 3);
+if (!Number.isInteger(peerRounds) || peerRounds < 1) {
+  console.error(`--peer-rounds: a whole number of at least 1, not ${option('--peer-rounds')}`);
+  process.exit(2);
+}
 
 async function startProfile(file: string | undefined): Promise<Session | undefined> {
   if (file === undefined) return undefined;
