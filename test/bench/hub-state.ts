@@ -1,8 +1,8 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
 // [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the
 // hub keeps per (device, metric) series, in bytes of V8 heap (plus ArrayBuffers) and of
-// checkpoint (and gzipped, as the hub keeps each partition's newest), for each detector and for windows alone, with the hub's default windows (1 min
-// and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
+// checkpoint (and gzipped, as the hub keeps each partition's newest), for each detector and
+// for windows alone, with the hub's default windows (1 min and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
 // NAME picks rows whose name contains it. Each record has the device's seq (as MQTT readings
 // must), and a session only with --session (without one, a device's dedup ids are its seq and
 // event time). Drives the real Pipeline with one partition (P with --partitions: devices

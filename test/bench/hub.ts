@@ -1,8 +1,9 @@
 // `npx tsx test/bench/hub.ts [records] [--throughput-only] [--profile FILE] [--profile-live FILE]
-// [--checkpoint-ms N] [--peer-records N] [--peer-rounds N] [--no-peers]`: the hub's throughput (windows +
-// detectors + InfluxDB writes + checkpoints) beside the raw kafkajs consume rate in the same run,
-// with the hub process's CPU time, then latencies at a steady load: Kafka append -> InfluxDB ack,
-// and triggering reading -> anomaly record, then (peers) the hub as its own process beside
+// [--checkpoint-ms N] [--peer-records N] [--peer-rounds N] [--no-peers]`: the hub's throughput
+// (windows + detectors + InfluxDB writes + checkpoints) beside the raw kafkajs consume rate in
+// the same run, with the hub process's CPU time, then latencies at a steady load: Kafka append
+// -> InfluxDB ack, and triggering reading -> anomaly record, then (peers) the hub as its own
+// process beside
 // Telegraf over the same --peer-records records (default 200,000): readings/s, CPU per 100k,
 // peak RSS and their ratios (scenarios/hub-peers.ts), the hub once with each Kafka client
 // (kafkajs, @platformatic/kafka) and their ratio; --peer-rounds times (default 3, taken in
@@ -20,9 +21,9 @@ import pino from 'pino';
 import { HubConfigSchema } from '../../hub/src/config.ts';
 import { startHub } from '../../hub/src/main.ts';
 import { startServices } from '../../scripts/services/services.ts';
-import { ceilingRow, peerRow } from './lib/peer-rows.ts';
+import { peersReport } from './lib/peer-rows.ts';
 import { summarize } from './lib/stats.ts';
-import { hubPeers } from './scenarios/hub-peers.ts';
+import { type HubPeersResult, hubPeers } from './scenarios/hub-peers.ts';
 
 const args = process.argv.slice(2);
 const N = Number(
@@ -269,8 +270,7 @@ await liveHub.stop();
 
 // 3. Peers: the hub's own process beside Telegraf, over the same records.
 const RULES = '3 rules (range, robust-zscore, flatline)';
-const round2 = (x: number) => Math.round(x * 100) / 100;
-let side: Awaited<ReturnType<typeof hubPeers>> | undefined;
+let side: HubPeersResult | undefined;
 if (peers) {
   const peerTopic = `bench-peers-${run}`;
   const emptyTopic = `bench-peers-empty-${run}`;
@@ -327,48 +327,6 @@ console.log(
 console.log(
   `    reading -> anomaly record      p50 ${e.p50} ms  p99 ${e.p99} ms  max ${e.max} ms  (n=${e.n})`,
 );
-if (side) {
-  const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
-  console.log(
-    `  peers: ${peerRecords} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,
-  );
-  if (peerRounds > 1) {
-    console.log(`    each run, in turn (${peerRounds} rounds):`);
-    const runs = [side.runs.telegraf, ...Object.values(side.runs.hubs)];
-    for (let r = 0; r < peerRounds; r += 1)
-      for (const path of runs) {
-        const run = path[r];
-        if (run) console.log(`  ${peerRow(run)}`);
-      }
-    const rates = side.runs.telegraf.map((t, r) =>
-      round2((side?.runs.hubs.kafkajs?.[r]?.readingsPerSec ?? 0) / t.readingsPerSec),
-    );
-    console.log(`    hub (kafkajs) / Telegraf readings/s, round by round: ${rates.join(', ')}`);
-    console.log('    medians (peak RSS: the highest):');
-  }
-  console.log(peerRow(side.telegraf));
-  for (const h of side.hubs) console.log(peerRow(h.run));
-  for (const r of [side.telegraf, ...side.hubs.map((h) => h.run)]) {
-    const line = ceilingRow(r);
-    if (line) console.log(line);
-  }
-  for (const h of side.hubs)
-    console.log(
-      `    hub (${h.client}) / Telegraf: CPU per reading ${h.cpuRatio}x (goal <= 1.5x: ${met(h.cpuRatio <= 1.5)}), readings/s ${h.rateRatio}x (goal >= 0.75x: ${met(h.rateRatio >= 0.75)}), peak RSS ${h.run.peakRssMb} MB (goal <= 150 MB: ${met(h.run.peakRssMb <= 150)})`,
-    );
-  const p = side.profile;
-  console.log(
-    `    where the hub's time goes (kafkajs, a separate run under the CPU profiler): busy ${(p.busyMs / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s (the rest waiting for Kafka and InfluxDB)`,
-  );
-  for (const part of p.parts)
-    console.log(
-      `      ${(part.share * 100).toFixed(1).padStart(5)}%  ${part.ms.toFixed(0).padStart(6)} ms  ${part.part}`,
-    );
-  const [js, pk] = side.hubs;
-  if (js && pk)
-    console.log(
-      `    platformatic / kafkajs hub: readings/s ${round2(pk.run.readingsPerSec / js.run.readingsPerSec)}x, CPU per reading ${round2(pk.run.cpuPer100k / js.run.cpuPer100k)}x, peak RSS ${round2(pk.run.peakRssMb / js.run.peakRssMb)}x`,
-    );
-}
+if (side) for (const line of peersReport(side, peerRecords)) console.log(line);
 console.log(`RESULT ${JSON.stringify({ records: N, peerRecords, peers: side ?? null })}`);
 process.exit(0);

@@ -105,8 +105,7 @@ export class TailGate implements Detector {
     if (bins.length > BINS) throw new RangeError('tail gate: a snapshot of more bins than 120');
     let used = bins.length; // trailing zeros (all 120 bins, as older hubs saved them) dropped
     while (used > 0 && bins[used - 1] === 0) used -= 1;
-    this.bins = [];
-    for (let i = 0; i < used; i += 1) this.bins.push(bins[i] as number);
+    this.bins = Array.from(bins.subarray(0, used));
     this.weight = s.weight;
     this.total = s.total;
   }

@@ -2,6 +2,7 @@ import { type Backoff, retry } from '@iot-stream/contracts';
 import { Consumer, ListOffsetTimestamps, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
+import { groupTimings } from '../kafka-common/group-timings.ts';
 import { PartitionCommits } from '../kafka-common/partition-commits.ts';
 import { runBatch } from '../kafka-common/run-batch.ts';
 import type { AssignmentListener, BatchHandler, SourceCounters } from '../ports.ts';
@@ -63,7 +64,6 @@ export class PlatformaticReadingSource {
   private started = -1;
 
   constructor(private readonly options: PlatformaticSourceOptions) {
-    const session = options.sessionTimeoutMs ?? 30_000;
     const perPartition = options.maxBytesPerPartition ?? 1_048_576;
     const perFetch = options.maxBytesPerFetch ?? perPartition;
     const maxQueued = options.maxQueuedBytes ?? 2 * Math.max(perFetch, perPartition);
@@ -71,9 +71,7 @@ export class PlatformaticReadingSource {
       ...options.connection,
       groupId: options.groupId,
       autocommit: false, // commits are explicit: only what the handler's checkpoint covers
-      sessionTimeout: session,
-      heartbeatInterval: Math.floor(session / 10),
-      rebalanceTimeout: 2 * session,
+      ...groupTimings(options.sessionTimeoutMs),
       // Short fetch waits keep latency low and let a shutdown finish quickly.
       maxWaitTime: 500,
       maxBytesPerPartition: perPartition,

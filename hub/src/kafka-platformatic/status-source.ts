@@ -2,6 +2,7 @@ import type { GatewayStatusRecord } from '@iot-stream/contracts';
 import { retry } from '@iot-stream/contracts';
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import { groupTimings } from '../kafka-common/group-timings.ts';
 import { parseStatus } from '../kafka-common/records.ts';
 import { consumeCommitted, type PlatformaticConnection } from './connection.ts';
 
@@ -37,10 +38,7 @@ export class PlatformaticStatusSource {
       groupId: options.groupId,
       autocommit: false,
       maxWaitTime: 1000,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
-      // The library refuses a rebalance timeout below the session's (its default: 102 s).
-      rebalanceTimeout: 2 * (options.sessionTimeoutMs ?? 30_000),
+      ...groupTimings(options.sessionTimeoutMs),
     });
   }
 

@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import { BatchesInFlight } from '../kafka-common/batches-in-flight.ts';
 import { decodeBatch, hasControlHeader, newSourceCounters } from '../kafka-common/decode-batch.ts';
+import { groupTimings } from '../kafka-common/group-timings.ts';
 import { PartitionCommits } from '../kafka-common/partition-commits.ts';
 import { runBatch } from '../kafka-common/run-batch.ts';
 import type { AssignmentListener, BatchHandler, SourceBatch, SourceCounters } from '../ports.ts';
@@ -94,6 +95,7 @@ export class KafkaReadingSource {
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(options.log),
     });
+    const timings = groupTimings(options.sessionTimeoutMs);
     this.consumer = this.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -104,8 +106,8 @@ export class KafkaReadingSource {
       // beyond maxBytesPerPartition: a batch larger than the rest of the fetch's bytes waits
       // for a fetch of its own.
       ...(options.maxBytesPerFetch ? { maxBytes: options.maxBytesPerFetch } : {}),
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
+      sessionTimeout: timings.sessionTimeout,
+      heartbeatInterval: timings.heartbeatInterval,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.newGeneration();

@@ -1,6 +1,7 @@
 import { type GatewayStatusRecord, pinoLogCreator } from '@iot-stream/contracts';
 import { type Consumer, Kafka, type KafkaConfig, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from 'pino';
+import { groupTimings } from '../kafka-common/group-timings.ts';
 import { parseStatus } from '../kafka-common/records.ts';
 
 export interface StatusSourceOptions {
@@ -26,6 +27,7 @@ export class KafkaStatusSource {
   private readonly consumer: Consumer;
 
   constructor(private readonly options: StatusSourceOptions) {
+    const timings = groupTimings(options.sessionTimeoutMs);
     this.consumer = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -35,8 +37,8 @@ export class KafkaStatusSource {
     }).consumer({
       groupId: options.groupId,
       maxWaitTimeInMs: 1000,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
+      sessionTimeout: timings.sessionTimeout,
+      heartbeatInterval: timings.heartbeatInterval,
     });
   }
 

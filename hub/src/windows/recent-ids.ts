@@ -1,6 +1,7 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { hash, join, MIDDLE, NUMBER, PREFIX, splitRecordIds, splitTo } from './id-parts.ts';
 import { IdPacker, isPacked, type PackedIds, unpackIds } from './packed-ids.ts';
+import { ringArrays } from './ring-arrays.ts';
 import { type IdTimes, SlotTimes, UNKNOWN } from './slot-times.ts';
 
 export { recordIds } from './id-parts.ts';
@@ -322,44 +323,15 @@ export class RecentIds {
    */
   private grow(): void {
     const size = Math.min(this.capacity, Math.max(8, Math.ceil(this.numbers.length * 1.5)));
-    const narrow = this.capacity <= 65_535;
-    let indexSize = 16;
-    while (indexSize < size * 2) indexSize *= 2;
-    // One ArrayBuffer for all of the ring's arrays, widest first (each view aligned): a
-    // device's ring grows some ten times, and each ArrayBuffer costs ~600 B beside its bytes.
-    const small = narrow ? 2 : 4;
     const withMiddles = this.middles.length > 0;
-    const withTimes = this.times.inUse;
-    const buffer = new ArrayBuffer(
-      size * (this.wide ? 8 : 4) +
-        (withTimes ? size * 4 : 0) +
-        (size + indexSize) * small +
-        (withMiddles ? size * 2 : 0),
-    );
-    let offset = 0;
-    const carve = <T extends { byteLength: number }>(view: T): T => {
-      offset += view.byteLength;
-      return view;
-    };
-    const numbers = carve(
-      this.wide ? new Float64Array(buffer, 0, size) : new Uint32Array(buffer, 0, size),
-    );
-    if (withTimes)
-      this.times.regrow(
-        size,
-        this.count,
-        (i) => this.slotAt(i),
-        carve(new Int32Array(buffer, offset, size)),
-      );
-    const prefixOf = carve(
-      narrow ? new Uint16Array(buffer, offset, size) : new Uint32Array(buffer, offset, size),
-    );
-    const index = carve(
-      narrow
-        ? new Uint16Array(buffer, offset, indexSize)
-        : new Int32Array(buffer, offset, indexSize),
-    );
-    const middles = new Uint16Array(buffer, offset, withMiddles ? size : 0);
+    const { numbers, seconds, prefixOf, index, middles } = ringArrays({
+      size,
+      wide: this.wide,
+      narrow: this.capacity <= 65_535,
+      times: this.times.inUse,
+      middles: withMiddles,
+    });
+    if (seconds) this.times.regrow(this.count, (i) => this.slotAt(i), seconds);
     for (let i = 0; i < this.count; i += 1) {
       const slot = this.slotAt(i);
       numbers[i] = this.numbers[slot] as number;

@@ -45,17 +45,11 @@ export class SlotTimes {
   }
 
   /**
-   * The ring grown to `size` slots, its i-th oldest slot moved to i (`slotAt(i)`), into `into`
-   * (`size` long: the ring's own buffer, recent-ids.ts) when given.
+   * The ring grown into `seconds` (its new size; a view of the ring's own buffer:
+   * ring-arrays.ts), its i-th oldest slot moved to i (`slotAt(i)`). Only while inUse.
    */
-  regrow(
-    size: number,
-    count: number,
-    slotAt: (i: number) => number,
-    into?: Int32Array<ArrayBuffer>,
-  ): void {
-    if (this.seconds.length === 0) return;
-    const seconds = (into ?? new Int32Array(size)).fill(UNKNOWN);
+  regrow(count: number, slotAt: (i: number) => number, seconds: Int32Array<ArrayBuffer>): void {
+    seconds.fill(UNKNOWN);
     for (let i = 0; i < count; i += 1) seconds[i] = this.seconds[slotAt(i)] as number;
     this.seconds = seconds;
   }

@@ -1,6 +1,8 @@
 // The peers benchmark's rows (test/bench/hub.ts prints them).
 import { availableParallelism } from 'node:os';
-import type { PeerRun } from '../scenarios/hub-peers.ts';
+import type { HubPeersResult, PeerRun } from '../scenarios/hub-peers.ts';
+import { round } from './proc.ts';
+import { median } from './stats.ts';
 
 /** One path's figures, and the CPU InfluxDB and Kafka spent meanwhile (when known). */
 export function peerRow(r: PeerRun): string {
@@ -36,12 +38,7 @@ export function medianRun(runs: readonly PeerRun[]): PeerRun {
   if (runs.length === 1) return first;
   const mid = (pick: (r: PeerRun) => number | undefined): number | undefined => {
     const values = runs.map(pick).filter((v): v is number => v !== undefined);
-    if (values.length === 0) return undefined;
-    const s = values.sort((a, b) => a - b);
-    const m = s.length >> 1;
-    const median =
-      s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-    return Math.round(median * 100) / 100;
+    return values.length === 0 ? undefined : Math.round(median(values) * 100) / 100;
   };
   return {
     path: `${first.path}, median of ${runs.length}`,
@@ -53,4 +50,55 @@ export function medianRun(runs: readonly PeerRun[]): PeerRun {
     influxCpuPer100k: mid((r) => r.influxCpuPer100k),
     kafkaCpuPer100k: mid((r) => r.kafkaCpuPer100k),
   };
+}
+
+/**
+ * The peers part of the hub benchmark, as test/bench/hub.ts prints it: every run (when more
+ * than one round), the medians, the ceilings, the goals, the profile and the two clients.
+ */
+export function peersReport(side: HubPeersResult, records: number): string[] {
+  const out: string[] = [];
+  const rounds = side.runs.telegraf.length;
+  const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  out.push(
+    `  peers: ${records} records waiting in Kafka, each process from its start until the last point is queryable in InfluxDB`,
+  );
+  if (rounds > 1) {
+    out.push(`    each run, in turn (${rounds} rounds):`);
+    const runs = [side.runs.telegraf, ...Object.values(side.runs.hubs)];
+    for (let r = 0; r < rounds; r += 1)
+      for (const path of runs) {
+        const run = path[r];
+        if (run) out.push(`  ${peerRow(run)}`);
+      }
+    const rates = side.runs.telegraf.map((t, r) =>
+      round((side.runs.hubs.kafkajs?.[r]?.readingsPerSec ?? 0) / t.readingsPerSec, 2),
+    );
+    out.push(`    hub (kafkajs) / Telegraf readings/s, round by round: ${rates.join(', ')}`);
+    out.push('    medians (peak RSS: the highest):');
+  }
+  out.push(peerRow(side.telegraf));
+  for (const h of side.hubs) out.push(peerRow(h.run));
+  for (const r of [side.telegraf, ...side.hubs.map((h) => h.run)]) {
+    const line = ceilingRow(r);
+    if (line) out.push(line);
+  }
+  for (const h of side.hubs)
+    out.push(
+      `    hub (${h.client}) / Telegraf: CPU per reading ${h.cpuRatio}x (goal <= 1.5x: ${met(h.cpuRatio <= 1.5)}), readings/s ${h.rateRatio}x (goal >= 0.75x: ${met(h.rateRatio >= 0.75)}), peak RSS ${h.run.peakRssMb} MB (goal <= 150 MB: ${met(h.run.peakRssMb <= 150)})`,
+    );
+  const p = side.profile;
+  out.push(
+    `    where the hub's time goes (kafkajs, a separate run under the CPU profiler): busy ${(p.busyMs / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s (the rest waiting for Kafka and InfluxDB)`,
+  );
+  for (const part of p.parts)
+    out.push(
+      `      ${(part.share * 100).toFixed(1).padStart(5)}%  ${part.ms.toFixed(0).padStart(6)} ms  ${part.part}`,
+    );
+  const [js, pk] = side.hubs;
+  if (js && pk)
+    out.push(
+      `    platformatic / kafkajs hub: readings/s ${round(pk.run.readingsPerSec / js.run.readingsPerSec, 2)}x, CPU per reading ${round(pk.run.cpuPer100k / js.run.cpuPer100k, 2)}x, peak RSS ${round(pk.run.peakRssMb / js.run.peakRssMb, 2)}x`,
+    );
+  return out;
 }

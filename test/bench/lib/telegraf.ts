@@ -48,6 +48,61 @@ export async function ensureTelegraf(log: (m: string) => void): Promise<string> 
   return bin;
 }
 
+export interface TelegrafKafkaToInflux {
+  brokers: string[];
+  topic: string;
+  group: string;
+  influxUrl: string;
+  database: string;
+}
+
+/**
+ * What a Telegraf user would write for our records (see the README's record format): Kafka
+ * consumer from the oldest offset, both metrics and the gateway's seq as fields, device and
+ * gateway as tags, InfluxDB output (the hub peers benchmark).
+ */
+export function kafkaToInfluxConfig(o: TelegrafKafkaToInflux): string {
+  return `[agent]
+  interval = "10s"
+  flush_interval = "1s"
+  metric_batch_size = 5000
+  metric_buffer_limit = 100000
+  omit_hostname = true
+
+[[inputs.kafka_consumer]]
+  brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
+  topics = ["${o.topic}"]
+  consumer_group = "${o.group}"
+  offset = "oldest"
+  max_undelivered_messages = 10000
+  data_format = "json_v2"
+  [[inputs.kafka_consumer.json_v2]]
+    measurement_name = "readings"
+    timestamp_path = "time"
+    timestamp_format = "unix_ms"
+    [[inputs.kafka_consumer.json_v2.tag]]
+      path = "deviceId"
+      rename = "device"
+    [[inputs.kafka_consumer.json_v2.tag]]
+      path = "gatewayId"
+      rename = "gateway"
+    [[inputs.kafka_consumer.json_v2.field]]
+      path = "metrics.temperature.value"
+      rename = "temperature"
+    [[inputs.kafka_consumer.json_v2.field]]
+      path = "metrics.humidity.value"
+      rename = "humidity"
+    [[inputs.kafka_consumer.json_v2.field]]
+      path = "gatewaySeq"
+      rename = "gateway_seq"
+      type = "int"
+
+[[outputs.influxdb]]
+  urls = ["${o.influxUrl}"]
+  database = "${o.database}"
+`;
+}
+
 export interface TelegrafMqttToKafka {
   mqttUrl: string;
   brokers: string[];

@@ -18,7 +18,7 @@ import {
 import { count, type Target, waitForPoints } from '../lib/influx-wait.ts';
 import { medianRun } from '../lib/peer-rows.ts';
 import { CpuMeter, cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
-import { ensureTelegraf, startTelegraf } from '../lib/telegraf.ts';
+import { ensureTelegraf, kafkaToInfluxConfig, startTelegraf } from '../lib/telegraf.ts';
 
 export interface HubPeersOptions {
   brokers: string[];
@@ -104,55 +104,18 @@ function serviceCpu(o: HubPeersOptions): CpuMeter | undefined {
   });
 }
 
-/** What a Telegraf user would write for our records (see the README's record format). */
-function telegrafConfig(o: HubPeersOptions, database: string): string {
-  return `[agent]
-  interval = "10s"
-  flush_interval = "1s"
-  metric_batch_size = 5000
-  metric_buffer_limit = 100000
-  omit_hostname = true
-
-[[inputs.kafka_consumer]]
-  brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
-  topics = ["${o.topic}"]
-  consumer_group = "telegraf-${o.run}"
-  offset = "oldest"
-  max_undelivered_messages = 10000
-  data_format = "json_v2"
-  [[inputs.kafka_consumer.json_v2]]
-    measurement_name = "readings"
-    timestamp_path = "time"
-    timestamp_format = "unix_ms"
-    [[inputs.kafka_consumer.json_v2.tag]]
-      path = "deviceId"
-      rename = "device"
-    [[inputs.kafka_consumer.json_v2.tag]]
-      path = "gatewayId"
-      rename = "gateway"
-    [[inputs.kafka_consumer.json_v2.field]]
-      path = "metrics.temperature.value"
-      rename = "temperature"
-    [[inputs.kafka_consumer.json_v2.field]]
-      path = "metrics.humidity.value"
-      rename = "humidity"
-    [[inputs.kafka_consumer.json_v2.field]]
-      path = "gatewaySeq"
-      rename = "gateway_seq"
-      type = "int"
-
-[[outputs.influxdb]]
-  urls = ["${o.influxUrl}"]
-  database = "${database}"
-`;
-}
-
 async function telegrafRun(o: HubPeersOptions): Promise<PeerRun> {
   const bin = await ensureTelegraf(o.log);
   const start = (topic: string, database: string) =>
     startTelegraf(
       bin,
-      telegrafConfig({ ...o, topic }, database),
+      kafkaToInfluxConfig({
+        brokers: o.brokers,
+        topic,
+        group: `telegraf-${o.run}`,
+        influxUrl: o.influxUrl,
+        database,
+      }),
       o.dir,
       'telegraf-hub',
       /\[agent\] Config/,
@@ -368,3 +331,5 @@ export async function hubPeers(
     profile,
   };
 }
+
+export type HubPeersResult = Awaited<ReturnType<typeof hubPeers>>;
