@@ -54,8 +54,11 @@ export interface Checkpoint {
 
 /** Where per-partition checkpoints live, so any hub of the group can pick a partition up. */
 export interface CheckpointStore {
-  /** `json`: the checkpoint already serialised (JSON.stringify), when the caller has it. */
-  save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void>;
+  /**
+   * `json`: the checkpoint serialised (UTF-8 JSON, as JSON.stringify writes it); `load` gives
+   * back the Checkpoint it holds.
+   */
+  save(partition: number, json: Buffer): Promise<void>;
   load(partitions: readonly number[]): Promise<Map<number, Checkpoint>>;
 }
 

@@ -63,7 +63,10 @@ describe('single-box ingest', () => {
           fail = false;
           throw new Error('store down');
         }
-        await local.save(0, { v: 1, offset: b.lastOffset, state: null });
+        await local.save(
+          0,
+          Buffer.from(JSON.stringify({ v: 1, offset: b.lastOffset, state: null })),
+        );
       },
       () => undefined,
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CheckpointEvery, MAX_PAUSE_MS } from '../src/pipeline/checkpoint-cadence.ts';
-import type { Checkpoint, SourceBatch } from '../src/ports.ts';
+import type { SourceBatch } from '../src/ports.ts';
 import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
 import { batches, flush, stream, testPipeline } from './support/pipeline-fixture.ts';
 
@@ -22,9 +22,9 @@ class CostlyCheckpoints extends MemoryCheckpoints {
   /** Added to the next saves' cost. */
   extraMs = 0;
 
-  override save(p: number, c: Checkpoint): Promise<void> {
+  override save(p: number, json: Buffer): Promise<void> {
     this.clock.now += COST_MS + this.extraMs; // within the span the pipeline measures
-    return super.save(p, c);
+    return super.save(p, json);
   }
 }
 

@@ -1,7 +1,7 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
 // [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the
 // hub keeps per (device, metric) series, in bytes of V8 heap (plus ArrayBuffers) and of
-// checkpoint (and gzipped, as the hub keeps each partition's newest), for each detector and
+// checkpoint (and compressed, as the hub keeps each partition's newest), for each detector and
 // for windows alone, with the hub's default windows (1 min and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
 // NAME picks rows whose name contains it. Each record has the device's seq (as MQTT readings
 // must), and a session only with --session (without one, a device's dedup ids are its seq and
@@ -15,7 +15,6 @@
 // the rest) and the longest batch with its checkpoint.
 // The figures are for docs: README "Memory per series" and "100k series in one process".
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
@@ -24,7 +23,8 @@ import { parseRules } from '../../hub/src/detect/rules.ts';
 import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
 import { setHeapGrowing } from '../../hub/src/ops/heap.ts';
 import { Pipeline } from '../../hub/src/pipeline/pipeline.ts';
-import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
+import { compressCheckpoint } from '../../hub/src/pipeline/saved-checkpoints.ts';
+import type { SourceBatch } from '../../hub/src/ports.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -72,7 +72,7 @@ const CASES: Array<{ name: string; rules: unknown[] }> = [
   { name: 'novelty (the default detector)', rules: [{ id: 'r', metric: 't*' }] },
 ];
 
-/** V8 heap in use plus ArrayBuffers (the pipeline keeps each newest checkpoint gzipped). */
+/** V8 heap in use plus ArrayBuffers (the pipeline keeps each newest checkpoint compressed). */
 function heap(): number {
   for (let i = 0; i < 3; i += 1) gc?.();
   const m = process.memoryUsage();
@@ -95,7 +95,7 @@ function peakRssMb(): number {
 
 async function measure(rules: unknown[]) {
   let checkpointBytes = 0;
-  /** What the hub keeps of the final checkpoints, gzipped (saved-checkpoints.ts), summed. */
+  /** What the hub keeps of the final checkpoints, compressed (saved-checkpoints.ts), summed. */
   let keptBytes = 0;
   let checkpointMsMax = 0;
   let batchStarted = 0;
@@ -118,10 +118,9 @@ async function measure(rules: unknown[]) {
     store: { writeBatch: async () => undefined },
     outputs: new KafkaOutputs({ send: async () => undefined }, { deadLetter: 'd', anomalies: 'a' }),
     checkpoints: {
-      save: async (_p: number, c: Checkpoint, text?: string) => {
-        const json = text ?? JSON.stringify(c);
-        checkpointBytes = Buffer.byteLength(json);
-        if (skipped > 0) keptBytes += gzipSync(json, { level: 1 }).length; // (after the run)
+      save: async (_p: number, json: Buffer) => {
+        checkpointBytes = json.length;
+        if (skipped > 0) keptBytes += compressCheckpoint(json).length; // (after the run)
         checkpointMsMax = Math.max(checkpointMsMax, performance.now() - batchStarted);
       },
       load: async () => new Map(),
@@ -176,7 +175,7 @@ async function measure(rules: unknown[]) {
         invalid: [],
       });
     }
-    // As the hub's event loop turns between fetches: the checkpoints' gzip (libuv) completes.
+    // As the hub's event loop turns between fetches: any work queued on libuv completes.
     await new Promise((r) => setImmediate(r));
   }
   const runMs = performance.now() - started;
@@ -204,7 +203,7 @@ console.log(
   `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}, ${SESSION ? 'with' : 'no'} session) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
 );
 console.log(
-  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'kept gzipped B/series'.padStart(22)}`,
+  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'kept compressed B/series'.padStart(22)}`,
 );
 const results: Record<string, { heap: number; checkpoint: number; kept: number }> = {};
 let lastCheckpointMs = 0;

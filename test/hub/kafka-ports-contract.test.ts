@@ -6,6 +6,7 @@ import type { EpisodeEvent } from '../../hub/src/detect/engine-types.ts';
 import { SourceGapError } from '../../hub/src/errors.ts';
 import { KafkaOutputs } from '../../hub/src/kafka/outputs.ts';
 import type { Checkpoint, SourceBatch } from '../../hub/src/ports.ts';
+import { encodeJson } from '../../hub/src/state/json-sequence.ts';
 import {
   adapters,
   CLIENTS,
@@ -86,9 +87,9 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
     closers.push(() => store.close());
     await store.init(3);
     const cp = (offset: string): Checkpoint => ({ v: 1, offset, state: { n: offset } });
-    await store.save(0, cp('5'));
-    await store.save(0, cp('9'), JSON.stringify(cp('9')));
-    await store.save(2, cp('3'));
+    await store.save(0, encodeJson(cp('5')));
+    await store.save(0, encodeJson(cp('9')));
+    await store.save(2, encodeJson(cp('3')));
     const loaded = await store.load([0, 1, 2]);
     expect(Object.fromEntries(loaded)).toEqual({ 0: cp('9'), 2: cp('3') });
     const other = adapters(client === 'kafkajs' ? 'platformatic' : 'kafkajs', brokers);
@@ -116,7 +117,7 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
       offset: '7',
       state: { noise: randomBytes(50_000).toString('base64') },
     };
-    const refused = await store.save(1, big).then(
+    const refused = await store.save(1, encodeJson(big)).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -125,7 +126,7 @@ describe.each(CLIENTS)('Kafka ports through %s', (client) => {
       /partition 1 \(0\.1 MB of JSON\).*max\.message\.bytes/,
     );
     const small: Checkpoint = { v: 1, offset: '8', state: { n: 8 } };
-    await store.save(1, small); // the producer goes on (it is the hub's one for every output)
+    await store.save(1, encodeJson(small)); // the producer goes on (it is the hub's one for every output)
     expect(Object.fromEntries(await store.load([0, 1]))).toEqual({ 1: small });
   });
 

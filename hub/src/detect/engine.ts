@@ -1,5 +1,6 @@
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { type Static, Type } from '@sinclair/typebox';
+import { sequence } from '../state/json-sequence.ts';
 import { RecencyList } from '../state/recency-list.ts';
 import { checkState } from '../state/state.ts';
 import type { Detector } from './detector.ts';
@@ -140,19 +141,15 @@ export class DetectionEngine {
     return out;
   }
 
-  snapshot(): DetectionSnapshot {
-    const series: DetectionSnapshot['series'] = [];
-    for (const s of this.recency)
-      series.push({
-        rule: s.rule.rule.id,
-        fingerprint: s.rule.fingerprint,
-        deviceId: s.deviceId,
-        metric: s.metric,
-        lastTime: s.lastTime,
-        detector: s.detector.snapshot(),
-        episode: s.tracker.snapshot(),
-      });
-    return { v: 1, counters: { ...this.counters }, series };
+  snapshot(): DetectionSnapshot;
+  /** `lazy`: for encodeJson, which makes each series' part as it writes it. */
+  snapshot(lazy: boolean): unknown;
+  snapshot(lazy = false): unknown {
+    return {
+      v: 1,
+      counters: { ...this.counters },
+      series: sequence(this.recency, seriesSnapshot, lazy),
+    };
   }
 
   /** Restores a snapshot; series of rules that were removed or changed start afresh. */
@@ -333,4 +330,16 @@ function canonical(value: unknown): string {
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
       : v,
   );
+}
+
+function seriesSnapshot(s: Series): DetectionSnapshot['series'][number] {
+  return {
+    rule: s.rule.rule.id,
+    fingerprint: s.rule.fingerprint,
+    deviceId: s.deviceId,
+    metric: s.metric,
+    lastTime: s.lastTime,
+    detector: s.detector.snapshot(),
+    episode: s.tracker.snapshot(),
+  };
 }

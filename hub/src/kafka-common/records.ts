@@ -5,7 +5,6 @@ import {
   isMessageTooLarge,
   type TopicSpec,
 } from '@iot-stream/contracts';
-import type { Checkpoint } from '../ports.ts';
 
 // The record layouts both Kafka clients' adapters (kafka/, kafka-platformatic/) read and write,
 // so hubs on either client share a group's checkpoints and topics.
@@ -51,14 +50,9 @@ export function checkpointTopicSpec(topic: string, partitions: number): TopicSpe
 export function checkpointRecord(
   sourceTopic: string,
   partition: number,
-  checkpoint: Checkpoint,
-  json?: string,
-): { partition: number; key: string; value: string } {
-  return {
-    partition,
-    key: `${sourceTopic}/${partition}`,
-    value: json ?? JSON.stringify(checkpoint),
-  };
+  json: Buffer,
+): { partition: number; key: string; value: Buffer } {
+  return { partition, key: `${sourceTopic}/${partition}`, value: json };
 }
 
 /** A status record from its bytes; undefined (counted as skipped) when it is not one. */
@@ -91,17 +85,11 @@ export function saveCheckpoint(
   },
   topics: { topic: string; sourceTopic: string },
   partition: number,
-  checkpoint: Checkpoint,
-  json?: string,
+  json: Buffer,
 ): Promise<void> {
-  const record = checkpointRecord(topics.sourceTopic, partition, checkpoint, json);
+  const record = checkpointRecord(topics.sourceTopic, partition, json);
   return publisher.send(topics.topic, [record], { gzip: true }).catch((err: unknown) => {
     if (!isMessageTooLarge(err)) throw err;
-    throw new CheckpointTooLargeError(
-      topics.topic,
-      partition,
-      Buffer.byteLength(record.value),
-      err,
-    );
+    throw new CheckpointTooLargeError(topics.topic, partition, record.value.length, err);
   });
 }

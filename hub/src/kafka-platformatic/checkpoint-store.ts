@@ -54,8 +54,8 @@ export class PlatformaticCheckpointStore implements CheckpointStore {
     return this.reader.close();
   }
 
-  save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void> {
-    return saveCheckpoint(this.options.publisher, this.options, partition, checkpoint, json);
+  save(partition: number, json: Buffer): Promise<void> {
+    return saveCheckpoint(this.options.publisher, this.options, partition, json);
   }
 
   /** The newest checkpoint of each partition (absent: none yet). */

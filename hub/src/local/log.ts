@@ -180,8 +180,8 @@ export class LocalLog implements CheckpointStore {
     this.pruneDeadLetters();
   }
 
-  async save(partition: number, checkpoint: Checkpoint, json?: string): Promise<void> {
-    this.stmt.saveCheckpoint.run(partition, json ?? JSON.stringify(checkpoint));
+  async save(partition: number, json: Buffer): Promise<void> {
+    this.stmt.saveCheckpoint.run(partition, json.toString());
   }
 
   async load(partitions: readonly number[]): Promise<Map<number, Checkpoint>> {

@@ -5,6 +5,7 @@ import {
   PartitionProcessor,
   type PartitionProcessorOptions,
 } from '../processing/partition-processor.ts';
+import { encodeJson } from '../state/json-sequence.ts';
 import type { NotificationOutbox } from './notification-outbox.ts';
 import type { Owned } from './owned.ts';
 import { SavedCheckpoints } from './saved-checkpoints.ts';
@@ -87,7 +88,7 @@ export class PartitionCheckpoints {
   ): Promise<void> {
     const { elapsed } = this.options;
     const started = elapsed();
-    const state = owned.processor.snapshot();
+    const state = owned.processor.snapshot(true); // made as enqueue encodes it
     const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
     const saving = this.enqueue(partition, { v: 1, offset, state, pending, ...ticks });
     owned.checkpointCostMs = elapsed() - started; // this thread's part, not the store's
@@ -105,10 +106,10 @@ export class PartitionCheckpoints {
    * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
    */
   enqueue(partition: number, checkpoint: Checkpoint): Promise<void> {
-    const json = JSON.stringify(checkpoint);
+    const json = encodeJson(checkpoint); // at once: a lazy state reads the live one
     this.saved.keep(partition, checkpoint.offset, json);
     const generation = this.options.generation();
-    const saved = this.options.checkpoints.save(partition, checkpoint, json);
+    const saved = this.options.checkpoints.save(partition, json);
     // Only this assignment's: an earlier one's write may land after the partition was reopened
     // from an older checkpoint, which its next checkpoint then overwrites.
     return saved.then(() => {

@@ -88,8 +88,11 @@ export class StreamCore {
     return this.windows.closeUpTo(watermark, deviceId);
   }
 
-  snapshot(): CoreSnapshot {
-    return { v: 1, windows: this.windows.snapshot(), detection: this.detection.snapshot() };
+  snapshot(): CoreSnapshot;
+  /** `lazy`: devices and series made as encodeJson writes them (JsonSequence). */
+  snapshot(lazy: boolean): unknown;
+  snapshot(lazy = false): unknown {
+    return { v: 1, windows: this.windows.snapshot(lazy), detection: this.detection.snapshot(lazy) };
   }
 
   restore(snapshot: unknown): void {

@@ -149,12 +149,13 @@ export class PartitionProcessor {
     return out;
   }
 
-  snapshot(): ProcessorState {
+  /** `lazy`: devices and series made as encodeJson writes them (JsonSequence). */
+  snapshot(lazy = false): ProcessorState {
     return {
       v: 1,
       lastTick: this.lastTick,
       newest: this.newest,
-      core: this.core.snapshot(),
+      core: this.core.snapshot(lazy),
       sites: this.sites.snapshot(),
     };
   }

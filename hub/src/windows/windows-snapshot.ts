@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { sequence } from '../state/json-sequence.ts';
 import { checkState } from '../state/state.ts';
 import { FinalWindows } from './final-windows.ts';
 import { checkPacked, PackedIdsSchema } from './packed-ids.ts';
@@ -87,26 +88,35 @@ export type WindowsSnapshot = Static<typeof WindowsSnapshotSchema>;
 export function snapshotWindows(
   devices: ReadonlyMap<string, DeviceWindows>,
   counters: WindowCounters,
-): WindowsSnapshot {
+): WindowsSnapshot;
+/** `lazy`: the devices in a JsonSequence, made as the snapshot is encoded (encodeJson). */
+export function snapshotWindows(
+  devices: ReadonlyMap<string, DeviceWindows>,
+  counters: WindowCounters,
+  lazy: boolean,
+): unknown;
+export function snapshotWindows(
+  devices: ReadonlyMap<string, DeviceWindows>,
+  counters: WindowCounters,
+  lazy = false,
+): unknown {
+  return { v: 1, counters: { ...counters }, devices: sequence(devices, deviceSnapshot, lazy) };
+}
+
+function deviceSnapshot([id, d]: [string, DeviceWindows]): WindowsSnapshot['devices'][number] {
+  const idTimes = d.ids.snapshotTimes();
   return {
-    v: 1,
-    counters: { ...counters },
-    devices: [...devices].map(([id, d]) => {
-      const idTimes = d.ids.snapshotTimes();
-      return {
-        id,
-        maxTime: d.maxTime,
-        lastArrival: d.lastArrival,
-        ids: [],
-        packedIds: d.ids.snapshotPacked(),
-        ...(idTimes ? { idTimes } : {}),
-        sealed: [...d.sealed],
-        windows: [
-          ...[...d.windows.values()].map((w) => ({ ...w })),
-          ...Array.from({ length: d.finals.size }, (_, i) => d.finals.get(i)),
-        ],
-      };
-    }),
+    id,
+    maxTime: d.maxTime,
+    lastArrival: d.lastArrival,
+    ids: [],
+    packedIds: d.ids.snapshotPacked(),
+    ...(idTimes ? { idTimes } : {}),
+    sealed: [...d.sealed],
+    windows: [
+      ...[...d.windows.values()].map((w) => ({ ...w })),
+      ...Array.from({ length: d.finals.size }, (_, i) => d.finals.get(i)),
+    ],
   };
 }
 

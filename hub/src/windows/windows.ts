@@ -160,8 +160,11 @@ export class TumblingWindows {
     return d === undefined || d.maxTime === null ? null : d.maxTime - this.ooo;
   }
 
-  snapshot(): WindowsSnapshot {
-    return snapshotWindows(this.devices, this.counters);
+  snapshot(): WindowsSnapshot;
+  /** `lazy`: for encodeJson, which makes each device's part as it writes it. */
+  snapshot(lazy: boolean): unknown;
+  snapshot(lazy = false): unknown {
+    return snapshotWindows(this.devices, this.counters, lazy);
   }
 
   restore(snapshot: unknown): void {
