@@ -154,4 +154,33 @@ describe('InfluxDB without admin rights (the stand-in for 2.x and 3)', () => {
     expect(said).toContain('INFLUX_SCHEMA_REFUSED');
     expect(said).not.toContain('not reachable yet');
   });
+
+  it('stops within seconds on the refusal while Kafka, set up beside it, is still unreachable', async () => {
+    const [httpPort = 0, nobody = 0] = await freePorts(2);
+    const config = join(dir, 'hub-no-kafka.yaml');
+    writeFileSync(
+      config,
+      [
+        `kafka: { brokers: ['127.0.0.1:${nobody}'], topic: compat-${httpPort} }`,
+        `influx: { url: '${influx.url}', database: compat, username: hub, password: hub-password }`,
+        `http: { port: ${httpPort} }`,
+        `storage: { dir: '${join(dir, 'hub-no-kafka-data')}' }`,
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const texts: string[] = [];
+    const hub = spawnApp({
+      name: 'hub-compat-no-kafka',
+      bin: BINS.hub,
+      args: ['--config', config, '--influx', influx.url, '--brokers', `127.0.0.1:${nobody}`],
+      onText: (t) => texts.push(t),
+    });
+    const code = await hub.exited;
+    expect(code).not.toBe(0);
+    // Kafka's 30 tries would take minutes: the refusal ends them, and the hub does not wait
+    // for the one under way (kafkajs retries a connection for ~10 s itself).
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const said = [...texts, ...hub.lines.map((l) => JSON.stringify(l))].join('\n');
+    expect(said).toContain('INFLUX_SCHEMA_REFUSED');
+  });
 });
