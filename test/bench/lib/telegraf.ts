@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { KAFKA_VERSION } from '../../../scripts/services/kafka-jars.ts';
 
 /** The version the issue's figures were measured with; `TELEGRAF_VERSION` overrides. */
 export const TELEGRAF_VERSION = process.env.TELEGRAF_VERSION ?? 'v1.36.4';
@@ -75,6 +76,9 @@ export function kafkaToInfluxConfig(o: TelegrafKafkaToInflux): string {
   consumer_group = "${o.group}"
   offset = "oldest"
   max_undelivered_messages = 10000
+  ## The brokers' version, as the plugin's documentation asks: without it sarama speaks an old
+  ## protocol and Kafka down-converts every batch it fetches (Java Flight Recorder showed it).
+  version = "${KAFKA_VERSION}"
   data_format = "json_v2"
   [[inputs.kafka_consumer.json_v2]]
     measurement_name = "readings"
