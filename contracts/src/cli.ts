@@ -13,8 +13,20 @@ export interface CliOptions {
    * Parses the arguments and does the work: resolves with a service to keep running until
    * SIGINT/SIGTERM, or with nothing when the command is done (help, version, a subcommand).
    */
-  run: (argv: string[]) => Promise<Stoppable | undefined>;
+  run: (argv: string[], start: StartControl) => Promise<Stoppable | undefined>;
   argv?: string[];
+}
+
+/** What `run` gets to make a long start-up stoppable by a signal. */
+export interface StartControl {
+  /**
+   * From now on SIGINT/SIGTERM no longer kill the process while it starts: they abort `signal`
+   * (the start-up should end its waiting and retries), and a service `run` still resolves
+   * with is stopped at once. Call it right before starting a service: a command that is only
+   * work (a backtest) leaves the signals' default, so Ctrl-C ends it at once.
+   */
+  holdSignals(): void;
+  signal: AbortSignal;
 }
 
 /** Exit codes: 2 for usage and configuration errors (nothing was started), 1 for failures. */
@@ -23,34 +35,68 @@ export const EXIT_FAILURE = 1;
 
 /**
  * The process side of an app's command line, one for every app: runs `run`, stops the service
- * it started on SIGINT/SIGTERM (once: further signals are ignored while it stops), and turns an
- * error into one line on stderr with its stable code and the right exit code.
+ * it started on SIGINT/SIGTERM (once: further signals are ignored while it stops, or while a
+ * start-up stops: `StartControl`), and turns an error into one line on stderr with its stable
+ * code and the right exit code.
  */
 export function runCli(options: CliOptions): void {
   const { name } = options;
-  options.run(options.argv ?? process.argv.slice(2)).then(
+  const say = (text: string) => process.stderr.write(`${name}: ${text}\n`);
+  const aborting = new AbortController();
+  /** The signal that arrived during start-up, once signals are held. */
+  let received: string | undefined;
+  const duringStart = (signal: string) => {
+    if (received) return;
+    received = signal;
+    say(`${signal} during start-up, stopping`);
+    aborting.abort(new Error(`${signal} during start-up`));
+  };
+  const onStartInt = () => duringStart('SIGINT');
+  const onStartTerm = () => duringStart('SIGTERM');
+  let held = false;
+  const start: StartControl = {
+    signal: aborting.signal,
+    holdSignals: () => {
+      if (held) return;
+      held = true;
+      process.on('SIGINT', onStartInt);
+      process.on('SIGTERM', onStartTerm);
+    },
+  };
+  const release = () => {
+    process.off('SIGINT', onStartInt);
+    process.off('SIGTERM', onStartTerm);
+  };
+  options.run(options.argv ?? process.argv.slice(2), start).then(
     (service) => {
-      if (!service) return;
+      if (!service) return release();
       let stopping = false;
       const shutdown = (signal: string) => {
         // A second signal while stopping is ignored: a terminal's Ctrl-C reaches the whole
         // process group, and a supervisor (npm start, systemd) may send SIGTERM as well.
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`${name}: ${signal}, shutting down\n`);
+        say(`${signal}, shutting down`);
         service.stop().then(
           () => process.exit(0),
           (err: unknown) => {
-            process.stderr.write(`${name}: stopping failed: ${(err as Error).message}\n`);
+            say(`stopping failed: ${(err as Error).message}`);
             process.exit(EXIT_FAILURE);
           },
         );
       };
       process.on('SIGINT', () => shutdown('SIGINT'));
       process.on('SIGTERM', () => shutdown('SIGTERM'));
+      release();
+      if (received) shutdown(received); // it came while the service was still starting
     },
     (err: unknown) => {
-      process.stderr.write(`${name}: ${describeError(err)}\n`);
+      if (received) {
+        // Stopped as asked: what the start-up was doing when it ended is said, not an error.
+        say(`start-up ended (${describeError(err)})`);
+        process.exit(0);
+      }
+      say(describeError(err));
       process.exit(exitCodeOf(err));
     },
   );

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 // Only light imports up here: --help and --version answer without loading the app.
-import { runCli, type Stoppable } from '@iot-stream/contracts/cli';
+import { runCli, type StartControl, type Stoppable } from '@iot-stream/contracts/cli';
 import { GATEWAY_ENV_KEYS } from './env-keys.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
@@ -42,7 +42,7 @@ async function hashPasswordCommand(): Promise<void> {
   process.stdout.write(`${await hashPassword(password)}\n`);
 }
 
-async function run(argv: string[]): Promise<Stoppable | undefined> {
+async function run(argv: string[], start: StartControl): Promise<Stoppable | undefined> {
   if (argv[0] === 'hash-password') return void (await hashPasswordCommand());
   const { values } = parseArgs({
     args: argv,
@@ -79,6 +79,7 @@ async function run(argv: string[]): Promise<Stoppable | undefined> {
     return void process.stdout.write(printableConfig(GatewayConfigSchema, config));
   // Loaded only now: --print-config never loads the app.
   const { startGateway } = await import('./main.ts');
+  start.holdSignals(); // a signal while it starts stops it once started, not by killing it
   return startGateway(config);
 }
 

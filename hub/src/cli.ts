@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 // Only light imports up here: --help and --version answer without loading the app.
-import { runCli, type Stoppable } from '@iot-stream/contracts/cli';
+import { runCli, type StartControl, type Stoppable } from '@iot-stream/contracts/cli';
 import { HUB_ENV_KEYS } from './env-keys.ts';
 import { HUB_VERSION } from './version.ts';
 
@@ -32,7 +32,7 @@ Precedence: flags > environment > config file > defaults. Stops cleanly on SIGIN
 Exit codes: 0 stopped cleanly, 1 failed, 2 usage or configuration error.
 `;
 
-async function run(argv: string[]): Promise<Stoppable | undefined> {
+async function run(argv: string[], start: StartControl): Promise<Stoppable | undefined> {
   if (argv[0] === 'backtest') {
     const { backtestCommand } = await import('./backtest/command.ts');
     process.exitCode = await backtestCommand(argv.slice(1), process);
@@ -81,7 +81,8 @@ async function run(argv: string[]): Promise<Stoppable | undefined> {
   setHeapGrowing(config.memory.heapGrowingPercent);
   // Loaded only now: --print-config never loads the app.
   const { startHub } = await import('./main.ts');
-  return startHub(config);
+  start.holdSignals(); // a SIGTERM while InfluxDB or Kafka is awaited ends the waiting
+  return startHub(config, undefined, {}, start.signal);
 }
 
 runCli({ name: 'iot-hub', run });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { IotError, retry } from '@iot-stream/contracts';
+import { IotError, isRetriable, retry } from '@iot-stream/contracts';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_DATA_DIR, dataDir, type HubConfig } from './config.ts';
 import { readRulesFile } from './detect/rules-file.ts';
@@ -21,10 +21,16 @@ export interface RunningHub {
 }
 
 /** Wires the hub's adapters together. The only place that constructs them. */
+/**
+ * `signal`: aborting it ends the start-up's waiting for InfluxDB and Kafka at once (startHub
+ * rejects with its reason); once those are set up the start completes, and the caller stops
+ * the hub (runCli does).
+ */
 export async function startHub(
   configured: HubConfig,
   log?: Logger,
   observe: Pick<PipelineOptions, 'onWritten'> = {},
+  signal?: AbortSignal,
 ): Promise<RunningHub> {
   const logger = log ?? pino({ level: configured.log.level, base: { app: 'iot-hub' } });
   // The REST API's modules (fastify and its plugins, ~0.1 s of loading) load while the store
@@ -55,6 +61,7 @@ export async function startHub(
     abort,
     (o) => o.close(),
     (i) => i.stop(),
+    signal,
   ).then(([opened, input]) => ({ opened, input }));
   const { store } = opened;
   const { source, outputs, checkpoints } = input;
@@ -241,8 +248,8 @@ export async function startHub(
 
 /** Waits for every promise to settle, then rejects with the first failure (if any). */
 /**
- * Both results, or the first error at once: it aborts the other's waiting (its retries end),
- * and whichever did start is closed again once both settled.
+ * Both results, or the first error at once (or `stop`'s reason once it aborts): that aborts the
+ * other's waiting (its retries end), and whichever did start is closed again once both settled.
  */
 async function both<A, B>(
   a: Promise<A>,
@@ -250,9 +257,15 @@ async function both<A, B>(
   abort: AbortController,
   closeA: (a: A) => unknown,
   closeB: (b: B) => Promise<unknown>,
+  stop?: AbortSignal,
 ): Promise<[A, B]> {
+  const stopped = new Promise<never>((_, reject) => {
+    if (stop?.aborted) reject(stop.reason);
+    stop?.addEventListener('abort', () => reject(stop.reason), { once: true });
+  });
+  stopped.catch(() => undefined); // (a stop after the start-up is not its failure)
   try {
-    return await Promise.all([a, b]);
+    return await Promise.race([Promise.all([a, b]), stopped]);
   } catch (err) {
     abort.abort();
     void Promise.allSettled([a, b]).then(async ([ra, rb]) => {
@@ -283,7 +296,8 @@ function startupRetry(
       try {
         await fn();
       } catch (err) {
-        throw isFatal(err) ? Object.assign(err as object, { retriable: false }) : err;
+        if (isFatal(err)) throw Object.assign(err as object, { retriable: false });
+        throw gaveUpOnRetriable(err) ? Object.assign(err as object, { retriable: true }) : err;
       }
     },
     {
@@ -297,6 +311,17 @@ function startupRetry(
       },
     },
   );
+}
+
+/**
+ * kafkajs gives up on a broker after its own few tries (~10 s) and marks that not retriable;
+ * at start-up the broker may still be coming up, so what it gave up on is tried again when
+ * that was retriable (a refused connection). Before, a hub started while Kafka was down
+ * exited after those 10 s instead of waiting.
+ */
+function gaveUpOnRetriable(err: unknown): boolean {
+  const e = err as { name?: unknown; cause?: unknown } | null;
+  return e?.name === 'KafkaJSNumberOfRetriesExceeded' && isRetriable(e.cause);
 }
 
 /** Our own errors marked not retriable, and Kafka's refusal of the credentials. */

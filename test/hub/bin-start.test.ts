@@ -61,4 +61,34 @@ describe('the hub bin', () => {
     ]);
     expect(environ).toContain('MALLOC_ARENA_MAX=4');
   });
+
+  it('waits for Kafka coming up, saying so, and stops at once on SIGTERM meanwhile, exiting 0', {
+    timeout: 60_000,
+  }, async () => {
+    // Before, kafkajs's giving up on a refused connection (~10 s) ended the start-up (exit 1),
+    // and the signals' handlers came only once the start-up was done: a SIGTERM while Kafka
+    // was awaited killed the process by the default action (no exit code).
+    const [port = 0, nobody = 0] = await freePorts(2);
+    const texts: string[] = [];
+    hub = spawnApp({
+      name: 'hub-waiting',
+      bin: BINS.hub,
+      env: {
+        KAFKA_BROKERS: `127.0.0.1:${nobody}`,
+        INFLUX_URL: '',
+        HUB_HTTP_PORT: String(port),
+        HUB_DATA_DIR: join(dir, 'waiting'),
+      },
+      onText: (t) => texts.push(t),
+    });
+    await hub.waitFor((l) => String(l.msg).includes('not reachable yet'), 30_000);
+    const sent = Date.now();
+    hub.child.kill('SIGTERM');
+    const code = await hub.exited;
+    expect(hub.child.signalCode).toBeNull();
+    expect(code).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(texts.join('')).toContain('SIGTERM during start-up, stopping');
+    hub = undefined;
+  });
 });
