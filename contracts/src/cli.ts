@@ -21,8 +21,8 @@ export interface CliOptions {
 export interface StartControl {
   /**
    * From now on SIGINT/SIGTERM no longer kill the process while it starts: they abort `signal`
-   * (the start-up should end its waiting and retries), and a service `run` still resolves
-   * with is stopped at once. Call it right before starting a service: a command that is only
+   * (the start-up should end its waiting and retries, rejecting with `signal.reason`: exit 0),
+   * and a service `run` still resolves with is stopped at once; a second one exits at once. Call it right before starting a service: a command that is only
    * work (a backtest) leaves the signals' default, so Ctrl-C ends it at once.
    */
   holdSignals(): void;
@@ -46,9 +46,14 @@ export function runCli(options: CliOptions): void {
   /** The signal that arrived during start-up, once signals are held. */
   let received: string | undefined;
   const duringStart = (signal: string) => {
-    if (received) return;
+    if (received) {
+      // A second one while a start-up cannot end its waiting (a group join runs on to its
+      // end): the user insists, and nothing was acknowledged to anyone yet.
+      say(`${signal} again during start-up, exiting now`);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
     received = signal;
-    say(`${signal} during start-up, stopping`);
+    say(`${signal} during start-up, stopping (again to exit now)`);
     aborting.abort(new Error(`${signal} during start-up`));
   };
   const onStartInt = () => duringStart('SIGINT');
@@ -91,9 +96,8 @@ export function runCli(options: CliOptions): void {
       if (received) shutdown(received); // it came while the service was still starting
     },
     (err: unknown) => {
-      if (received) {
-        // Stopped as asked: what the start-up was doing when it ended is said, not an error.
-        say(`start-up ended (${describeError(err)})`);
+      if (received && err === aborting.signal.reason) {
+        say('start-up ended as asked');
         process.exit(0);
       }
       say(describeError(err));

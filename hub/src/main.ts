@@ -20,11 +20,11 @@ export interface RunningHub {
   stop(): Promise<void>;
 }
 
-/** Wires the hub's adapters together. The only place that constructs them. */
 /**
- * `signal`: aborting it ends the start-up's waiting for InfluxDB and Kafka at once (startHub
- * rejects with its reason); once those are set up the start completes, and the caller stops
- * the hub (runCli does).
+ * Wires the hub's adapters together. The only place that constructs them. `signal`: aborting
+ * it ends the start-up's waiting for InfluxDB and Kafka at once (startHub rejects with its
+ * reason); once those are set up the start completes, and the caller stops the hub (runCli
+ * does).
  */
 export async function startHub(
   configured: HubConfig,
@@ -246,10 +246,10 @@ export async function startHub(
   };
 }
 
-/** Waits for every promise to settle, then rejects with the first failure (if any). */
 /**
  * Both results, or the first error at once (or `stop`'s reason once it aborts): that aborts the
- * other's waiting (its retries end), and whichever did start is closed again once both settled.
+ * other's waiting (its retries end), and whichever did start is closed again once both settled
+ * (a library user sees startHub reject before that cleanup is done).
  */
 async function both<A, B>(
   a: Promise<A>,
@@ -259,9 +259,11 @@ async function both<A, B>(
   closeB: (b: B) => Promise<unknown>,
   stop?: AbortSignal,
 ): Promise<[A, B]> {
+  let onStop: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
-    if (stop?.aborted) reject(stop.reason);
-    stop?.addEventListener('abort', () => reject(stop.reason), { once: true });
+    onStop = () => reject(stop?.reason);
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
   });
   stopped.catch(() => undefined); // (a stop after the start-up is not its failure)
   try {
@@ -269,13 +271,22 @@ async function both<A, B>(
   } catch (err) {
     abort.abort();
     void Promise.allSettled([a, b]).then(async ([ra, rb]) => {
-      if (ra.status === 'fulfilled') closeA(ra.value);
-      if (rb.status === 'fulfilled') await closeB(rb.value).catch(() => undefined);
+      if (ra.status === 'fulfilled')
+        await Promise.resolve()
+          .then(() => closeA(ra.value))
+          .catch(() => undefined);
+      if (rb.status === 'fulfilled')
+        await Promise.resolve()
+          .then(() => closeB(rb.value))
+          .catch(() => undefined);
     });
     throw err;
+  } finally {
+    if (onStop) stop?.removeEventListener('abort', onStop);
   }
 }
 
+/** Waits for every promise to settle, then rejects with the first failure (if any). */
 async function settledAll(promises: readonly Promise<unknown>[]): Promise<void> {
   const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;

@@ -54,6 +54,8 @@ describe('encodeJson', () => {
       s: Symbol('x'),
       list: new JsonSequence(() => [1, undefined, () => 2, 'é€😀']),
       date: new Date(0),
+      gone: { toJSON: () => undefined }, // JSON.stringify drops the key
+      nested: { deeper: { list: new JsonSequence(() => [{ toJSON: () => undefined }]) } },
       many: Object.fromEntries(
         Array.from({ length: 40 }, (_, i) => [`k${i}`, new JsonSequence(() => [i])]),
       ),
@@ -62,6 +64,12 @@ describe('encodeJson', () => {
     expect(bytes.toString()).toBe(JSON.stringify(value));
     expect(bytes.length).toBe(Buffer.byteLength(JSON.stringify(value)));
     expect(() => encodeJson(undefined)).toThrow(TypeError);
+    expect(() => encodeJson({ toJSON: () => undefined })).toThrow(TypeError);
+    // A long array written whole is counted, not reserved at three bytes a character.
+    const eager = { items: Array.from({ length: 20_000 }, (_, i) => i) };
+    const bytes2 = encodeJson(eager);
+    expect(bytes2.toString()).toBe(JSON.stringify(eager));
+    expect(bytes2.buffer.byteLength).toBeLessThan(2 * bytes2.length + 256 * 1024);
   });
 
   it('makes a long sequence: the same bytes past the first buffer (256 KB) as it grows', () => {

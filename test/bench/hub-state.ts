@@ -203,7 +203,7 @@ console.log(
   `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}, ${SESSION ? 'with' : 'no'} session) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
 );
 console.log(
-  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'kept compressed B/series'.padStart(22)}`,
+  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'kept compressed B/series'.padStart(24)}`,
 );
 const results: Record<string, { heap: number; checkpoint: number; kept: number }> = {};
 let lastCheckpointMs = 0;
@@ -220,7 +220,7 @@ for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))
   lastCheckpointMs = Math.max(lastCheckpointMs, m.checkpointMsMax);
   rates.push(`${c.name}: ${Math.round(m.recordsPerS)} records/s, ${m.checkpoints} checkpoints`);
   console.log(
-    `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)} ${String(Math.round(kept)).padStart(22)}`,
+    `${c.name.padEnd(34)} ${String(Math.round(m.heapPerSeries)).padStart(14)} ${String(Math.round(cp)).padStart(20)} ${String(Math.round(kept)).padStart(24)}`,
   );
 }
 console.log(`through the pipeline: ${rates.join('; ')}`);

@@ -8,7 +8,8 @@
 // peak RSS and their ratios (scenarios/hub-peers.ts), the hub once with each Kafka client
 // (kafkajs, @platformatic/kafka) and their ratio; --peer-rounds times (default 3, taken in
 // turn), the goals judged on each path's median. Uses KAFKA_BROKERS / INFLUX_URL when both
-// are set, else starts its own servers.
+// are set, else starts its own servers (Telegraf is told the brokers speak Kafka 3.9.1, or
+// TELEGRAF_KAFKA_VERSION).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';

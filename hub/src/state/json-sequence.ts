@@ -39,7 +39,9 @@ class Bytes {
   private length = 0;
 
   push(s: string): void {
-    const most = s.length * 3; // UTF-8 bytes of a UTF-16 string, at most
+    // UTF-8 bytes of a UTF-16 string: at most three a character; counted for a long one (a
+    // whole array JSON.stringify wrote), which would otherwise reserve three times its size.
+    const most = s.length > 65_536 ? Buffer.byteLength(s) : s.length * 3;
     if (this.length + most > this.buf.length) {
       const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + most));
       this.buf.copy(next, 0, 0, this.length);
@@ -81,21 +83,31 @@ function write(value: unknown, out: Bytes): void {
     for (const key of Object.keys(value)) {
       const v = value[key];
       if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      out.push(`${first ? '' : ','}${JSON.stringify(key)}:`);
+      if (v instanceof JsonSequence || (typeof v === 'object' && v !== null && walkable(v))) {
+        out.push(`${first ? '' : ','}${JSON.stringify(key)}:`);
+        first = false;
+        write(v, out);
+        continue;
+      }
+      const text = JSON.stringify(v); // undefined where a toJSON gives nothing: the key goes too
+      if (text === undefined) continue;
+      out.push(`${first ? '' : ','}${JSON.stringify(key)}:${text}`);
       first = false;
-      write(v, out);
     }
     out.push('}');
     return;
   }
-  out.push(JSON.stringify(value));
+  const text = JSON.stringify(value); // (only the top: nested values are written above)
+  if (text === undefined) throw new TypeError('encodeJson: nothing to encode');
+  out.push(text);
 }
 
 /**
  * `value` as JSON.stringify would write it, in UTF-8 bytes, made piecewise: the elements of
  * each JsonSequence are made, serialised, written as bytes and dropped one by one, so no
- * string of the whole is ever made. Plain objects are
- * walked to find the sequences in them; arrays and everything else go to JSON.stringify.
+ * string of the whole is ever made. Plain objects are walked to find the sequences in them;
+ * arrays and everything else go to JSON.stringify. The bytes are a view of a buffer up to
+ * twice their size.
  */
 export function encodeJson(value: unknown): Buffer {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol')

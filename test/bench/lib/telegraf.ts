@@ -78,7 +78,7 @@ export function kafkaToInfluxConfig(o: TelegrafKafkaToInflux): string {
   max_undelivered_messages = 10000
   ## The brokers' version, as the plugin's documentation asks: without it sarama speaks an old
   ## protocol and Kafka down-converts every batch it fetches (Java Flight Recorder showed it).
-  version = "${KAFKA_VERSION}"
+  version = "${process.env.TELEGRAF_KAFKA_VERSION ?? KAFKA_VERSION}"
   data_format = "json_v2"
   [[inputs.kafka_consumer.json_v2]]
     measurement_name = "readings"
