@@ -161,6 +161,8 @@ export function mqttToKafkaConfig(o: TelegrafMqttToKafka): string {
   brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
   topic = "${o.topic}"
   required_acks = -1
+  ## As for the consumer: without it sarama produces an old message format Kafka converts.
+  version = "${process.env.TELEGRAF_KAFKA_VERSION ?? KAFKA_VERSION}"
   data_format = "json"
 `;
 }
