@@ -267,6 +267,26 @@ describe('pipeline: checkpoints every N records', () => {
     expect(next.influx.sorted()).toEqual(ref.influx.sorted());
   });
 
+  it('a partition failing after an acknowledged checkpoint reopens from the store, once per failure run', async () => {
+    // The hub lets a kept copy go once the store has it (saved-checkpoints.ts): a failure then
+    // reopens from the store's, and the copy it loaded serves the retries that follow.
+    const reference = setup(undefined);
+    for (const b of batches(records, 40)) await reference.pipeline.handle(b);
+    const a = setup(undefined); // a checkpoint every batch
+    const all = batches(records, 40);
+    for (const [i, b] of all.entries()) {
+      if (i % 5 === 4) {
+        a.influx.failNext = 2; // two failed tries, then it goes through
+        await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
+        await expect(a.pipeline.handle(b)).rejects.toThrow('influx down');
+      }
+      await a.pipeline.handle(b);
+    }
+    const failureRuns = all.filter((_, i) => i % 5 === 4).length;
+    expect(a.checkpoints.loads).toBe(1 + failureRuns); // the assignment's, then one a run
+    expect(a.influx.sorted()).toEqual(reference.influx.sorted());
+  });
+
   it('commits only what a stored checkpoint covers: after a failed checkpoint write, not before it is written again', async () => {
     const checkpoints = new MemoryCheckpoints();
     const a = setup(EVERY, new MemoryInflux(), checkpoints);

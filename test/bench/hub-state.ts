@@ -1,7 +1,7 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
 // [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the
 // hub keeps per (device, metric) series, in bytes of V8 heap (plus ArrayBuffers) and of
-// checkpoint (and compressed, as the hub keeps each partition's newest), for each detector and
+// checkpoint (and compressed, as the hub holds each partition's newest until stored), for each detector and
 // for windows alone, with the hub's default windows (1 min and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
 // NAME picks rows whose name contains it. Each record has the device's seq (as MQTT readings
 // must), and a session only with --session (without one, a device's dedup ids are its seq and
@@ -72,7 +72,7 @@ const CASES: Array<{ name: string; rules: unknown[] }> = [
   { name: 'novelty (the default detector)', rules: [{ id: 'r', metric: 't*' }] },
 ];
 
-/** V8 heap in use plus ArrayBuffers (the pipeline keeps each newest checkpoint compressed). */
+/** V8 heap in use plus ArrayBuffers (the pipeline holds a checkpoint, compressed, until stored). */
 function heap(): number {
   for (let i = 0; i < 3; i += 1) gc?.();
   const m = process.memoryUsage();
@@ -95,7 +95,7 @@ function peakRssMb(): number {
 
 async function measure(rules: unknown[]) {
   let checkpointBytes = 0;
-  /** What the hub keeps of the final checkpoints, compressed (saved-checkpoints.ts), summed. */
+  /** The final checkpoints compressed, as the hub holds each until stored (saved-checkpoints.ts), summed. */
   let keptBytes = 0;
   let checkpointMsMax = 0;
   let batchStarted = 0;
@@ -203,7 +203,7 @@ console.log(
   `hub state per (device, metric) series: ${SERIES} series (${METRICS} per device, dedupRecordsPerDevice ${DEDUP}, ${SESSION ? 'with' : 'no'} session) x ${READINGS} readings (every ${STEP_MS / 1000} s), windows ${stream.windowsMs.map((w) => `${w / 60_000} min`).join(' + ')}`,
 );
 console.log(
-  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'kept compressed B/series'.padStart(24)}`,
+  `${'rules'.padEnd(34)} ${'heap B/series'.padStart(14)} ${'checkpoint B/series'.padStart(20)} ${'compressed B/series'.padStart(24)}`,
 );
 const results: Record<string, { heap: number; checkpoint: number; kept: number }> = {};
 let lastCheckpointMs = 0;

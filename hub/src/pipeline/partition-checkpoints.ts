@@ -1,3 +1,4 @@
+import { IotError } from '@iot-stream/contracts';
 import type { Logger } from 'pino';
 import type { Notification } from '../notify/notifications.ts';
 import type { Checkpoint, CheckpointStore } from '../ports.ts';
@@ -46,7 +47,10 @@ export class PartitionCheckpoints {
     if (!checkpoint) {
       let loaded: Map<number, Checkpoint>;
       const assigned = o.assigned();
-      if (assigned.includes(partition)) {
+      // Reopened after a failure once its copy went (the store acknowledged it): the store's
+      // newest, not the assignment's first load.
+      if (this.saved.has(partition)) loaded = await o.checkpoints.load([partition]);
+      else if (assigned.includes(partition)) {
         this.loading ??= o.checkpoints.load(assigned);
         loaded = await this.loading.catch((err: unknown) => {
           this.loading = undefined;
@@ -54,8 +58,15 @@ export class PartitionCheckpoints {
         });
       } else loaded = await o.checkpoints.load([partition]);
       checkpoint = loaded.get(partition);
+      if (!checkpoint && this.saved.durable(partition) !== '-1')
+        throw new IotError(
+          'CHECKPOINT_FAILED',
+          `partition ${partition}: the checkpoint store no longer gives the checkpoint it acknowledged (offset ${this.saved.durable(partition)})`,
+          { retriable: true },
+        );
       if (checkpoint) {
-        this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint));
+        // Held: a partition failing again reopens from it, not from another load per retry.
+        this.saved.keep(partition, checkpoint.offset, JSON.stringify(checkpoint), true);
         this.saved.acknowledged(partition, checkpoint.offset);
       }
     }
@@ -107,14 +118,15 @@ export class PartitionCheckpoints {
    */
   enqueue(partition: number, checkpoint: Checkpoint): Promise<void> {
     const json = encodeJson(checkpoint); // at once: a lazy state reads the live one
-    this.saved.keep(partition, checkpoint.offset, json);
+    const pending = (checkpoint.pending?.length ?? 0) > 0; // the outbox rewrites it
+    const seq = this.saved.keep(partition, checkpoint.offset, json, pending);
     const generation = this.options.generation();
     const saved = this.options.checkpoints.save(partition, json);
     // Only this assignment's: an earlier one's write may land after the partition was reopened
     // from an older checkpoint, which its next checkpoint then overwrites.
     return saved.then(() => {
       if (generation === this.options.generation())
-        this.saved.acknowledged(partition, checkpoint.offset);
+        this.saved.acknowledged(partition, checkpoint.offset, seq);
     });
   }
 }

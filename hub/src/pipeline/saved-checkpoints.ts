@@ -19,13 +19,20 @@ export function compressCheckpoint(json: string | Buffer): Buffer {
  * Each partition's newest checkpoint, kept as the JSON the store writes, compressed
  * (compressCheckpoint): as objects it would double what the hub holds per series, as JSON text
  * add half (test/bench/hub-state.ts); it is read only to reopen a partition or to rewrite its
- * pending notifications. Compressed synchronously, on purpose: zlib's asynchronous gzip holds
+ * pending notifications. Kept only while needed: until the store acknowledged it, and while it
+ * holds pending notifications (the outbox rewrites it); otherwise the store has the same, and
+ * a partition reopened later in the assignment loads it from there (`has` without `get`):
+ * ~1 KB a series less at 100k series. Compressed synchronously, on purpose: zlib's asynchronous gzip holds
  * the JSON until it finishes, over many event-loop turns; tried twice (add9b02, 02999fe), it
  * tripled what a hub with 100k series held (test/bench/hub-state.ts: 23.5 against 8.2 KB a
  * series) for a gain within the noise.
  */
 export class SavedCheckpoints {
-  private saved = new Map<number, { offset: string; packed: Buffer }>();
+  private saved = new Map<
+    number,
+    { offset: string; packed?: Buffer; seq: number; keep: boolean }
+  >();
+  private seq = 0;
   /** Per partition, the last offset a checkpoint the store acknowledged covers. */
   private stored = new Map<number, string>();
 
@@ -34,13 +41,30 @@ export class SavedCheckpoints {
     this.stored.clear();
   }
 
-  keep(partition: number, offset: string, json: string | Buffer): void {
-    this.saved.set(partition, { offset, packed: compressCheckpoint(json) });
+  /**
+   * The partition's newest checkpoint; returns its number for `acknowledged`. `hold`: kept
+   * after the store acknowledged it too (it has pending notifications, or it was loaded).
+   */
+  keep(partition: number, offset: string, json: string | Buffer, hold: boolean): number {
+    this.seq += 1;
+    this.saved.set(partition, {
+      offset,
+      packed: compressCheckpoint(json),
+      seq: this.seq,
+      keep: hold,
+    });
+    return this.seq;
   }
 
+  /** The newest checkpoint, when it is still held (see `has`). */
   get(partition: number): Checkpoint | undefined {
-    const saved = this.saved.get(partition);
-    return saved && (JSON.parse(brotliDecompressSync(saved.packed).toString()) as Checkpoint);
+    const packed = this.saved.get(partition)?.packed;
+    return packed && (JSON.parse(brotliDecompressSync(packed).toString()) as Checkpoint);
+  }
+
+  /** Whether a checkpoint of the partition was kept or loaded in this assignment (held or not). */
+  has(partition: number): boolean {
+    return this.saved.has(partition);
   }
 
   /** The last offset the partition's newest checkpoint covers; '-1' for none. */
@@ -48,10 +72,15 @@ export class SavedCheckpoints {
     return this.saved.get(partition)?.offset ?? '-1';
   }
 
-  /** The store acknowledged a checkpoint of the partition covering `offset` (or loaded it). */
-  acknowledged(partition: number, offset: string): void {
+  /**
+   * The store acknowledged a checkpoint of the partition covering `offset` (or loaded it);
+   * `seq` (from `keep`): that one, whose copy goes unless it is held or a newer one was kept.
+   */
+  acknowledged(partition: number, offset: string, seq?: number): void {
     const was = this.stored.get(partition);
     if (was === undefined || BigInt(offset) > BigInt(was)) this.stored.set(partition, offset);
+    const saved = this.saved.get(partition);
+    if (saved && seq !== undefined && saved.seq === seq && !saved.keep) saved.packed = undefined;
   }
 
   /**

@@ -6,6 +6,8 @@ import { aggregatePoints, episodePoints, readingPoints } from '../../src/store/p
 export class MemoryCheckpoints implements CheckpointStore {
   readonly data = new Map<number, string>();
   saves = 0;
+  /** Loads asked for (each a list of partitions). */
+  loads = 0;
   /** Saves to refuse next (a store that is down). */
   failNext = 0;
   async save(p: number, json: Buffer) {
@@ -17,6 +19,7 @@ export class MemoryCheckpoints implements CheckpointStore {
     this.data.set(p, json.toString());
   }
   async load(ps: readonly number[]) {
+    this.loads += 1;
     const m = new Map<number, Checkpoint>();
     for (const p of ps) {
       const c = this.data.get(p);
