@@ -30,7 +30,7 @@ export function compressCheckpoint(json: string | Buffer): Buffer {
 export class SavedCheckpoints {
   private saved = new Map<
     number,
-    { offset: string; packed?: Buffer; seq: number; keep: boolean }
+    { offset: string; packed?: Buffer; seq: number; hold: boolean }
   >();
   private seq = 0;
   /** Per partition, the last offset a checkpoint the store acknowledged covers. */
@@ -51,7 +51,7 @@ export class SavedCheckpoints {
       offset,
       packed: compressCheckpoint(json),
       seq: this.seq,
-      keep: hold,
+      hold,
     });
     return this.seq;
   }
@@ -80,7 +80,7 @@ export class SavedCheckpoints {
     const was = this.stored.get(partition);
     if (was === undefined || BigInt(offset) > BigInt(was)) this.stored.set(partition, offset);
     const saved = this.saved.get(partition);
-    if (saved && seq !== undefined && saved.seq === seq && !saved.keep) saved.packed = undefined;
+    if (saved && seq !== undefined && saved.seq === seq && !saved.hold) saved.packed = undefined;
   }
 
   /**

@@ -57,6 +57,33 @@ export interface TelegrafKafkaToInflux {
   database: string;
 }
 
+/** A json_v2 parser's tags or fields: `[[<plugin>.json_v2.<kind>]]` tables, one per entry. */
+function jsonV2(plugin: string, kind: 'tag' | 'field', entries: Record<string, string>[]): string {
+  return entries
+    .map(
+      (e) =>
+        `    [[${plugin}.json_v2.${kind}]]\n${Object.entries(e)
+          .map(([k, v]) => `      ${k} = "${v}"\n`)
+          .join('')}`,
+    )
+    .join('');
+}
+
+/** The benchmark records' two metrics, as json_v2 fields named after them. */
+const METRIC_FIELDS = ['temperature', 'humidity'].map((m) => ({
+  path: `metrics.${m}.value`,
+  rename: m,
+}));
+
+const brokerList = (brokers: readonly string[]) => brokers.map((b) => `"${b}"`).join(', ');
+
+/**
+ * The brokers' version, as the Kafka plugins' documentation asks: without it sarama speaks an
+ * old protocol, and Kafka down-converts every batch it fetches for Telegraf and converts what
+ * it produces (Java Flight Recorder showed it).
+ */
+const kafkaVersion = () => process.env.TELEGRAF_KAFKA_VERSION ?? KAFKA_VERSION;
+
 /**
  * What a Telegraf user would write for our records (see the README's record format): Kafka
  * consumer from the oldest offset, both metrics and the gateway's seq as fields, device and
@@ -71,36 +98,26 @@ export function kafkaToInfluxConfig(o: TelegrafKafkaToInflux): string {
   omit_hostname = true
 
 [[inputs.kafka_consumer]]
-  brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
+  brokers = [${brokerList(o.brokers)}]
   topics = ["${o.topic}"]
   consumer_group = "${o.group}"
   offset = "oldest"
   max_undelivered_messages = 10000
   ## The brokers' version, as the plugin's documentation asks: without it sarama speaks an old
   ## protocol and Kafka down-converts every batch it fetches (Java Flight Recorder showed it).
-  version = "${process.env.TELEGRAF_KAFKA_VERSION ?? KAFKA_VERSION}"
+  version = "${kafkaVersion()}"
   data_format = "json_v2"
   [[inputs.kafka_consumer.json_v2]]
     measurement_name = "readings"
     timestamp_path = "time"
     timestamp_format = "unix_ms"
-    [[inputs.kafka_consumer.json_v2.tag]]
-      path = "deviceId"
-      rename = "device"
-    [[inputs.kafka_consumer.json_v2.tag]]
-      path = "gatewayId"
-      rename = "gateway"
-    [[inputs.kafka_consumer.json_v2.field]]
-      path = "metrics.temperature.value"
-      rename = "temperature"
-    [[inputs.kafka_consumer.json_v2.field]]
-      path = "metrics.humidity.value"
-      rename = "humidity"
-    [[inputs.kafka_consumer.json_v2.field]]
-      path = "gatewaySeq"
-      rename = "gateway_seq"
-      type = "int"
-
+${jsonV2('inputs.kafka_consumer', 'tag', [
+  { path: 'deviceId', rename: 'device' },
+  { path: 'gatewayId', rename: 'gateway' },
+])}${jsonV2('inputs.kafka_consumer', 'field', [
+  ...METRIC_FIELDS,
+  { path: 'gatewaySeq', rename: 'gateway_seq', type: 'int' },
+])}
 [[outputs.influxdb]]
   urls = ["${o.influxUrl}"]
   database = "${o.database}"
@@ -147,22 +164,12 @@ export function mqttToKafkaConfig(o: TelegrafMqttToKafka): string {
     measurement_name = "reading"
     timestamp_path = "time"
     timestamp_format = "unix_ms"
-    [[inputs.mqtt_consumer.json_v2.field]]
-      path = "seq"
-      type = "int"
-    [[inputs.mqtt_consumer.json_v2.field]]
-      path = "metrics.temperature.value"
-      rename = "temperature"
-    [[inputs.mqtt_consumer.json_v2.field]]
-      path = "metrics.humidity.value"
-      rename = "humidity"
-
+${jsonV2('inputs.mqtt_consumer', 'field', [{ path: 'seq', type: 'int' }, ...METRIC_FIELDS])}
 [[outputs.kafka]]
-  brokers = [${o.brokers.map((b) => `"${b}"`).join(', ')}]
+  brokers = [${brokerList(o.brokers)}]
   topic = "${o.topic}"
   required_acks = -1
-  ## As for the consumer: without it sarama produces an old message format Kafka converts.
-  version = "${process.env.TELEGRAF_KAFKA_VERSION ?? KAFKA_VERSION}"
+  version = "${kafkaVersion()}"
   data_format = "json"
 `;
 }
