@@ -3,8 +3,9 @@
 // `npm start` also run): no TypeScript toolchain at run time.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startSettings } from './start-settings.js';
+import { cgroupLimit, startSettings } from './start-settings.js';
 
 const entry = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(entry)) {
@@ -17,7 +18,9 @@ if (!existsSync(entry)) {
 // Memory settings that Node and the C library read only when a process starts (README,
 // Memory): the bin replaces itself once with them, however it was started (npm start, compose,
 // an installed package, a test), before it loads anything else. Settings already given win.
-const start = startSettings(process.env, process.execArgv);
+// Under a memory limit (a container's, a systemd unit's MemoryMax) the heap is sized to it.
+const limit = cgroupLimit(process.constrainedMemory?.() ?? 0, totalmem());
+const start = startSettings(process.env, process.execArgv, limit);
 if (start && typeof process.execve === 'function') {
   const script = fileURLToPath(import.meta.url);
   try {

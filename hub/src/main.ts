@@ -7,7 +7,7 @@ import { LiveFeed } from './http/dashboard/live-feed.ts';
 import { PipelineFeed } from './http/dashboard/pipeline-feed.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
 import { HealthReporter } from './ops/health-reporter.ts';
-import { setHeapGrowing } from './ops/heap.ts';
+import { memoryLimits, setHeapGrowing } from './ops/heap.ts';
 import { hubMetrics } from './ops/metrics.ts';
 import { IdleTicker } from './pipeline/idle-ticker.ts';
 import { Pipeline, type PipelineOptions } from './pipeline/pipeline.ts';
@@ -38,6 +38,10 @@ export async function startHub(
   const apiModule = import('./http/api/app.ts');
   apiModule.catch(() => undefined); // (awaited below; not unhandled should start-up fail first)
   setHeapGrowing(configured.memory.heapGrowingPercent);
+  logger.info(
+    { ...memoryLimits(), heapGrowingPercent: configured.memory.heapGrowingPercent },
+    'memory settings',
+  );
   const data = dataDir(configured.storage, existsSync);
   if (data.legacy)
     logger.warn(

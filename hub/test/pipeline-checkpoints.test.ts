@@ -267,6 +267,40 @@ describe('pipeline: checkpoints every N records', () => {
     expect(next.influx.sorted()).toEqual(ref.influx.sorted());
   });
 
+  it("stores one partition's checkpoint at a time: the next is made once the store has the one before", async () => {
+    // Each checkpoint in flight holds its JSON and the Kafka client's copy of it (tens of MB
+    // at scale); partitions consumed concurrently must not all hold theirs at once.
+    const started: number[] = [];
+    let release: () => void = () => undefined;
+    const checkpoints = new MemoryCheckpoints();
+    const slow = {
+      load: checkpoints.load.bind(checkpoints),
+      async save(p: number, json: Buffer) {
+        started.push(p);
+        if (p === 0) await new Promise<void>((r) => (release = r));
+        await checkpoints.save(p, json);
+      },
+    };
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: slow,
+      source: 'r',
+      checkpointEvery: undefined,
+    });
+    pipeline.assign([0, 1]);
+    const b = batches(records, 10)[0] as SourceBatch; // the same records in both partitions
+    const first = pipeline.handle({ ...b, partition: 0 });
+    await settle();
+    const second = pipeline.handle({ ...b, partition: 1 });
+    await settle();
+    expect(started).toEqual([0]); // partition 1's waits, its state not yet encoded
+    release();
+    await expect(first).resolves.toBe('9');
+    await expect(second).resolves.toBe('9');
+    expect(started).toEqual([0, 1]);
+    expect(checkpoints.saves).toBe(2);
+  });
+
   it('a partition failing after an acknowledged checkpoint reopens from the store, once per failure run', async () => {
     // The hub lets a kept copy go once the store has it (saved-checkpoints.ts): a failure then
     // reopens from the store's, and the copy it loaded serves the retries that follow.

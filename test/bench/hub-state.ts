@@ -1,5 +1,6 @@
 // `npx tsx --expose-gc test/bench/hub-state.ts [series] [readings-per-series] [--metrics M]
-// [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]`: what the
+// [--dedup N] [--only NAME] [--session] [--partitions P] [--heap-growing PERCENT]
+// [--memory-limit MB]`: what the
 // hub keeps per (device, metric) series, in bytes of V8 heap (plus ArrayBuffers) and of
 // checkpoint (and compressed, as the hub holds each partition's newest until stored), for each detector and
 // for windows alone, with the hub's default windows (1 min and 1 h); M metrics per device (default 1), stream.dedupRecordsPerDevice N (default 256);
@@ -12,9 +13,12 @@
 // and the checkpoints made, this process's peak RSS (tsx and the records it makes included: an
 // upper bound for a hub holding that many series, checkpoints and all; run one case a process
 // with --only for its own peak), what the largest sampled RSS held (V8 heap, external memory,
-// the rest) and the longest batch with its checkpoint.
+// the rest) and the longest batch with its checkpoint. With --memory-limit (root) it runs in a
+// memory cgroup of MB with the heap limit the hub's bin gives a process there, as in a
+// container: the kernel kills it if it does not fit (scripts/lib/memory-cgroup.ts).
 // The figures are for docs: README "Memory per series" and "100k series in one process".
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
@@ -25,6 +29,7 @@ import { setHeapGrowing } from '../../hub/src/ops/heap.ts';
 import { Pipeline } from '../../hub/src/pipeline/pipeline.ts';
 import { compressCheckpoint } from '../../hub/src/pipeline/saved-checkpoints.ts';
 import type { SourceBatch } from '../../hub/src/ports.ts';
+import { withinMemoryLimit } from '../../scripts/lib/memory-cgroup.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -32,6 +37,8 @@ if (!gc) {
   process.exit(2);
 }
 const argv = process.argv.slice(2);
+/** `--memory-limit MB`: the run inside a memory cgroup of MB (scripts/lib/memory-cgroup.ts), as a container. */
+const LIMIT_MB = await withinMemoryLimit(argv);
 const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const METRICS = Number(flag('--metrics') ?? 1);
 const DEDUP = Number(flag('--dedup') ?? 256);
@@ -226,7 +233,7 @@ for (const c of CASES.filter((x) => ONLY === undefined || x.name.includes(ONLY))
 console.log(`through the pipeline: ${rates.join('; ')}`);
 const peak = Math.round(peakRssMb());
 console.log(
-  `peak RSS of this process ${peak} MB (${PARTITIONS} partition(s)); a batch with its checkpoint took up to ${Math.round(lastCheckpointMs)} ms`,
+  `peak RSS of this process ${peak} MB (${PARTITIONS} partition(s)${LIMIT_MB ? `, in ${LIMIT_MB} MB` : ''}, V8 heap limit ${Math.round(getHeapStatistics().heap_size_limit / 2 ** 20)} MB); a batch with its checkpoint took up to ${Math.round(lastCheckpointMs)} ms`,
 );
 const mb = (n: number) => Math.round(n);
 console.log(

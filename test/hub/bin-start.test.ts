@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
+import { memoryCgroup, nodeInCgroup } from '../../scripts/lib/memory-cgroup.ts';
 import { freePorts } from '../../scripts/services/free-ports.ts';
 
 // The hub's bin starts Node with its memory settings itself (hub/bin/start-settings.js): the
@@ -20,12 +21,13 @@ function procList(pid: number, file: 'cmdline' | 'environ'): string[] {
   return readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').filter(Boolean);
 }
 
-async function started(env: Record<string, string>, nodeFlags: string[] = []) {
+async function started(env: Record<string, string>, nodeFlags: string[] = [], node?: string) {
   const [port = 0] = await freePorts(1);
   hub = spawnApp({
     name: 'hub',
     bin: BINS.hub,
     nodeFlags,
+    ...(node ? { node } : {}),
     env: {
       KAFKA_BROKERS: '',
       INFLUX_URL: '',
@@ -36,7 +38,8 @@ async function started(env: Record<string, string>, nodeFlags: string[] = []) {
   });
   await hub.waitFor((l) => l.msg === 'REST API listening', 30_000);
   const pid = hub.child.pid as number;
-  const result = { cmdline: procList(pid, 'cmdline'), environ: procList(pid, 'environ') };
+  const memory = hub.lines.find((l) => l.msg === 'memory settings');
+  const result = { cmdline: procList(pid, 'cmdline'), environ: procList(pid, 'environ'), memory };
   await hub.stop();
   hub = undefined;
   return result;
@@ -46,10 +49,34 @@ describe('the hub bin', () => {
   it('runs the hub with 4 MB semi-spaces and the allocator settings', {
     timeout: 60_000,
   }, async () => {
-    const { cmdline, environ } = await started({});
+    const { cmdline, environ, memory } = await started({});
     expect(cmdline).toContain('--max-semi-space-size=4');
     expect(environ).toContain('MALLOC_ARENA_MAX=2');
     expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    // No memory limit here: V8's own heap limit, none set by the bin.
+    expect(cmdline.some((a) => a.startsWith('--max-old-space-size'))).toBe(false);
+    expect(memory?.memoryLimitMb).toBeUndefined();
+    expect(memory?.heapLimitMb).toEqual(expect.any(Number));
+  });
+
+  it('sizes the heap to a memory limit (a cgroup, as a container or MemoryMax): 5/8 of it', {
+    timeout: 60_000,
+  }, async () => {
+    // Node's own heap limit under 1 GiB is about half of it (560 MB with its default young
+    // generation), where a hub with 100k series collects all the time (README, Memory).
+    // Root and a memory controller are needed, as on CI; without them this fails, saying so.
+    const group = memoryCgroup(`iot-hub-test-${process.pid}`, 2 ** 30);
+    const wrapper = nodeInCgroup(group, dir);
+    try {
+      const { cmdline, memory } = await started({}, [], wrapper);
+      expect(cmdline).toContain('--max-old-space-size=640');
+      expect(memory).toMatchObject({ memoryLimitMb: 1024 });
+      // V8's limit is the old generation's plus the young one's (3 semi-spaces of 4 MB).
+      expect(memory?.heapLimitMb).toBeGreaterThanOrEqual(640);
+      expect(memory?.heapLimitMb).toBeLessThan(700);
+    } finally {
+      group.remove();
+    }
   });
 
   it('keeps settings it was given', { timeout: 60_000 }, async () => {

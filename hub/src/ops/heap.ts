@@ -1,4 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
+import { totalmem } from 'node:os';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * Sets how far V8 lets the old generation grow past what survived its last full collection:
@@ -11,4 +12,19 @@ import { setFlagsFromString } from 'node:v8';
  */
 export function setHeapGrowing(percent: number): void {
   setFlagsFromString(`--heap-growing-percent=${percent}`); // 0 is V8's own default
+}
+
+/**
+ * What bounds this process's memory, for the start-up log: V8's heap limit (the bin sizes it
+ * to a cgroup's memory limit: hub/bin/start-settings.js) and that limit, when there is one.
+ */
+export function memoryLimits(): { heapLimitMb: number; memoryLimitMb?: number } {
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  // As the bin reads it (start-settings.js, cgroupLimit): 0 or more than the machine has is none.
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const limit = constrained > 0 && constrained < totalmem() ? constrained : undefined;
+  return {
+    heapLimitMb: mb(getHeapStatistics().heap_size_limit),
+    ...(limit === undefined ? {} : { memoryLimitMb: mb(limit) }),
+  };
 }

@@ -31,6 +31,8 @@ export class PartitionCheckpoints {
   readonly saved = new SavedCheckpoints();
   readonly counters = { checkpoints: 0, checkpointMs: 0 };
   private loading: Promise<Map<number, Checkpoint>> | undefined;
+  /** The checkpoint being made and stored, any partition's (one at a time: see checkpoint). */
+  private storing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PartitionCheckpointsOptions) {}
 
@@ -90,8 +92,26 @@ export class PartitionCheckpoints {
     return owned;
   }
 
-  /** Checkpoints the partition's state as of `offset`; resolves once the store has it. */
+  /**
+   * Checkpoints the partition's state as of `offset`; resolves once the store has it. One
+   * partition's at a time: while stored, a checkpoint is its JSON (up to twice its size in
+   * the buffer it was written into) and the Kafka client's record batch of it (kafkajs grows
+   * its own buffer by doubling), each tens of MB at a few thousand series a partition; with
+   * `partitionsConsumedConcurrently` of them at once a hub holding 100k series outgrew a 1 GiB
+   * memory limit (test/bench/hub-scale.ts).
+   */
   async checkpoint(
+    partition: number,
+    owned: Owned,
+    offset: string,
+    pending: Notification[],
+  ): Promise<void> {
+    const turn = this.storing.then(() => this.checkpointNow(partition, owned, offset, pending));
+    this.storing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async checkpointNow(
     partition: number,
     owned: Owned,
     offset: string,
