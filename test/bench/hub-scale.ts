@@ -1,17 +1,17 @@
 // `npx tsx test/bench/hub-scale.ts [devices] [readings-per-device] [--metrics M]
-// [--partitions P] [--detector NAME] [--memory-limit MB] [--profile DIR]`: the hub's own
-// process (its bin,
-// as a user runs it) holding many series: `devices` x M series (default 25,000 x 4 = 100k),
-// `readings-per-device` readings each (default 120, one every 10 s: 20 minutes, enough for
-// the windows, the dedup ids and a 60-reading detector window to fill), already waiting in a
-// topic of P partitions (default 24), one rule of NAME (default robust-zscore) on every
-// metric. With --memory-limit (default 1024; 0: none) the hub runs in a memory cgroup of that
-// many MB, as in a container or under systemd's MemoryMax (root; scripts/lib/memory-cgroup.ts):
-// its bin sizes V8's heap to it, and the kernel kills it if it does not fit. Prints progress,
-// then records/s (start to every offset committed), the hub's peak RSS and CPU, and what the
-// cgroup charged; with --profile, where the hub's time went (V8's CPU profiler, its profile
-// left in DIR; profiling slows it). Uses KAFKA_BROKERS / INFLUX_URL when both are set, else
-// starts its own.
+// [--partitions P] [--detector NAME] [--memory-limit MB] [--profile DIR] [--stream YAML]`:
+// the hub's own process (its bin, as a user runs it) holding many series: `devices` x M
+// series (default 25,000 x 4 = 100k), `readings-per-device` readings each (default 120, one
+// every 10 s: 20 minutes, enough for the windows, the dedup ids and a 60-reading detector
+// window to fill), already waiting in a topic of P partitions (default 24), one rule of NAME
+// (default robust-zscore) on every metric. With --memory-limit (default 1024; 0: none) the
+// hub runs in a memory cgroup of that many MB, as in a container or under systemd's MemoryMax
+// (root; scripts/lib/memory-cgroup.ts): its bin sizes V8's heap to it, and the kernel kills it
+// if it does not fit. Prints progress, then records/s (start to every offset committed), the
+// hub's peak RSS and CPU, and what the cgroup charged; with --profile, where the hub's time
+// went (V8's CPU profiler, its profile left in DIR; profiling slows it). --stream adds
+// settings to the hub's `stream` map (`'checkpointCostPercent: 5'`). Uses KAFKA_BROKERS /
+// INFLUX_URL when both are set, else starts its own.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,7 @@ const PARTITIONS = Number(option('--partitions') ?? 24);
 const DETECTOR = option('--detector') ?? 'robust-zscore';
 const LIMIT_MB = Number(option('--memory-limit') ?? 1024);
 const PROFILE_DIR = option('--profile');
+const STREAM = option('--stream');
 for (const [name, v] of Object.entries({ DEVICES, READINGS, METRICS, PARTITIONS, LIMIT_MB }))
   if (!Number.isInteger(v) || v < 0) {
     console.error(`hub-scale: ${name.toLowerCase()} must be a whole number, not ${v}`);
@@ -112,7 +113,7 @@ writeFileSync(
     `kafka: { brokers: [${brokers.join(', ')}], topic: ${topic}, groupId: ${groupId},`,
     `  deadLetterTopic: scale-dlq-${run}, anomalyTopic: scale-anomalies-${run} }`,
     `influx: { url: '${influxUrl}', database: scale_${run} }`,
-    `stream: { rulesFile: '${join(dir, 'rules.yaml')}' }`,
+    `stream: { rulesFile: '${join(dir, 'rules.yaml')}'${STREAM ? `, ${STREAM}` : ''} }`,
     `http: { port: ${port} }`,
     `storage: { dir: '${join(dir, 'data')}' }`,
   ].join('\n'),
@@ -164,7 +165,8 @@ while (done < RECORDS && exited === undefined) {
 const seconds = (Date.now() - started) / 1000;
 const killed = group?.oomKilled() ?? false;
 const ok = exited === undefined; // (stopped by us below)
-if (ok) await hub.stop();
+// A hub under the profiler writes its profile as it exits, after its last checkpoints: time.
+if (ok) await hub.stop('SIGTERM', PROFILE_DIR ? 300_000 : 60_000);
 console.log(
   ok
     ? `all ${RECORDS} records committed in ${round(seconds)} s: ${Math.round(RECORDS / seconds)} records/s (start-up included), hub peak RSS ${Math.round(hwmMb)} MB, CPU ${round(cpu)} s (${round((cpu / RECORDS) * 100_000, 2)} s per 100k records)`
