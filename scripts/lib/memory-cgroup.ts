@@ -87,7 +87,9 @@ function makeCgroup(name: string): Omit<Cgroup, 'remove'> & { remove(): void } {
       remove: () => removeDir(dir),
     };
   }
-  throw new Error('--memory-limit needs a memory cgroup controller (cgroup v2 or v1) and root');
+  throw new Error(
+    'a memory cgroup needs root and a writable memory controller (cgroup v2 or v1 under /sys/fs/cgroup)',
+  );
 }
 
 /**

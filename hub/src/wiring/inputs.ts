@@ -114,7 +114,7 @@ export async function kafkaInput(
     publisher,
     ...checkpointTopics(k, logger),
   });
-  await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic');
+  await initCheckpoints(checkpoints, publisher, partitions, retry);
   const s = config.stream;
   const source = new KafkaReadingSource({
     ...k,
@@ -136,6 +136,26 @@ export async function kafkaInput(
         ...statusTopic(k, logger, write),
       }),
   });
+}
+
+/**
+ * Sets up the checkpoint topic, or, when that fails for good (a checkpoint topic with too few
+ * partitions, a signal during start-up), disconnects what the input had connected before it
+ * fails: a library user's process would otherwise keep the producer's connections (either
+ * client's input).
+ */
+export async function initCheckpoints(
+  checkpoints: { init(partitions: number): Promise<void>; close(): Promise<void> },
+  publisher: Pick<KafkaParts['publisher'], 'disconnect'>,
+  partitions: number,
+  retry: Retry,
+): Promise<void> {
+  try {
+    await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic');
+  } catch (err) {
+    await Promise.allSettled([checkpoints.close(), publisher.disconnect()]);
+    throw err;
+  }
 }
 
 /** Where a Kafka mode's checkpoints go (either client's store). */

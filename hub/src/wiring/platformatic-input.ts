@@ -6,7 +6,13 @@ import { PlatformaticPublisher } from '../kafka-platformatic/publisher.ts';
 import { PlatformaticReadingSource } from '../kafka-platformatic/reading-source.ts';
 import { PlatformaticStatusSource } from '../kafka-platformatic/status-source.ts';
 import { ensureTopics } from '../kafka-platformatic/topics.ts';
-import { checkpointTopics, type Input, kafkaModeInput, statusTopic } from './inputs.ts';
+import {
+  checkpointTopics,
+  type Input,
+  initCheckpoints,
+  kafkaModeInput,
+  statusTopic,
+} from './inputs.ts';
 
 type Retry = (fn: () => Promise<void>, what: string) => Promise<void>;
 
@@ -34,7 +40,7 @@ export async function platformaticInput(
     publisher,
     ...checkpointTopics(k, logger),
   });
-  await retry(() => checkpoints.init(partitions), 'Kafka checkpoint topic');
+  await initCheckpoints(checkpoints, publisher, partitions, retry);
   const source = new PlatformaticReadingSource({
     connection,
     groupId: k.groupId,
