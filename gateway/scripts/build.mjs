@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { kafkajsEncoderAlloc } from '../../scripts/build/kafkajs-encoder-alloc.mjs';
 import { kafkajsNegativeTimeout } from '../../scripts/build/kafkajs-negative-timeout.mjs';
 
 const GATEWAY = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,7 +16,7 @@ const GATEWAY = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const EXTERNAL = ['better-sqlite3', 'serialport', '@serialport/*'];
 
 const options = {
-  plugins: [kafkajsNegativeTimeout],
+  plugins: [kafkajsNegativeTimeout, kafkajsEncoderAlloc],
   entryPoints: { cli: join(GATEWAY, 'src/cli.ts') },
   outdir: join(GATEWAY, 'dist'),
   bundle: true,

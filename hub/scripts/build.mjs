@@ -14,6 +14,7 @@ import { cpSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { kafkajsEncoderAlloc } from '../../scripts/build/kafkajs-encoder-alloc.mjs';
 import { kafkajsNegativeTimeout } from '../../scripts/build/kafkajs-negative-timeout.mjs';
 import { kafkajsRecordDecoder } from '../../scripts/build/kafkajs-record-decoder.mjs';
 
@@ -34,6 +35,7 @@ const options = {
   plugins: [
     kafkajsNegativeTimeout,
     kafkajsRecordDecoder,
+    kafkajsEncoderAlloc,
     {
       // npm packages stay external (loaded from node_modules at run time); only relative
       // imports and the workspace's own packages (@iot-stream/*, TypeScript) are bundled.

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script in plain JavaScript, without types
 import { kafkajsRecordDecoder } from '../../scripts/build/kafkajs-record-decoder.mjs';
+import { patchedModule } from './support/patched-module.ts';
 import { mulberry32 } from './support/synthetic.ts';
 
 // The hub's bundle replaces kafkajs's record decoding of timestamps and offsets (Longs) with
@@ -35,21 +35,10 @@ const { LOG_APPEND_TIME, CREATE_TIME } = require('kafkajs/src/protocol/timestamp
 
 /** The decoder module as the hub's build makes it (the plugin applied by esbuild). */
 async function patched(): Promise<RecordDecoder> {
-  const out = await esbuild.build({
-    entryPoints: [DECODER],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    write: false,
-    logLevel: 'silent',
-    plugins: [kafkajsRecordDecoder],
-  });
-  const text = out.outputFiles[0]?.text ?? '';
+  const { exports, text } = await patchedModule<RecordDecoder>(DECODER, kafkajsRecordDecoder);
   expect(text).toContain('iotVarLong');
   expect(text).toContain('iotNoHeaders');
-  const module = { exports: {} as unknown };
-  new Function('module', 'exports', 'require', text)(module, module.exports, require);
-  return module.exports as RecordDecoder;
+  return exports;
 }
 
 /** Decodes one encoded record (its length prefix first, as the batch decoder does). */
