@@ -301,6 +301,92 @@ describe('pipeline: checkpoints every N records', () => {
     expect(checkpoints.saves).toBe(2);
   });
 
+  it('a checkpoint waiting its turn across a new assignment is not made, nor taken as the new one', async () => {
+    const store = new MemoryCheckpoints();
+    let release: () => void = () => undefined;
+    const held = {
+      load: store.load.bind(store),
+      async save(p: number, json: Buffer) {
+        if (p === 0) await new Promise<void>((r) => (release = r));
+        await store.save(p, json);
+      },
+    };
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: held,
+      source: 'r',
+      checkpointEvery: undefined,
+    });
+    pipeline.assign([0, 1]);
+    const b = batches(records, 10)[0] as SourceBatch;
+    const first = pipeline.handle({ ...b, partition: 0 });
+    await settle();
+    const second = pipeline.handle({ ...b, partition: 1 }); // waits for partition 0's
+    await settle();
+    pipeline.assign([0, 1]); // a rejoin, both batches still running
+    release();
+    await expect(first).resolves.toBe('-1');
+    await expect(second).resolves.toBe('-1');
+    expect(store.data.has(1)).toBe(false); // the old assignment's state, never stored
+    // Nor does the new assignment take it as stored (it would commit what its state lacks).
+    const { saved } = (pipeline as unknown as { states: { saved: { durable(p: number): string } } })
+      .states;
+    expect(saved.durable(1)).toBe('-1');
+  });
+
+  it('notifications delivered while a checkpoint waits its turn are not stored as still to send', async () => {
+    const store = new MemoryCheckpoints();
+    let holdSaves = false;
+    let releaseSave: () => void = () => undefined;
+    const held = {
+      load: store.load.bind(store),
+      async save(p: number, json: Buffer) {
+        if (p === 1 && holdSaves) await new Promise<void>((r) => (releaseSave = r));
+        await store.save(p, json);
+      },
+    };
+    const notified: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    let first = true;
+    let frozen = false;
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: held,
+      source: 'r',
+      checkpointEvery: undefined,
+      notifier: {
+        notify: async (n) => {
+          if (first) {
+            first = false;
+            await new Promise<void>((r) => (releaseFirst = r));
+          }
+          if (frozen) await new Promise<void>(() => undefined); // (the rest never delivered)
+          notified.push(n.key);
+        },
+      },
+    });
+    pipeline.assign([0, 1]);
+    const [a, b] = batches(stream(1200), 600) as [SourceBatch, SourceBatch];
+    await pipeline.handle({ ...a, partition: 0 }); // notifications to send, the first held
+    await settle();
+    holdSaves = true;
+    const p1 = pipeline.handle({ ...a, partition: 1 }); // its checkpoint's store write held
+    await settle();
+    const p0 = pipeline.handle({ ...b, partition: 0 }); // its checkpoint waits behind it
+    await settle();
+    releaseFirst(); // meanwhile partition 0's notifications go out
+    await settle();
+    await settle();
+    frozen = true;
+    releaseSave();
+    await p1;
+    await p0;
+    await settle();
+    expect(notified.length).toBeGreaterThan(0);
+    const newest = JSON.parse(store.data.get(0) as string) as { pending?: { key: string }[] };
+    expect((newest.pending ?? []).filter((n) => notified.includes(n.key))).toEqual([]);
+  });
+
   it('a partition failing after an acknowledged checkpoint reopens from the store, once per failure run', async () => {
     // The hub lets a kept copy go once the store has it (saved-checkpoints.ts): a failure then
     // reopens from the store's, and the copy it loaded serves the retries that follow.

@@ -98,15 +98,23 @@ export class PartitionCheckpoints {
    * the buffer it was written into) and the Kafka client's record batch of it (kafkajs grows
    * its own buffer by doubling), each tens of MB at a few thousand series a partition; with
    * `partitionsConsumedConcurrently` of them at once a hub holding 100k series outgrew a 1 GiB
-   * memory limit (test/bench/hub-scale.ts).
+   * memory limit (test/bench/hub-scale.ts). So what it holds is read when its turn comes:
+   * the notifications still to send (`pending`: the outbox may send some meanwhile), and
+   * nothing at all once the assignment changed while it waited (its state is the old one's).
+   * Notification rewrites (the outbox's, through enqueue) do not wait for the turn.
    */
   async checkpoint(
     partition: number,
     owned: Owned,
     offset: string,
-    pending: Notification[],
+    pending: () => Notification[],
   ): Promise<void> {
-    const turn = this.storing.then(() => this.checkpointNow(partition, owned, offset, pending));
+    const generation = this.options.generation();
+    const turn = this.storing.then(() =>
+      generation === this.options.generation()
+        ? this.checkpointNow(partition, owned, offset, pending(), generation)
+        : undefined,
+    );
     this.storing = turn.catch(() => undefined);
     return turn;
   }
@@ -116,12 +124,13 @@ export class PartitionCheckpoints {
     owned: Owned,
     offset: string,
     pending: Notification[],
+    generation: number,
   ): Promise<void> {
     const { elapsed } = this.options;
     const started = elapsed();
     const state = owned.processor.snapshot(true); // made as enqueue encodes it
     const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
-    const saving = this.enqueue(partition, { v: 1, offset, state, pending, ...ticks });
+    const saving = this.enqueue(partition, { v: 1, offset, state, pending, ...ticks }, generation);
     owned.checkpointCostMs = elapsed() - started; // this thread's part, not the store's
     this.counters.checkpointMs += owned.checkpointCostMs;
     await saving;
@@ -136,11 +145,14 @@ export class PartitionCheckpoints {
    * Checkpoint writes go out in call order (one producer queue), and `saved` is the newest
    * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
    */
-  enqueue(partition: number, checkpoint: Checkpoint): Promise<void> {
+  enqueue(
+    partition: number,
+    checkpoint: Checkpoint,
+    generation = this.options.generation(),
+  ): Promise<void> {
     const json = encodeJson(checkpoint); // at once: a lazy state reads the live one
     const pending = (checkpoint.pending?.length ?? 0) > 0; // the outbox rewrites it
     const seq = this.saved.keep(partition, checkpoint.offset, json, pending);
-    const generation = this.options.generation();
     const saved = this.options.checkpoints.save(partition, json);
     // Only this assignment's: an earlier one's write may land after the partition was reopened
     // from an older checkpoint, which its next checkpoint then overwrites.

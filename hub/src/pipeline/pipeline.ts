@@ -188,7 +188,7 @@ export class Pipeline {
       const time = newest + Math.floor(quietFor);
       if (!owned.processor.wouldTick(time) && owned.carry.length === 0) return false;
       owned.carry.push(time);
-      await this.states.checkpoint(partition, owned, owned.offset, owned.pending);
+      await this.states.checkpoint(partition, owned, owned.offset, () => owned.pending);
       if (generation !== this.generation) return false;
       await this.run(partition, owned, [], this.takeCarry(owned), 0, generation);
       this.own.punctuations += 1;
@@ -290,8 +290,11 @@ export class Pipeline {
       fresh.length > 0 ||
       checkpointDue(every, owned, this.elapsed(), this.checkpointRoundMs());
     if (due) {
-      const pending = [...owned.pending, ...fresh].filter((n) => !this.outbox.isDelivered(n.key));
+      // (Read when the checkpoint's turn comes: the outbox may deliver some meanwhile.)
+      const pending = () =>
+        [...owned.pending, ...fresh].filter((n) => !this.outbox.isDelivered(n.key));
       await this.states.checkpoint(partition, owned, lastOffset, pending);
+      if (generation !== this.generation) return; // (reassigned while it waited: not made)
       this.outbox.deliver(partition, owned);
       return;
     }
@@ -307,7 +310,7 @@ export class Pipeline {
     const every = this.options.checkpointEvery;
     const allowed = costAllows(every, owned, this.elapsed(), this.checkpointRoundMs());
     if ((behind && allowed) || owned.carry.length > 0)
-      await this.states.checkpoint(partition, owned, owned.offset, owned.pending);
+      await this.states.checkpoint(partition, owned, owned.offset, () => owned.pending);
     return this.states.saved.durable(partition);
   }
 
