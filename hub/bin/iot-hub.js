@@ -21,7 +21,12 @@ if (!existsSync(entry)) {
 // Under a memory limit (a container's, a systemd unit's MemoryMax) the heap is sized to it.
 const limit = cgroupLimit(process.constrainedMemory?.() ?? 0, totalmem());
 const start = startSettings(process.env, process.execArgv, limit);
-if (start && typeof process.execve === 'function') {
+if (start && typeof process.execve !== 'function')
+  // Node before 22.15: the hub runs without them (more memory, same behaviour).
+  process.stderr.write(
+    `iot-hub: start-up memory settings not applied: Node ${process.version} cannot replace its process (22.15 or newer can)\n`,
+  );
+else if (start) {
   const script = fileURLToPath(import.meta.url);
   try {
     process.execve(

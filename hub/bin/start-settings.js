@@ -41,7 +41,8 @@ export function startSettings(env, execArgv, memoryLimit) {
   const flags = /--max[-_]semi[-_]space[-_]size/.test(given)
     ? []
     : [`--max-semi-space-size=${SEMI_SPACE_MB}`];
-  if (memoryLimit !== undefined && !/--max[-_]old[-_]space[-_]size/.test(given))
+  // (A heap limit given either way wins: --max-heap-size too, which the old space's would override.)
+  if (memoryLimit !== undefined && !/--max[-_](old[-_]space|heap)[-_]size/.test(given))
     flags.push(`--max-old-space-size=${heapLimitMb(memoryLimit)}`);
   const next = { ...env, [STARTED]: '1' };
   for (const [key, value] of Object.entries(MALLOC_ENV)) next[key] ??= value;

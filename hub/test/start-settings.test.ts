@@ -44,6 +44,9 @@ describe("the hub bin's start-up settings", () => {
     expect(startSettings({ NODE_OPTIONS: '--max_old_space_size=300' }, [], gib)?.flags).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MB}`,
     ]);
+    expect(startSettings({}, ['--max-heap-size=2048'], gib)?.flags).toEqual([
+      `--max-semi-space-size=${SEMI_SPACE_MB}`,
+    ]);
     expect(startSettings({}, [], undefined)?.flags).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MB}`,
     ]);

@@ -40,7 +40,12 @@ function oomKills(events: string): number {
  */
 export function memoryCgroup(name: string, limitBytes: number): Cgroup {
   const group = makeCgroup(name);
-  writeFileSync(group.limitFile, String(limitBytes));
+  try {
+    writeFileSync(group.limitFile, String(limitBytes));
+  } catch (err) {
+    group.remove();
+    throw new Error(`could not set the memory limit of cgroup ${group.dir}: ${err}`);
+  }
   return group;
 }
 
@@ -52,25 +57,31 @@ export function joinCommand(dir: string, command: readonly string[]): string[] {
 function removeDir(dir: string): void {
   try {
     rmdirSync(dir);
-  } catch {
-    // (a v1 group may be busy a moment after its last process; harmless)
+  } catch (err) {
+    // (A v1 group may be busy a moment after its last process: said, not fatal.)
+    console.warn(`cgroup ${dir} left behind: ${err}`);
   }
+}
+
+/** A charged peak in MB, or what the kernel does not give (memory.peak: Linux 5.19+). */
+function peakMb(file: string): string {
+  const bytes = Number(read(file));
+  return Number.isFinite(bytes) ? `${Math.round(bytes / 2 ** 20)} MB` : 'unknown (no peak counter)';
 }
 
 function makeCgroup(name: string): Omit<Cgroup, 'remove'> & { remove(): void } {
   const v2 = '/sys/fs/cgroup';
   const v1 = '/sys/fs/cgroup/memory';
-  if (
-    existsSync(join(v2, 'cgroup.controllers')) &&
-    read(join(v2, 'cgroup.controllers')).includes('memory')
-  ) {
+  // v2: a child of the root gets the memory controller only when the root hands it down.
+  // (Made at the root of either hierarchy: the benchmark's limit is then the only one.)
+  if (read(join(v2, 'cgroup.subtree_control')).split(/\s+/).includes('memory')) {
     const dir = join(v2, name);
     mkdirSync(dir, { recursive: true });
     return {
       dir,
       limitFile: join(dir, 'memory.max'),
       report: () =>
-        `peak charged ${Math.round(Number(read(join(dir, 'memory.peak'))) / 2 ** 20)} MB, events: ${read(join(dir, 'memory.events')).replace(/\n/g, ', ')}`,
+        `peak charged ${peakMb(join(dir, 'memory.peak'))}, events: ${read(join(dir, 'memory.events')).replace(/\n/g, ', ')}`,
       oomKilled: () => oomKills(read(join(dir, 'memory.events'))) > 0,
       remove: () => removeDir(dir),
     };
@@ -82,7 +93,7 @@ function makeCgroup(name: string): Omit<Cgroup, 'remove'> & { remove(): void } {
       dir,
       limitFile: join(dir, 'memory.limit_in_bytes'),
       report: () =>
-        `peak charged ${Math.round(Number(read(join(dir, 'memory.max_usage_in_bytes'))) / 2 ** 20)} MB, limit hit ${read(join(dir, 'memory.failcnt'))} times`,
+        `peak charged ${peakMb(join(dir, 'memory.max_usage_in_bytes'))}, limit hit ${read(join(dir, 'memory.failcnt'))} times`,
       oomKilled: () => oomKills(read(join(dir, 'memory.oom_control'))) > 0,
       remove: () => removeDir(dir),
     };
@@ -119,9 +130,13 @@ export async function withinMemoryLimit(argv: readonly string[]): Promise<number
       env: { ...MALLOC_ENV, ...process.env, [INSIDE]: '1' },
     },
   );
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('exit', (c, s) => resolve([c, s])),
-  );
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('exit', (c, s) => resolve([c, s]));
+    child.on('error', (err) => {
+      console.error(`could not start the run in the cgroup: ${err}`);
+      resolve([1, null]);
+    });
+  });
   console.log(`memory cgroup: ${group.report()}${group.oomKilled() ? ', KILLED for memory' : ''}`);
   group.remove();
   process.exit(code ?? (signal ? 1 : 0));
@@ -133,7 +148,9 @@ export async function withinMemoryLimit(argv: readonly string[]): Promise<number
  */
 export function nodeInCgroup(group: Cgroup, dir: string): string {
   const wrapper = join(dir, `node-in-${basename(group.dir)}.sh`);
-  const command = joinCommand(group.dir, [process.execPath]).map((a) => `'${a}'`);
+  const command = joinCommand(group.dir, [process.execPath]).map(
+    (a) => `'${a.replaceAll("'", "'\\''")}'`,
+  );
   writeFileSync(wrapper, `#!/bin/sh\nexec sh ${command.join(' ')} "$@"\n`);
   chmodSync(wrapper, 0o755);
   return wrapper;

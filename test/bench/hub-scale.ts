@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingRecord } from '@iot-stream/contracts';
 import { Kafka, logLevel } from 'kafkajs';
-import { BINS, spawnApp } from '../../scripts/lib/app-process.ts';
+import { type AppProcess, BINS, spawnApp } from '../../scripts/lib/app-process.ts';
 import { memoryCgroup, nodeInCgroup } from '../../scripts/lib/memory-cgroup.ts';
 import { freePorts } from '../../scripts/services/free-ports.ts';
 import { startServices } from '../../scripts/services/services.ts';
@@ -118,71 +118,85 @@ writeFileSync(
     `storage: { dir: '${join(dir, 'data')}' }`,
   ].join('\n'),
 );
-const group = LIMIT_MB ? memoryCgroup(`iot-hub-scale-${run}`, LIMIT_MB * 2 ** 20) : undefined;
-const texts: string[] = [];
-const started = Date.now();
-const hub = spawnApp({
-  name: 'hub',
-  bin: BINS.hub,
-  args: ['--config', config],
-  ...(group ? { node: nodeInCgroup(group, dir) } : {}),
-  nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
-  onText: (t) => texts.push(t),
-});
-const settings = await hub.waitFor((l) => l.msg === 'memory settings', 60_000);
-console.log(
-  `hub: V8 heap limit ${settings.heapLimitMb} MB${settings.memoryLimitMb ? ` (memory limit ${settings.memoryLimitMb} MB)` : ''}`,
-);
 
 async function committed(): Promise<number> {
   const [t] = await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []);
   return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }
 
-let done = 0;
-let exited: number | null | undefined;
-void hub.exited.then((code) => {
-  exited = code;
-});
-const pid = hub.child.pid as number;
-let hwmMb = 0;
-let cpu = 0;
-let printed = 0;
-while (done < RECORDS && exited === undefined) {
-  await sleep(2000);
-  done = await committed();
-  const memory = readMemory(pid);
-  hwmMb = Math.max(hwmMb, memory?.hwmMb ?? 0);
-  cpu = cpuSeconds(pid) ?? cpu;
-  const s = (Date.now() - started) / 1000;
-  if (s - printed >= 10) {
-    printed = s;
-    console.log(
-      `  ${round(s)} s: ${done} committed (${Math.round(done / s)}/s), hub RSS ${Math.round(memory?.rssMb ?? 0)} MB (peak ${Math.round(hwmMb)}), CPU ${round(cpu)} s`,
-    );
+const group = LIMIT_MB ? memoryCgroup(`iot-hub-scale-${run}`, LIMIT_MB * 2 ** 20) : undefined;
+let hub: AppProcess | undefined;
+const stopHub = () => hub?.stop('SIGTERM', PROFILE_DIR ? 300_000 : 60_000);
+
+/** The hub started on the records, watched until all are committed or it exits: whether all were. */
+async function runHub(): Promise<boolean> {
+  const texts: string[] = [];
+  const started = Date.now();
+  hub = spawnApp({
+    name: 'hub',
+    bin: BINS.hub,
+    args: ['--config', config],
+    ...(group ? { node: nodeInCgroup(group, dir) } : {}),
+    nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    onText: (t) => texts.push(t),
+  });
+  const settings = await hub.waitFor((l) => l.msg === 'memory settings', 60_000);
+  console.log(
+    `hub: V8 heap limit ${settings.heapLimitMb} MB${settings.memoryLimitMb ? ` (memory limit ${settings.memoryLimitMb} MB)` : ''}`,
+  );
+
+  let done = 0;
+  let exited: number | null | undefined;
+  void hub.exited.then((code) => {
+    exited = code;
+  });
+  const pid = hub.child.pid as number;
+  let hwmMb = 0;
+  let cpu = 0;
+  let printed = 0;
+  while (done < RECORDS && exited === undefined) {
+    await sleep(2000);
+    done = await committed();
+    const memory = readMemory(pid);
+    hwmMb = Math.max(hwmMb, memory?.hwmMb ?? 0);
+    cpu = cpuSeconds(pid) ?? cpu;
+    const s = (Date.now() - started) / 1000;
+    if (s - printed >= 10) {
+      printed = s;
+      console.log(
+        `  ${round(s)} s: ${done} committed (${Math.round(done / s)}/s), hub RSS ${Math.round(memory?.rssMb ?? 0)} MB (peak ${Math.round(hwmMb)}), CPU ${round(cpu)} s`,
+      );
+    }
   }
+  const seconds = (Date.now() - started) / 1000;
+  const killed = group?.oomKilled() ?? false;
+  const ok = exited === undefined; // (stopped by us below)
+  // A hub under the profiler writes its profile as it exits, after its last checkpoints: time.
+  if (ok) await stopHub();
+  console.log(
+    ok
+      ? `all ${RECORDS} records committed in ${round(seconds)} s: ${Math.round(RECORDS / seconds)} records/s (start-up included), hub peak RSS ${Math.round(hwmMb)} MB, CPU ${round(cpu)} s (${round((cpu / RECORDS) * 100_000, 2)} s per 100k records)`
+      : `the hub EXITED (${exited ?? 'killed'}${killed ? ': killed for memory' : ''}) after ${round(seconds)} s with ${done} of ${RECORDS} records committed, peak RSS ${Math.round(hwmMb)} MB\n${texts.slice(-5).join('\n')}`,
+  );
+  if (PROFILE_DIR && ok) printProfile(PROFILE_DIR);
+  if (group) console.log(`memory cgroup: ${group.report()}${killed ? ', KILLED for memory' : ''}`);
+  console.log(
+    `RESULT ${JSON.stringify({ devices: DEVICES, metrics: METRICS, readings: READINGS, limitMb: LIMIT_MB, ok, recordsPerS: Math.round(RECORDS / seconds), peakRssMb: Math.round(hwmMb) })}`,
+  );
+  return ok;
 }
-const seconds = (Date.now() - started) / 1000;
-const killed = group?.oomKilled() ?? false;
-const ok = exited === undefined; // (stopped by us below)
-// A hub under the profiler writes its profile as it exits, after its last checkpoints: time.
-if (ok) await hub.stop('SIGTERM', PROFILE_DIR ? 300_000 : 60_000);
-console.log(
-  ok
-    ? `all ${RECORDS} records committed in ${round(seconds)} s: ${Math.round(RECORDS / seconds)} records/s (start-up included), hub peak RSS ${Math.round(hwmMb)} MB, CPU ${round(cpu)} s (${round((cpu / RECORDS) * 100_000, 2)} s per 100k records)`
-    : `the hub EXITED (${exited ?? 'killed'}${killed ? ': killed for memory' : ''}) after ${round(seconds)} s with ${done} of ${RECORDS} records committed, peak RSS ${Math.round(hwmMb)} MB\n${texts.slice(-5).join('\n')}`,
-);
-if (PROFILE_DIR && ok) printProfile(PROFILE_DIR);
-if (group) {
-  console.log(`memory cgroup: ${group.report()}${killed ? ', KILLED for memory' : ''}`);
-  group.remove();
+
+let ok = false;
+try {
+  ok = await runHub();
+} finally {
+  // Whatever happened: nothing of this run left behind (the hub, the cgroup, the services).
+  if (hub && hub.child.exitCode === null && hub.child.signalCode === null) await stopHub();
+  group?.remove();
+  await admin.disconnect();
+  await services?.stop();
+  rmSync(dir, { recursive: true, force: true });
 }
-console.log(
-  `RESULT ${JSON.stringify({ devices: DEVICES, metrics: METRICS, readings: READINGS, limitMb: LIMIT_MB, ok, recordsPerS: Math.round(RECORDS / seconds), peakRssMb: Math.round(hwmMb) })}`,
-);
-await admin.disconnect();
-await services?.stop();
-rmSync(dir, { recursive: true, force: true });
 process.exit(ok ? 0 : 1);
 
 /** The hub's profile (the largest in `dir`: npm's or the bin's first process write small ones). */
