@@ -21,12 +21,13 @@ export const MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1310
 /**
  * The share of a memory limit (a container's or a systemd unit's cgroup) given to V8's old
  * generation. Node's own is a half: a hub holding 100k series with robust-zscore (~470 MB of
- * live heap) then ran in a 1 GiB cgroup at 16k records/s instead of 36k, collecting all the
- * time; with 5/8 it ran at ~30k and peaked at ~960 MB. Beside the heap the hub keeps its
- * ArrayBuffers (dedup ids, final windows: ~40% of the heap's size at that scale), code and
- * malloc's own (~100-180 MB): README, "100k series in one process".
+ * live heap) then ran the state benchmark in a 1 GiB cgroup at 16k records/s instead of 36k,
+ * collecting all the time. The real hub (test/bench/hub-scale.ts) ran as fast with 9/16 as
+ * with 5/8 (4,044 against 4,098 records/s) and left 84 MB of the limit instead of 25. Beside
+ * the heap the hub keeps its ArrayBuffers (dedup ids, final windows: ~40% of the heap's size
+ * at that scale), code and malloc's own (~100-180 MB): README, "In 1 GiB".
  */
-export const HEAP_SHARE_OF_LIMIT = 5 / 8;
+export const HEAP_SHARE_OF_LIMIT = 9 / 16;
 
 /**
  * The node flags and environment to start the hub with, or undefined when this process already

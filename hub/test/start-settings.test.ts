@@ -35,8 +35,8 @@ describe("the hub bin's start-up settings", () => {
       `--max-semi-space-size=${SEMI_SPACE_MB}`,
       `--max-old-space-size=${Math.floor(1024 * HEAP_SHARE_OF_LIMIT)}`,
     ]);
-    expect(heapLimitMb(gib)).toBe(640);
-    expect(heapLimitMb(2 * gib)).toBe(1280);
+    expect(heapLimitMb(gib)).toBe(576);
+    expect(heapLimitMb(2 * gib)).toBe(1152);
     expect(heapLimitMb(32 * 2 ** 20)).toBe(64); // (a floor: V8 needs some)
     expect(startSettings({}, ['--max-old-space-size=900'], gib)?.flags).toEqual([
       `--max-semi-space-size=${SEMI_SPACE_MB}`,

@@ -61,7 +61,7 @@ describe('the hub bin', () => {
     expect(memory?.heapLimitMb).toEqual(expect.any(Number));
   });
 
-  it('sizes the heap to a memory limit (a cgroup, as a container or MemoryMax): 5/8 of it', {
+  it('sizes the heap to a memory limit (a cgroup, as a container or MemoryMax): 9/16 of it', {
     timeout: 60_000,
   }, async () => {
     // Node's own heap limit under 1 GiB is about half of it (560 MB with its default young
@@ -71,11 +71,11 @@ describe('the hub bin', () => {
     const wrapper = nodeInCgroup(group, dir);
     try {
       const { cmdline, memory } = await started({}, [], wrapper);
-      expect(cmdline).toContain('--max-old-space-size=640');
+      expect(cmdline).toContain('--max-old-space-size=576');
       expect(memory).toMatchObject({ memoryLimitMb: 1024 });
       // V8's limit is the old generation's plus the young one's (3 semi-spaces of 4 MB).
-      expect(memory?.heapLimitMb).toBeGreaterThanOrEqual(640);
-      expect(memory?.heapLimitMb).toBeLessThan(700);
+      expect(memory?.heapLimitMb).toBeGreaterThanOrEqual(576);
+      expect(memory?.heapLimitMb).toBeLessThan(640);
     } finally {
       group.remove();
     }
