@@ -69,38 +69,44 @@ function peakMb(file: string): string {
   return Number.isFinite(bytes) ? `${Math.round(bytes / 2 ** 20)} MB` : 'unknown (no peak counter)';
 }
 
-function makeCgroup(name: string): Omit<Cgroup, 'remove'> & { remove(): void } {
-  const v2 = '/sys/fs/cgroup';
-  const v1 = '/sys/fs/cgroup/memory';
-  // v2: a child of the root gets the memory controller only when the root hands it down.
-  // (Made at the root of either hierarchy: the benchmark's limit is then the only one.)
-  if (read(join(v2, 'cgroup.subtree_control')).split(/\s+/).includes('memory')) {
-    const dir = join(v2, name);
-    mkdirSync(dir, { recursive: true });
-    return {
-      dir,
-      limitFile: join(dir, 'memory.max'),
-      report: () =>
-        `peak charged ${peakMb(join(dir, 'memory.peak'))}, events: ${read(join(dir, 'memory.events')).replace(/\n/g, ', ')}`,
-      oomKilled: () => oomKills(read(join(dir, 'memory.events'))) > 0,
-      remove: () => removeDir(dir),
-    };
-  }
-  if (existsSync(join(v1, 'memory.limit_in_bytes'))) {
-    const dir = join(v1, name);
-    mkdirSync(dir, { recursive: true });
-    return {
-      dir,
-      limitFile: join(dir, 'memory.limit_in_bytes'),
-      report: () =>
-        `peak charged ${peakMb(join(dir, 'memory.max_usage_in_bytes'))}, limit hit ${read(join(dir, 'memory.failcnt'))} times`,
-      oomKilled: () => oomKills(read(join(dir, 'memory.oom_control'))) > 0,
-      remove: () => removeDir(dir),
-    };
-  }
-  throw new Error(
-    'a memory cgroup needs root and a writable memory controller (cgroup v2 or v1 under /sys/fs/cgroup)',
-  );
+/** Each cgroup version's files: the limit, the charged peak, what else to report, OOM kills. */
+const VERSIONS = [
+  {
+    // v2: a child of the root gets the memory controller only when the root hands it down.
+    root: '/sys/fs/cgroup',
+    usable: (root: string) =>
+      read(join(root, 'cgroup.subtree_control')).split(/\s+/).includes('memory'),
+    limit: 'memory.max',
+    peak: 'memory.peak',
+    more: (dir: string) => `events: ${read(join(dir, 'memory.events')).replace(/\n/g, ', ')}`,
+    oom: 'memory.events',
+  },
+  {
+    root: '/sys/fs/cgroup/memory',
+    usable: (root: string) => existsSync(join(root, 'memory.limit_in_bytes')),
+    limit: 'memory.limit_in_bytes',
+    peak: 'memory.max_usage_in_bytes',
+    more: (dir: string) => `limit hit ${read(join(dir, 'memory.failcnt'))} times`,
+    oom: 'memory.oom_control',
+  },
+];
+
+/** (Made at the root of either hierarchy: the benchmark's limit is then the only one.) */
+function makeCgroup(name: string): Cgroup {
+  const v = VERSIONS.find((version) => version.usable(version.root));
+  if (!v)
+    throw new Error(
+      'a memory cgroup needs root and a writable memory controller (cgroup v2 or v1 under /sys/fs/cgroup)',
+    );
+  const dir = join(v.root, name);
+  mkdirSync(dir, { recursive: true });
+  return {
+    dir,
+    limitFile: join(dir, v.limit),
+    report: () => `peak charged ${peakMb(join(dir, v.peak))}, ${v.more(dir)}`,
+    oomKilled: () => oomKills(read(join(dir, v.oom))) > 0,
+    remove: () => removeDir(dir),
+  };
 }
 
 /**

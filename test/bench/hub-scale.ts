@@ -23,6 +23,7 @@ import { memoryCgroup, nodeInCgroup } from '../../scripts/lib/memory-cgroup.ts';
 import { freePorts } from '../../scripts/services/free-ports.ts';
 import { startServices } from '../../scripts/services/services.ts';
 import { type CpuProfile, sourceMapResolver, summarizeProfile } from './lib/cpu-profile.ts';
+import { committedCount } from './lib/kafka.ts';
 import { cpuSeconds, readMemory, round, sleep } from './lib/proc.ts';
 
 const args = process.argv.slice(2);
@@ -119,10 +120,7 @@ writeFileSync(
   ].join('\n'),
 );
 
-async function committed(): Promise<number> {
-  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []);
-  return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-}
+const committed = () => committedCount(admin, topic, groupId);
 
 const group = LIMIT_MB ? memoryCgroup(`iot-hub-scale-${run}`, LIMIT_MB * 2 ** 20) : undefined;
 let hub: AppProcess | undefined;

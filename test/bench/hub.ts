@@ -22,6 +22,7 @@ import pino from 'pino';
 import { HubConfigSchema } from '../../hub/src/config.ts';
 import { startHub } from '../../hub/src/main.ts';
 import { startServices } from '../../scripts/services/services.ts';
+import { committedCount } from './lib/kafka.ts';
 import { peersReport } from './lib/peer-rows.ts';
 import { summarize } from './lib/stats.ts';
 import { type HubPeersResult, hubPeers } from './scenarios/hub-peers.ts';
@@ -118,10 +119,7 @@ async function produce(topic: string, records: ReadingRecord[]) {
   await producer.disconnect();
 }
 
-async function committed(topic: string, groupId: string): Promise<number> {
-  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []);
-  return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-}
+const committed = (topic: string, groupId: string) => committedCount(admin, topic, groupId);
 
 /** The hub's own counts (batches consumed, checkpoints written), from its health endpoint. */
 async function counters(url: string): Promise<{ batches: number; checkpoints: number }> {

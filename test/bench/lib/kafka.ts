@@ -62,6 +62,16 @@ export async function topicCount(admin: Admin, topic: string): Promise<number> {
   return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
+/** Records of `topic` a consumer group has committed, over all partitions. */
+export async function committedCount(
+  admin: Admin,
+  topic: string,
+  groupId: string,
+): Promise<number> {
+  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []);
+  return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}
+
 export interface CountProgress {
   /** Epoch ms of the first poll that saw at least one record. */
   firstAt: number;

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { SourceBatch } from '../src/ports.ts';
+import { MemoryCheckpoints, MemoryInflux } from './support/memory-stores.ts';
+import { batches, stream, testPipeline } from './support/pipeline-fixture.ts';
+
+// Checkpoints are made and stored one partition at a time (partition-checkpoints.ts): a
+// checkpoint waits for the one before, whichever partition's, and what it holds is read when
+// its turn comes. Each test holds a store write to make a checkpoint wait.
+
+const records = stream(1500, 11);
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+/**
+ * A checkpoint store whose writes for which `hold(partition)` is true wait until `release()`
+ * (the latest held one); `started` lists the partitions whose writes began, in order.
+ */
+function holding(hold: (partition: number) => boolean) {
+  const store = new MemoryCheckpoints();
+  const started: number[] = [];
+  let waiting: () => void = () => undefined;
+  const held = {
+    load: store.load.bind(store),
+    async save(p: number, json: Buffer) {
+      started.push(p);
+      if (hold(p)) await new Promise<void>((r) => (waiting = r));
+      await store.save(p, json);
+    },
+  };
+  return { store, held, started, release: () => waiting() };
+}
+
+describe('pipeline: one checkpoint at a time', () => {
+  it("stores one partition's checkpoint at a time: the next is made once the store has the one before", async () => {
+    // Each checkpoint in flight holds its JSON and the Kafka client's copy of it (tens of MB
+    // at scale); partitions consumed concurrently must not all hold theirs at once.
+    const { store: checkpoints, held: slow, started, release } = holding((p) => p === 0);
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: slow,
+      source: 'r',
+      checkpointEvery: undefined,
+    });
+    pipeline.assign([0, 1]);
+    const b = batches(records, 10)[0] as SourceBatch; // the same records in both partitions
+    const first = pipeline.handle({ ...b, partition: 0 });
+    await settle();
+    const second = pipeline.handle({ ...b, partition: 1 });
+    await settle();
+    expect(started).toEqual([0]); // partition 1's waits, its state not yet encoded
+    release();
+    await expect(first).resolves.toBe('9');
+    await expect(second).resolves.toBe('9');
+    expect(started).toEqual([0, 1]);
+    expect(checkpoints.saves).toBe(2);
+  });
+
+  it('a checkpoint waiting its turn across a new assignment is not made, nor taken as the new one', async () => {
+    const { store, held, release } = holding((p) => p === 0);
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: held,
+      source: 'r',
+      checkpointEvery: undefined,
+    });
+    pipeline.assign([0, 1]);
+    const b = batches(records, 10)[0] as SourceBatch;
+    const first = pipeline.handle({ ...b, partition: 0 });
+    await settle();
+    const second = pipeline.handle({ ...b, partition: 1 }); // waits for partition 0's
+    await settle();
+    pipeline.assign([0, 1]); // a rejoin, both batches still running
+    release();
+    await expect(first).resolves.toBe('-1');
+    await expect(second).resolves.toBe('-1');
+    expect(store.data.has(1)).toBe(false); // the old assignment's state, never stored
+    // Nor does the new assignment take it as stored (it would commit what its state lacks).
+    const { saved } = (pipeline as unknown as { states: { saved: { durable(p: number): string } } })
+      .states;
+    expect(saved.durable(1)).toBe('-1');
+  });
+
+  it('notifications delivered while a checkpoint waits its turn are not stored as still to send', async () => {
+    let holdSaves = false;
+    const { store, held, release: releaseSave } = holding((p) => p === 1 && holdSaves);
+    const notified: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    let first = true;
+    let frozen = false;
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: held,
+      source: 'r',
+      checkpointEvery: undefined,
+      notifier: {
+        notify: async (n) => {
+          if (first) {
+            first = false;
+            await new Promise<void>((r) => (releaseFirst = r));
+          }
+          if (frozen) await new Promise<void>(() => undefined); // (the rest never delivered)
+          notified.push(n.key);
+        },
+      },
+    });
+    pipeline.assign([0, 1]);
+    const [a, b] = batches(stream(1200), 600) as [SourceBatch, SourceBatch];
+    await pipeline.handle({ ...a, partition: 0 }); // notifications to send, the first held
+    await settle();
+    holdSaves = true;
+    const p1 = pipeline.handle({ ...a, partition: 1 }); // its checkpoint's store write held
+    await settle();
+    const p0 = pipeline.handle({ ...b, partition: 0 }); // its checkpoint waits behind it
+    await settle();
+    releaseFirst(); // meanwhile partition 0's notifications go out
+    await settle();
+    await settle();
+    frozen = true;
+    releaseSave();
+    await p1;
+    await p0;
+    await settle();
+    expect(notified.length).toBeGreaterThan(0);
+    const newest = JSON.parse(store.data.get(0) as string) as { pending?: { key: string }[] };
+    expect((newest.pending ?? []).filter((n) => notified.includes(n.key))).toEqual([]);
+  });
+});
