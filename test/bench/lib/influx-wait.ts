@@ -13,6 +13,24 @@ export async function count(influxUrl: string, db: string, from: string, field: 
 }
 
 /**
+ * What one measurement holds, to compare two writers' points: its series keys (`SHOW SERIES`)
+ * and its fields with their types (`SHOW FIELD KEYS`), sorted.
+ */
+export async function measurementShape(influxUrl: string, db: string, measurement: string) {
+  const rows = async (q: string) => {
+    const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
+    const body = (await res.json()) as {
+      results?: Array<{ series?: Array<{ values: string[][] }> }>;
+    };
+    return (body.results?.[0]?.series?.[0]?.values ?? []).map((v) => v.join(' ')).sort();
+  };
+  return {
+    series: await rows(`SHOW SERIES FROM "${measurement}"`),
+    fields: await rows(`SHOW FIELD KEYS FROM "${measurement}"`),
+  };
+}
+
+/**
  * Points InfluxDB took into the shards of `db`'s retention policy `rp` (SHOW STATS, its own
  * counters: a millisecond or two, whatever the data). A count query scans the points: over the
  * hub's 400,000 it costs InfluxDB about 140 ms of CPU, so polling it four times a second took a

@@ -65,7 +65,7 @@ export function peersReport(side: HubPeersResult, records: number): string[] {
   );
   if (rounds > 1) {
     out.push(`    each run, in turn (${rounds} rounds):`);
-    const runs = [side.runs.telegraf, ...Object.values(side.runs.hubs)];
+    const runs = [side.runs.telegraf, side.samePoints.runs, ...Object.values(side.runs.hubs)];
     for (let r = 0; r < rounds; r += 1)
       for (const path of runs) {
         const run = path[r];
@@ -77,9 +77,9 @@ export function peersReport(side: HubPeersResult, records: number): string[] {
     out.push(`    hub (kafkajs) / Telegraf readings/s, round by round: ${rates.join(', ')}`);
     out.push('    medians (peak RSS: the highest):');
   }
-  out.push(peerRow(side.telegraf));
+  out.push(peerRow(side.telegraf), peerRow(side.samePoints.run));
   for (const h of side.hubs) out.push(peerRow(h.run));
-  for (const r of [side.telegraf, ...side.hubs.map((h) => h.run)]) {
+  for (const r of [side.telegraf, side.samePoints.run, ...side.hubs.map((h) => h.run)]) {
     const line = ceilingRow(r);
     if (line) out.push(line);
   }
@@ -87,6 +87,12 @@ export function peersReport(side: HubPeersResult, records: number): string[] {
     out.push(
       `    hub (${h.client}) / Telegraf: CPU per reading ${h.cpuRatio}x (goal <= 1.5x: ${met(h.cpuRatio <= 1.5)}), readings/s ${h.rateRatio}x (goal >= 0.75x: ${met(h.rateRatio >= 0.75)}), peak RSS ${h.run.peakRssMb} MB (goal <= 150 MB: ${met(h.run.peakRssMb <= 150)})`,
     );
+  const same = side.samePoints;
+  out.push(
+    same.difference === undefined
+      ? `    hub (${side.hubs[0]?.client}) / Telegraf writing the hub's points (the same series and fields in InfluxDB; beside the goals, not one): CPU per reading ${same.cpuRatio}x, readings/s ${same.rateRatio}x`
+      : `    Telegraf's points were not the hub's, no ratio: ${same.difference}`,
+  );
   const p = side.profile;
   out.push(
     `    where the hub's time goes (kafkajs, a separate run under the CPU profiler): busy ${(p.busyMs / 1000).toFixed(1)} s of ${(p.totalMs / 1000).toFixed(1)} s (the rest waiting for Kafka and InfluxDB)`,

@@ -63,7 +63,7 @@ function jsonV2(plugin: string, kind: 'tag' | 'field', entries: Record<string, s
     .map(
       (e) =>
         `    [[${plugin}.json_v2.${kind}]]\n${Object.entries(e)
-          .map(([k, v]) => `      ${k} = "${v}"\n`)
+          .map(([k, v]) => `      ${k} = ${v.includes('"') ? `'${v}'` : `"${v}"`}\n`)
           .join('')}`,
     )
     .join('');
@@ -85,11 +85,19 @@ const brokerList = (brokers: readonly string[]) => brokers.map((b) => `"${b}"`).
 const kafkaVersion = () => process.env.TELEGRAF_KAFKA_VERSION ?? KAFKA_VERSION;
 
 /**
- * What a Telegraf user would write for our records (see the README's record format): Kafka
- * consumer from the oldest offset, both metrics and the gateway's seq as fields, device and
- * gateway as tags, InfluxDB output (the hub peers benchmark).
+ * The points Telegraf writes for each record: `record`, what a Telegraf user would write for
+ * our records (see the README's record format): one point, both metrics and the gateway's seq
+ * as fields, device and gateway as tags; `hub`, the hub's own points (hub/src/influx/lines.ts:
+ * one per metric, tagged device, gateway, metric, site and unit, with the fields gateway_seq,
+ * seq and value): InfluxDB's work for the hub's data model, without the hub.
  */
-export function kafkaToInfluxConfig(o: TelegrafKafkaToInflux): string {
+export type TelegrafPoints = 'record' | 'hub';
+
+/** Kafka consumer from the oldest offset, InfluxDB output (the hub peers benchmark). */
+export function kafkaToInfluxConfig(
+  o: TelegrafKafkaToInflux,
+  points: TelegrafPoints = 'record',
+): string {
   return `[agent]
   interval = "10s"
   flush_interval = "1s"
@@ -106,23 +114,53 @@ export function kafkaToInfluxConfig(o: TelegrafKafkaToInflux): string {
   ## The brokers' version, as the plugin's documentation asks: without it sarama speaks an old
   ## protocol and Kafka down-converts every batch it fetches (Java Flight Recorder showed it).
   version = "${kafkaVersion()}"
-  data_format = "json_v2"
-  [[inputs.kafka_consumer.json_v2]]
+${points === 'hub' ? HUB_POINTS : RECORD_POINTS}
+[[outputs.influxdb]]
+  urls = ["${o.influxUrl}"]
+  database = "${o.database}"
+`;
+}
+
+/** A `readings` json_v2 section of the Kafka input: device and gateway tags, then `tags`, `fields`. */
+function readingsSection(tags: Record<string, string>[], fields: Record<string, string>[]) {
+  return `  [[inputs.kafka_consumer.json_v2]]
     measurement_name = "readings"
     timestamp_path = "time"
     timestamp_format = "unix_ms"
 ${jsonV2('inputs.kafka_consumer', 'tag', [
   { path: 'deviceId', rename: 'device' },
   { path: 'gatewayId', rename: 'gateway' },
-])}${jsonV2('inputs.kafka_consumer', 'field', [
-  ...METRIC_FIELDS,
-  { path: 'gatewaySeq', rename: 'gateway_seq', type: 'int' },
-])}
-[[outputs.influxdb]]
-  urls = ["${o.influxUrl}"]
-  database = "${o.database}"
-`;
+  ...tags,
+])}${jsonV2('inputs.kafka_consumer', 'field', fields)}`;
 }
+
+const RECORD_POINTS = `  data_format = "json_v2"
+${readingsSection([], [...METRIC_FIELDS, { path: 'gatewaySeq', rename: 'gateway_seq', type: 'int' }])}`;
+
+/**
+ * The hub's points (no sites configured: every device's site is `unassigned`) through json_v2:
+ * a section per metric of the benchmark's records, its name a GJSON literal. (The xpath_json
+ * parser, which InfluxData recommends for new configurations, can select the metrics without
+ * naming them, `metric_selection = "/metrics/*"`, but cost Telegraf 7.6 CPU s per 100k records
+ * instead of ~2: README, hub against Telegraf.)
+ */
+const HUB_POINTS = `  data_format = "json_v2"
+${['temperature', 'humidity']
+  .map((m) =>
+    readingsSection(
+      [
+        { path: `!"${m}"`, rename: 'metric' },
+        { path: '!"unassigned"', rename: 'site' },
+        { path: `metrics.${m}.unit`, rename: 'unit' },
+      ],
+      [
+        { path: 'gatewaySeq', rename: 'gateway_seq', type: 'int' },
+        { path: 'seq', type: 'int' },
+        { path: `metrics.${m}.value`, rename: 'value', type: 'float' },
+      ],
+    ),
+  )
+  .join('')}`;
 
 export interface TelegrafMqttToKafka {
   mqttUrl: string;

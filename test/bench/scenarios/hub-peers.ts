@@ -2,6 +2,9 @@
 // same records already waiting in one Kafka topic, into the same InfluxDB, one after the other:
 // readings/s from process start until the last point is queryable, CPU seconds per 100k
 // readings and peak RSS (VmHWM) of each process, and the ratios the hub issue sets as goals;
+// Telegraf twice: as its users would write our records (a point per record), and writing the
+// hub's own points (a point per metric, the same series and fields: checked), InfluxDB's load
+// for the hub's data model without the hub;
 // the hub once per Kafka client (kafka.client: kafkajs, platformatic), one after the other;
 // then the hub once more under V8's CPU profiler: where its time goes.
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -15,10 +18,15 @@ import {
   sourceMapResolver,
   summarizeProfile,
 } from '../lib/cpu-profile.ts';
-import { count, type Target, waitForPoints } from '../lib/influx-wait.ts';
+import { count, measurementShape, type Target, waitForPoints } from '../lib/influx-wait.ts';
 import { medianRun } from '../lib/peer-rows.ts';
 import { CpuMeter, cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
-import { ensureTelegraf, kafkaToInfluxConfig, startTelegraf } from '../lib/telegraf.ts';
+import {
+  ensureTelegraf,
+  kafkaToInfluxConfig,
+  startTelegraf,
+  type TelegrafPoints,
+} from '../lib/telegraf.ts';
 
 export interface HubPeersOptions {
   brokers: string[];
@@ -104,42 +112,57 @@ function serviceCpu(o: HubPeersOptions): CpuMeter | undefined {
   });
 }
 
-async function telegrafRun(o: HubPeersOptions): Promise<PeerRun> {
+/** Telegraf's path, by the points it writes (lib/telegraf.ts): its name in the rows. */
+const TELEGRAF_PATHS: Record<TelegrafPoints, string> = {
+  record: 'Telegraf 1.36 (kafka_consumer -> influxdb)',
+  hub: "Telegraf 1.36 writing the hub's points",
+};
+
+async function telegrafRun(
+  o: HubPeersOptions,
+  points: TelegrafPoints = 'record',
+): Promise<PeerRun> {
   const bin = await ensureTelegraf(o.log);
   const start = (topic: string, database: string) =>
     startTelegraf(
       bin,
-      kafkaToInfluxConfig({
-        brokers: o.brokers,
-        topic,
-        group: `telegraf-${o.run}`,
-        influxUrl: o.influxUrl,
-        database,
-      }),
+      kafkaToInfluxConfig(
+        {
+          brokers: o.brokers,
+          topic,
+          group: `telegraf-${points}-${o.run}`,
+          influxUrl: o.influxUrl,
+          database,
+        },
+        points,
+      ),
       o.dir,
       'telegraf-hub',
       /\[agent\] Config/,
     );
-  const idle = await start(o.emptyTopic, `telegraf_idle_${o.run}`);
+  const idle = await start(o.emptyTopic, `telegraf_idle_${points}_${o.run}`);
   await sleep(2000);
   const startupCpu = cpuSeconds(idle.child.pid as number) ?? 0;
   await idle.stop();
-  const database = `telegraf_${o.run}`;
+  const database = points === 'record' ? `telegraf_${o.run}` : `telegraf_hubpoints_${o.run}`;
   const started = Date.now();
   const services = serviceCpu(o);
   const telegraf = await start(o.topic, database);
   const pid = telegraf.child.pid as number;
   try {
     return await measure(
-      'Telegraf 1.36 (kafka_consumer -> influxdb)',
+      TELEGRAF_PATHS[points],
       pid,
       started,
       startupCpu,
       {
         db: database,
         rp: 'autogen',
-        points: o.records,
-        counted: () => count(o.influxUrl, database, '"readings"', 'temperature'),
+        points: points === 'record' ? o.records : 2 * o.records,
+        counted: () =>
+          points === 'record'
+            ? count(o.influxUrl, database, '"readings"', 'temperature')
+            : count(o.influxUrl, database, '"readings"', 'value'),
       },
       o.records,
       o.influxUrl,
@@ -280,7 +303,8 @@ export interface HubPeer {
 }
 
 /**
- * `rounds` times: Telegraf, then the hub once per Kafka client (each run its own consumer group
+ * `rounds` times: Telegraf (writing a point per record, then the hub's points), then the hub
+ * once per Kafka client (each run its own consumer group
  * and database, over the same records), so that drift in the machine's speed falls on all
  * paths alike; prints each run and returns them with each path's median (lib/peer-rows.ts) and
  * the ratios of the medians. `hub`, `cpuRatio` and `rateRatio` are the first client's (kafkajs,
@@ -296,17 +320,27 @@ export async function hubPeers(
     `peers: Telegraf and the hub (${clients.join(', ')}) over the same ${o.records} records, ${rounds} round(s)`,
   );
   const telegrafRuns: PeerRun[] = [];
+  const samePointsRuns: PeerRun[] = [];
   const hubRuns = new Map(clients.map((c) => [c, [] as PeerRun[]]));
+  let shapes: string | undefined;
   for (let round = 1; round <= rounds; round += 1) {
     const ro = rounds === 1 ? o : { ...o, run: `${o.run}r${round}` };
     const telegraf = await telegrafRun(ro);
     o.log(`  ${JSON.stringify(telegraf)}`);
     telegrafRuns.push(telegraf);
+    const sameRun = await telegrafRun(ro, 'hub');
+    o.log(`  ${JSON.stringify(sameRun)}`);
+    samePointsRuns.push(sameRun);
     for (const client of clients) {
       const hub = await hubRun(ro, rules, client);
       o.log(`  ${JSON.stringify(hub)}`);
       hubRuns.get(client)?.push(hub);
     }
+    shapes ??= await sameShape(
+      ro,
+      `telegraf_hubpoints_${ro.run}`,
+      `hubpeer_${clients[0]}_${ro.run}`,
+    );
   }
   const telegraf = medianRun(telegrafRuns);
   const hubs: HubPeer[] = clients.map((client) => {
@@ -319,6 +353,7 @@ export async function hubPeers(
     };
   });
   const [first] = hubs as [HubPeer, ...HubPeer[]];
+  const same = medianRun(samePointsRuns);
   const profile = await profiledRun(o);
   return {
     telegraf,
@@ -328,8 +363,39 @@ export async function hubPeers(
     hub: first.run,
     cpuRatio: first.cpuRatio,
     rateRatio: first.rateRatio,
+    /**
+     * Telegraf writing the hub's own points, and the first client's hub against it: the hub's
+     * work beside InfluxDB's for the same data model. `difference`: why the points were not the
+     * same after all (then no ratio).
+     */
+    samePoints: {
+      run: same,
+      runs: samePointsRuns,
+      difference: shapes,
+      cpuRatio: round(first.run.cpuPer100k / same.cpuPer100k, 2),
+      rateRatio: round(first.run.readingsPerSec / same.readingsPerSec, 2),
+    },
     profile,
   };
+}
+
+/**
+ * Whether Telegraf's `readings` in `telegrafDb` are the hub's in `hubDb`: the same series
+ * keys, the same fields and types. Undefined when they are; else what differs.
+ */
+async function sameShape(o: HubPeersOptions, telegrafDb: string, hubDb: string) {
+  const [t, h] = await Promise.all([
+    measurementShape(o.influxUrl, telegrafDb, 'readings'),
+    measurementShape(o.influxUrl, hubDb, 'readings'),
+  ]);
+  const differ = (a: string[], b: string[]) => a.filter((x) => !b.includes(x)).slice(0, 3);
+  for (const part of ['series', 'fields'] as const) {
+    const onlyTelegraf = differ(t[part], h[part]);
+    const onlyHub = differ(h[part], t[part]);
+    if (onlyTelegraf.length > 0 || onlyHub.length > 0)
+      return `${part} ${t[part].length} (Telegraf) / ${h[part].length} (hub); only Telegraf's: ${onlyTelegraf.join('; ')}; only the hub's: ${onlyHub.join('; ')}`;
+  }
+  return undefined;
 }
 
 export type HubPeersResult = Awaited<ReturnType<typeof hubPeers>>;
