@@ -29,6 +29,35 @@ function holding(hold: (partition: number) => boolean) {
   return { store, held, started, release: () => waiting() };
 }
 
+/**
+ * A webhook whose first message waits until `releaseFirst()`; after `freeze()` every later one
+ * waits for good. `notified`: the keys sent, in order.
+ */
+function firstHeld() {
+  const notified: string[] = [];
+  let releaseFirst: () => void = () => undefined;
+  let first = true;
+  let frozen = false;
+  const notifier = {
+    notify: async (n: { key: string }) => {
+      if (first) {
+        first = false;
+        await new Promise<void>((r) => (releaseFirst = r));
+      }
+      if (frozen) await new Promise<void>(() => undefined);
+      notified.push(n.key);
+    },
+  };
+  return {
+    notifier,
+    notified,
+    releaseFirst: () => releaseFirst(),
+    freeze: () => {
+      frozen = true;
+    },
+  };
+}
+
 describe('pipeline: one checkpoint at a time', () => {
   it("stores one partition's checkpoint at a time: the next is made once the store has the one before", async () => {
     // Each checkpoint in flight holds its JSON and the Kafka client's copy of it (tens of MB
@@ -82,25 +111,13 @@ describe('pipeline: one checkpoint at a time', () => {
   it('notifications delivered while a checkpoint waits its turn are not stored as still to send', async () => {
     let holdSaves = false;
     const { store, held, release: releaseSave } = holding((p) => p === 1 && holdSaves);
-    const notified: string[] = [];
-    let releaseFirst: () => void = () => undefined;
-    let first = true;
-    let frozen = false;
+    const { notifier, notified, releaseFirst, freeze } = firstHeld();
     const pipeline = testPipeline({
       store: new MemoryInflux(),
       checkpoints: held,
       source: 'r',
       checkpointEvery: undefined,
-      notifier: {
-        notify: async (n) => {
-          if (first) {
-            first = false;
-            await new Promise<void>((r) => (releaseFirst = r));
-          }
-          if (frozen) await new Promise<void>(() => undefined); // (the rest never delivered)
-          notified.push(n.key);
-        },
-      },
+      notifier,
     });
     pipeline.assign([0, 1]);
     const [a, b] = batches(stream(1200), 600) as [SourceBatch, SourceBatch];
@@ -114,7 +131,7 @@ describe('pipeline: one checkpoint at a time', () => {
     releaseFirst(); // meanwhile partition 0's notifications go out
     await settle();
     await settle();
-    frozen = true;
+    freeze(); // (the rest never delivered)
     releaseSave();
     await p1;
     await p0;
@@ -122,5 +139,55 @@ describe('pipeline: one checkpoint at a time', () => {
     expect(notified.length).toBeGreaterThan(0);
     const newest = JSON.parse(store.data.get(0) as string) as { pending?: { key: string }[] };
     expect((newest.pending ?? []).filter((n) => notified.includes(n.key))).toEqual([]);
+  });
+});
+
+describe("pipeline: the outbox's checkpoint rewrites take turns", () => {
+  it("rewrites a partition's checkpoint for a notification only once another partition's checkpoint is stored", async () => {
+    // A rewrite is the partition's whole checkpoint again (tens of MB at scale): with a webhook
+    // and anomalies on many partitions, rewrites beside checkpoints held several at once.
+    let holdSaves = false;
+    const { held, started, release } = holding((p) => p === 1 && holdSaves);
+    let inFlight = 0;
+    let most = 0;
+    const counted = {
+      load: held.load,
+      async save(p: number, json: Buffer) {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          await held.save(p, json);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const { notifier, notified, releaseFirst } = firstHeld();
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: counted,
+      source: 'r',
+      checkpointEvery: undefined,
+      notifier,
+    });
+    pipeline.assign([0, 1]);
+    const [a] = batches(stream(1200), 600) as [SourceBatch];
+    await pipeline.handle({ ...a, partition: 0 }); // notifications to send, the first held
+    await settle();
+    holdSaves = true;
+    const p1 = pipeline.handle({ ...a, partition: 1 }); // its checkpoint's store write held
+    await settle();
+    const before = started.length;
+    expect(started.at(-1)).toBe(1);
+    releaseFirst(); // delivered: partition 0's checkpoint is rewritten without it...
+    await settle();
+    expect(started.slice(before)).toEqual([]); // ...once partition 1's is stored, not before
+    expect(notified).toHaveLength(1); // (the next waits for its own rewrite, marked as sent)
+    release();
+    await p1;
+    await settle();
+    await settle();
+    expect(started.slice(before)).toContain(0);
+    expect(most).toBe(1);
   });
 });

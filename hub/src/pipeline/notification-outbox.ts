@@ -13,10 +13,16 @@ export interface PendingHolder {
 export interface NotificationHost {
   /** The partition's holder now, if the pipeline has it open. */
   holder(partition: number): PendingHolder | undefined;
-  /** The partition's newest checkpoint (enqueued), if any. */
-  saved(partition: number): Checkpoint | undefined;
-  /** Enqueues a checkpoint rewrite (after the ones already enqueued). */
-  save(partition: number, checkpoint: Checkpoint): Promise<void>;
+  /**
+   * Rewrites the partition's newest checkpoint with `edit` (undefined: left as it is) after
+   * the checkpoints already queued; false when it has none (it went in a rebalance). `undo`
+   * runs when the store fails, before the next checkpoint is made.
+   */
+  rewrite(
+    partition: number,
+    edit: (latest: Checkpoint) => Checkpoint | undefined,
+    undo?: () => void,
+  ): Promise<boolean>;
 }
 
 export interface NotificationOutboxOptions {
@@ -113,24 +119,30 @@ export class NotificationOutbox {
     n: Notification,
   ): Promise<void> {
     const { host, log } = this.options;
-    const saved = host.saved(partition);
-    if (!saved) {
-      this.sent.delete(n.key); // the partition moved (rebalance): its next owner sends it
-      return;
-    }
-    // Marked in memory first, so no later checkpoint of this partition can drop the mark.
-    const mark = (list: Notification[]) =>
-      list.map((p) => (p.key === n.key ? { ...p, attempted: true } : p));
-    const current = host.holder(partition) ?? holder;
-    current.pending = mark(current.pending);
+    const mark = (list: Notification[], attempted: boolean) =>
+      list.map((p) => (p.key === n.key ? { ...p, attempted } : p));
+    const marking = (attempted: boolean) => {
+      const current = host.holder(partition) ?? holder;
+      current.pending = mark(current.pending, attempted);
+    };
     try {
-      await host.save(partition, { ...saved, pending: mark(saved.pending ?? []) });
+      // Marked in memory in the rewrite's turn, before it is stored: every checkpoint made
+      // after it carries the mark. Undone if the store fails (before any later checkpoint).
+      const marked = await host.rewrite(
+        partition,
+        (saved) => {
+          marking(true);
+          return { ...saved, pending: mark(saved.pending ?? [], true) };
+        },
+        () => marking(false),
+      );
+      if (!marked) {
+        this.sent.delete(n.key); // the partition moved (rebalance): its next owner sends it
+        return;
+      }
     } catch (err) {
       // Not marked durably, so not sent: the next checkpoint carries it and delivery retries.
       this.sent.delete(n.key);
-      current.pending = current.pending.map((p) =>
-        p.key === n.key ? { ...p, attempted: false } : p,
-      );
       log.warn({ err, partition }, 'checkpoint before a notification failed');
       return;
     }
@@ -144,13 +156,12 @@ export class NotificationOutbox {
     this.sent.delete(n.key); // `delivered` remembers it from here on
     const now = host.holder(partition) ?? holder;
     now.pending = now.pending.filter((p) => p.key !== n.key);
-    const latest = host.saved(partition);
-    if (!latest?.pending?.some((p) => p.key === n.key)) return;
     await host
-      .save(partition, {
-        ...latest,
-        pending: latest.pending.filter((p) => !this.delivered.has(p.key)),
-      })
+      .rewrite(partition, (latest) =>
+        latest.pending?.some((p) => p.key === n.key)
+          ? { ...latest, pending: latest.pending.filter((p) => !this.delivered.has(p.key)) }
+          : undefined,
+      )
       .catch((err: unknown) =>
         log.warn({ err, partition }, 'checkpoint after a notification failed'),
       );

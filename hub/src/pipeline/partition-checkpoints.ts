@@ -101,7 +101,7 @@ export class PartitionCheckpoints {
    * memory limit (test/bench/hub-scale.ts). So what it holds is read when its turn comes:
    * the notifications still to send (`pending`: the outbox may send some meanwhile), and
    * nothing at all once the assignment changed while it waited (its state is the old one's).
-   * Notification rewrites (the outbox's, through enqueue) do not wait for the turn.
+   * The outbox's rewrites take turns with them (`rewrite`).
    */
   async checkpoint(
     partition: number,
@@ -142,10 +142,38 @@ export class PartitionCheckpoints {
   }
 
   /**
-   * Checkpoint writes go out in call order (one producer queue), and `saved` is the newest
-   * enqueued one, so a rewrite after a notification never overtakes a newer batch checkpoint.
+   * Rewrites the partition's newest checkpoint (the outbox's marks: a notification being sent,
+   * then sent) in its turn like any checkpoint, so no more than one is ever made and stored at
+   * once: `edit` gets the newest one as it stands when the turn comes (a batch's checkpoint
+   * queued before it is stored by then) and what it returns is stored (undefined: nothing).
+   * Resolves once stored: false when there was no checkpoint to rewrite by then (the
+   * partition went in a rebalance); rejects when the store failed, after `undo` ran.
    */
-  enqueue(
+  rewrite(
+    partition: number,
+    edit: (latest: Checkpoint) => Checkpoint | undefined,
+    undo?: () => void,
+  ): Promise<boolean> {
+    const turn = this.storing.then(async () => {
+      const latest = this.saved.get(partition);
+      if (!latest) return false;
+      const next = edit(latest);
+      if (next)
+        await this.enqueue(partition, next).catch((err: unknown) => {
+          undo?.();
+          throw err;
+        });
+      return true;
+    });
+    this.storing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * Writes a checkpoint, kept as the partition's newest (`saved`) at once. Only in its turn
+   * (checkpoint, rewrite): the store gets them in call order, one at a time.
+   */
+  private enqueue(
     partition: number,
     checkpoint: Checkpoint,
     generation = this.options.generation(),

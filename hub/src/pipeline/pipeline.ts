@@ -64,8 +64,7 @@ export class Pipeline {
       log: options.log,
       host: {
         holder: (p) => this.owned.get(p),
-        saved: (p) => this.states.saved.get(p),
-        save: (p, c) => this.states.enqueue(p, c),
+        rewrite: (p, edit, undo) => this.states.rewrite(p, edit, undo),
       },
     });
     this.states = new PartitionCheckpoints({
