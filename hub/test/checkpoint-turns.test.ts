@@ -191,3 +191,85 @@ describe("pipeline: the outbox's checkpoint rewrites take turns", () => {
     expect(most).toBe(1);
   });
 });
+
+describe('pipeline: a notification marked as being sent', () => {
+  type Stored = { pending?: { key: string; attempted?: boolean }[] };
+  const stored = (store: MemoryCheckpoints, p: number) =>
+    JSON.parse(store.data.get(p) as string) as Stored;
+
+  it('whose mark could not be stored is not left marked in the newest checkpoint', async () => {
+    // A later rewrite (the next notification's) is built from the newest checkpoint: had the
+    // failed one stayed the newest, its mark would be stored without the message ever going
+    // out, and a hub opening that checkpoint would take it as possibly sent and skip it.
+    const store = new MemoryCheckpoints();
+    let failMark = true;
+    const failing = {
+      load: store.load.bind(store),
+      async save(p: number, json: Buffer) {
+        if (failMark && json.includes('"attempted":true')) {
+          failMark = false;
+          throw new Error('checkpoint store down');
+        }
+        await store.save(p, json);
+      },
+    };
+    const { notifier, notified } = firstHeld();
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: failing,
+      source: 'r',
+      checkpointEvery: undefined,
+      notifier,
+    });
+    pipeline.assign([0]);
+    const [a] = batches(stream(1200), 600) as [SourceBatch];
+    await pipeline.handle({ ...a, partition: 0 });
+    await settle();
+    const [first] = stored(store, 0).pending ?? [];
+    expect(first).toBeDefined(); // still to send (its mark failed), the next one marked
+    expect(notified).not.toContain(first?.key);
+    expect(first?.attempted).toBeFalsy();
+  });
+
+  it('is not sent by a hub whose partition went to another hub and back meanwhile', async () => {
+    // Hub 1's next notifications wait behind a held checkpoint while the partition goes to
+    // hub 2, which sends them, and back: hub 1 must not send them again.
+    let holdSaves = false;
+    const { store, held, release } = holding((p) => p === 1 && holdSaves);
+    const one = firstHeld();
+    const two = { notified: [] as string[] }; // (hub 2's webhook is never held)
+    const hub = (notifier: ReturnType<typeof firstHeld>['notifier']) =>
+      testPipeline({
+        store: new MemoryInflux(),
+        checkpoints: held,
+        source: 'r',
+        checkpointEvery: undefined,
+        notifier,
+      });
+    const hub1 = hub(one.notifier);
+    const hub2 = hub({ notify: async (n) => void two.notified.push(n.key) });
+    hub1.assign([0, 1]);
+    const [a, b] = batches(stream(1200), 600) as [SourceBatch, SourceBatch];
+    await hub1.handle({ ...a, partition: 0 }); // its first notification's send held
+    await settle();
+    holdSaves = true;
+    const p1 = hub1.handle({ ...a, partition: 1 }); // its checkpoint's store write held
+    await settle();
+    one.releaseFirst(); // sent; its rewrite, and the next notification, wait their turn
+    await settle();
+    hub1.assign([1]);
+    hub2.assign([0]);
+    await hub2.handle({ ...b, partition: 0 }); // opens the checkpoint, sends what is left
+    for (let i = 0; i < 20; i += 1) await settle();
+    expect(two.notified.length).toBeGreaterThan(0);
+    hub1.assign([0, 1]); // back
+    const again = hub1.handle({ ...b, partition: 0 });
+    await settle();
+    release();
+    await again;
+    await p1;
+    for (let i = 0; i < 20; i += 1) await settle();
+    expect(one.notified.filter((k) => two.notified.includes(k))).toEqual([]);
+    expect(stored(store, 0).pending ?? []).toEqual([]);
+  });
+});

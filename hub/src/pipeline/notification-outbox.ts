@@ -128,16 +128,25 @@ export class NotificationOutbox {
     try {
       // Marked in memory in the rewrite's turn, before it is stored: every checkpoint made
       // after it carries the mark. Undone if the store fails (before any later checkpoint).
+      // Only while the newest checkpoint still holds it, not begun: it may have moved to
+      // another hub and back meanwhile, and been sent (and dropped) or begun there.
       const marked = await host.rewrite(
         partition,
         (saved) => {
+          const there = saved.pending?.find((p) => p.key === n.key);
+          if (!there || (there.attempted && !this.options.resendAttempted)) return undefined;
           marking(true);
           return { ...saved, pending: mark(saved.pending ?? [], true) };
         },
         () => marking(false),
       );
       if (!marked) {
-        this.sent.delete(n.key); // the partition moved (rebalance): its next owner sends it
+        // The partition moved (a rebalance; if back here, its checkpoint says what is left).
+        this.sent.delete(n.key);
+        log.info(
+          { partition, key: n.key },
+          "notification not sent by this hub: the partition's newest checkpoint no longer holds it, or another hub began sending it",
+        );
         return;
       }
     } catch (err) {

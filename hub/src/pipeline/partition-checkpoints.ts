@@ -130,7 +130,11 @@ export class PartitionCheckpoints {
     const started = elapsed();
     const state = owned.processor.snapshot(true); // made as enqueue encodes it
     const ticks = owned.carry.length > 0 ? { ticks: [...owned.carry] } : {};
-    const saving = this.enqueue(partition, { v: 1, offset, state, pending, ...ticks }, generation);
+    const saving = this.enqueue(
+      partition,
+      { v: 1, offset, state, pending, ...ticks },
+      generation,
+    ).stored;
     owned.checkpointCostMs = elapsed() - started; // this thread's part, not the store's
     this.counters.checkpointMs += owned.checkpointCostMs;
     await saving;
@@ -146,8 +150,10 @@ export class PartitionCheckpoints {
    * then sent) in its turn like any checkpoint, so no more than one is ever made and stored at
    * once: `edit` gets the newest one as it stands when the turn comes (a batch's checkpoint
    * queued before it is stored by then) and what it returns is stored (undefined: nothing).
-   * Resolves once stored: false when there was no checkpoint to rewrite by then (the
-   * partition went in a rebalance); rejects when the store failed, after `undo` ran.
+   * Resolves once stored: true when a rewrite was, false when there was nothing to rewrite
+   * (no checkpoint by then: the partition went in a rebalance) or `edit` gave nothing. Rejects
+   * when the store failed, after `undo` ran and the checkpoint before it became the newest
+   * again, before any later checkpoint is made.
    */
   rewrite(
     partition: number,
@@ -156,13 +162,19 @@ export class PartitionCheckpoints {
   ): Promise<boolean> {
     const turn = this.storing.then(async () => {
       const latest = this.saved.get(partition);
-      if (!latest) return false;
-      const next = edit(latest);
-      if (next)
-        await this.enqueue(partition, next).catch((err: unknown) => {
-          undo?.();
-          throw err;
-        });
+      const next = latest && edit(latest);
+      if (!next) return false;
+      const before = this.saved.entry(partition);
+      let seq: number | undefined;
+      try {
+        const written = this.enqueue(partition, next);
+        seq = written.seq;
+        await written.stored;
+      } catch (err) {
+        if (seq !== undefined) this.saved.putBack(partition, seq, before);
+        undo?.();
+        throw err;
+      }
       return true;
     });
     this.storing = turn.catch(() => undefined);
@@ -171,22 +183,29 @@ export class PartitionCheckpoints {
 
   /**
    * Writes a checkpoint, kept as the partition's newest (`saved`) at once. Only in its turn
-   * (checkpoint, rewrite): the store gets them in call order, one at a time.
+   * (checkpoint, rewrite): the store gets them in call order, one at a time. `seq`: its number
+   * in `saved`; `stored` rejects when the store failed (thrown or rejected).
    */
   private enqueue(
     partition: number,
     checkpoint: Checkpoint,
     generation = this.options.generation(),
-  ): Promise<void> {
+  ): { seq: number; stored: Promise<void> } {
     const json = encodeJson(checkpoint); // at once: a lazy state reads the live one
     const pending = (checkpoint.pending?.length ?? 0) > 0; // the outbox rewrites it
     const seq = this.saved.keep(partition, checkpoint.offset, json, pending);
-    const saved = this.options.checkpoints.save(partition, json);
+    let saved: Promise<void>;
+    try {
+      saved = this.options.checkpoints.save(partition, json);
+    } catch (err) {
+      saved = Promise.reject(err);
+    }
     // Only this assignment's: an earlier one's write may land after the partition was reopened
     // from an older checkpoint, which its next checkpoint then overwrites.
-    return saved.then(() => {
+    const stored = saved.then(() => {
       if (generation === this.options.generation())
         this.saved.acknowledged(partition, checkpoint.offset, seq);
     });
+    return { seq, stored };
   }
 }

@@ -27,11 +27,16 @@ export function compressCheckpoint(json: string | Buffer): Buffer {
  * tripled what a hub with 100k series held (test/bench/hub-state.ts: 23.5 against 8.2 KB a
  * series) for a gain within the noise.
  */
+/** A partition's newest checkpoint as kept (`packed` gone once the store has it, unless held). */
+export interface SavedEntry {
+  offset: string;
+  packed?: Buffer;
+  seq: number;
+  hold: boolean;
+}
+
 export class SavedCheckpoints {
-  private saved = new Map<
-    number,
-    { offset: string; packed?: Buffer; seq: number; hold: boolean }
-  >();
+  private saved = new Map<number, SavedEntry>();
   private seq = 0;
   /** Per partition, the last offset a checkpoint the store acknowledged covers. */
   private stored = new Map<number, string>();
@@ -54,6 +59,21 @@ export class SavedCheckpoints {
       hold,
     });
     return this.seq;
+  }
+
+  /**
+   * The partition's newest entry as it is, for `putBack`: a rewrite whose store failed must not
+   * stay the newest (it marked a notification as being sent that was not).
+   */
+  entry(partition: number): SavedEntry | undefined {
+    return this.saved.get(partition);
+  }
+
+  /** Puts back `entry` (from `entry`) if checkpoint `seq` is still the newest. */
+  putBack(partition: number, seq: number, entry: SavedEntry | undefined): void {
+    if (this.saved.get(partition)?.seq !== seq) return;
+    if (entry) this.saved.set(partition, entry);
+    else this.saved.delete(partition);
   }
 
   /** The newest checkpoint, when it is still held (see `has`). */
