@@ -14,9 +14,9 @@ export interface NotificationHost {
   /** The partition's holder now, if the pipeline has it open. */
   holder(partition: number): PendingHolder | undefined;
   /**
-   * Rewrites the partition's newest checkpoint with `edit` (undefined: left as it is) after
-   * the checkpoints already queued; false when it has none (it went in a rebalance). `undo`
-   * runs when the store fails, before the next checkpoint is made.
+   * Rewrites the partition's newest checkpoint with `edit` after the checkpoints already
+   * queued; true once stored, false when nothing was (no checkpoint: it went in a rebalance;
+   * or `edit` gave undefined). `undo` runs when the store fails, before the next checkpoint.
    */
   rewrite(
     partition: number,

@@ -15,6 +15,14 @@ export function compressCheckpoint(json: string | Buffer): Buffer {
   });
 }
 
+/** A partition's newest checkpoint as kept (`packed` gone once the store has it, unless held). */
+export interface SavedEntry {
+  offset: string;
+  packed?: Buffer;
+  seq: number;
+  hold: boolean;
+}
+
 /**
  * Each partition's newest checkpoint, kept as the JSON the store writes, compressed
  * (compressCheckpoint): as objects it would double what the hub holds per series, as JSON text
@@ -27,14 +35,6 @@ export function compressCheckpoint(json: string | Buffer): Buffer {
  * tripled what a hub with 100k series held (test/bench/hub-state.ts: 23.5 against 8.2 KB a
  * series) for a gain within the noise.
  */
-/** A partition's newest checkpoint as kept (`packed` gone once the store has it, unless held). */
-export interface SavedEntry {
-  offset: string;
-  packed?: Buffer;
-  seq: number;
-  hold: boolean;
-}
-
 export class SavedCheckpoints {
   private saved = new Map<number, SavedEntry>();
   private seq = 0;
