@@ -197,6 +197,26 @@ describe('pipeline: a notification marked as being sent', () => {
   const stored = (store: MemoryCheckpoints, p: number) =>
     JSON.parse(store.data.get(p) as string) as Stored;
 
+  it("shares a rewrite with the next one's mark: a burst of k costs k + 1 rewrites, not 2k", async () => {
+    // Each rewrite is the partition's whole state again: at scale, most of what a burst costs.
+    const store = new MemoryCheckpoints();
+    const notified: string[] = [];
+    const pipeline = testPipeline({
+      store: new MemoryInflux(),
+      checkpoints: store,
+      source: 'r',
+      checkpointEvery: undefined,
+      notifier: { notify: async (n) => void notified.push(n.key) },
+    });
+    pipeline.assign([0]);
+    const [a] = batches(stream(1200), 600) as [SourceBatch];
+    await pipeline.handle({ ...a, partition: 0 });
+    for (let i = 0; i < 50 && pipeline.notificationsInFlight > 0; i += 1) await settle();
+    expect(notified.length).toBeGreaterThan(2);
+    expect(store.saves).toBe(1 + notified.length + 1); // the batch's, a mark each, the last's
+    expect(stored(store, 0).pending ?? []).toEqual([]);
+  });
+
   it('whose mark could not be stored is not left marked in the newest checkpoint', async () => {
     // A later rewrite (the next notification's) is built from the newest checkpoint: had the
     // failed one stayed the newest, its mark would be stored without the message ever going

@@ -61,6 +61,8 @@ export class NotificationOutbox {
   private delivering = new Map<number, Promise<void>>();
   /** Keys of notifications delivered (or given up) by this process: the newest 10,000. */
   private delivered = new Set<string>();
+  /** Per partition: notifications queued or being sent (for the rewrites they share). */
+  private queued = new Map<number, number>();
 
   constructor(private readonly options: NotificationOutboxOptions) {}
 
@@ -84,9 +86,16 @@ export class NotificationOutbox {
     const fresh = holder.pending.filter((n) => !this.sent.has(n.key) && !this.delivered.has(n.key));
     if (fresh.length === 0) return;
     for (const n of fresh) this.sent.add(n.key);
+    this.queued.set(partition, (this.queued.get(partition) ?? 0) + fresh.length);
     let queue = this.delivering.get(partition) ?? Promise.resolve();
     for (const n of fresh)
-      queue = queue.then(() => this.deliverOne(notifier, partition, holder, n));
+      queue = queue
+        .then(() => this.deliverOne(notifier, partition, holder, n))
+        .finally(() => {
+          const left = (this.queued.get(partition) ?? 1) - 1;
+          if (left > 0) this.queued.set(partition, left);
+          else this.queued.delete(partition);
+        });
     this.delivering.set(partition, queue);
   }
 
@@ -136,7 +145,9 @@ export class NotificationOutbox {
           const there = saved.pending?.find((p) => p.key === n.key);
           if (!there || (there.attempted && !this.options.resendAttempted)) return undefined;
           marking(true);
-          return { ...saved, pending: mark(saved.pending ?? [], true) };
+          // (Without those delivered meanwhile: the one before leaves that to this rewrite.)
+          const left = (saved.pending ?? []).filter((p) => !this.delivered.has(p.key));
+          return { ...saved, pending: mark(left, true) };
         },
         () => marking(false),
       );
@@ -165,6 +176,10 @@ export class NotificationOutbox {
     this.sent.delete(n.key); // `delivered` remembers it from here on
     const now = host.holder(partition) ?? holder;
     now.pending = now.pending.filter((p) => p.key !== n.key);
+    // The next one queued rewrites the checkpoint anyway (its mark), without this one: one
+    // rewrite less per notification in a burst (each is the partition's whole state). Until
+    // then a crash leaves this one marked: the next owner logs it as possibly undelivered.
+    if ((this.queued.get(partition) ?? 1) > 1) return;
     await host
       .rewrite(partition, (latest) =>
         latest.pending?.some((p) => p.key === n.key)
