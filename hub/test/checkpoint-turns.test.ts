@@ -197,13 +197,12 @@ describe('pipeline: a notification marked as being sent', () => {
   const stored = (store: MemoryCheckpoints, p: number) =>
     JSON.parse(store.data.get(p) as string) as Stored;
 
-  it("shares a rewrite with the next one's mark: a burst of k costs k + 1 rewrites, not 2k", async () => {
-    // Each rewrite is the partition's whole state again: at scale, most of what a burst costs.
-    const store = new MemoryCheckpoints();
+  /** One batch's notifications on partition 0 through `checkpoints`; the keys sent, once settled. */
+  async function burst(checkpoints: Pick<MemoryCheckpoints, 'load' | 'save'>) {
     const notified: string[] = [];
     const pipeline = testPipeline({
       store: new MemoryInflux(),
-      checkpoints: store,
+      checkpoints,
       source: 'r',
       checkpointEvery: undefined,
       notifier: { notify: async (n) => void notified.push(n.key) },
@@ -212,9 +211,35 @@ describe('pipeline: a notification marked as being sent', () => {
     const [a] = batches(stream(1200), 600) as [SourceBatch];
     await pipeline.handle({ ...a, partition: 0 });
     for (let i = 0; i < 50 && pipeline.notificationsInFlight > 0; i += 1) await settle();
+    return notified;
+  }
+
+  it("shares a rewrite with the next one's mark: a burst of k costs k + 1 rewrites, not 2k", async () => {
+    // Each rewrite is the partition's whole state again: at scale, most of what a burst costs.
+    const store = new MemoryCheckpoints();
+    const notified = await burst(store);
     expect(notified.length).toBeGreaterThan(2);
     expect(store.saves).toBe(1 + notified.length + 1); // the batch's, a mark each, the last's
     expect(stored(store, 0).pending ?? []).toEqual([]);
+  });
+
+  it('sent, is rewritten out by the last of the queue when the next marks are not stored', async () => {
+    // The first is sent and its own rewrite left to the next one's mark, which fails, as do
+    // the rest: had nothing rewritten it out, a crash would make it possibly undelivered.
+    const store = new MemoryCheckpoints();
+    let marks = 0;
+    const notified = await burst({
+      load: store.load.bind(store),
+      async save(p: number, json: Buffer) {
+        if (json.includes('"attempted":true') && ++marks > 1)
+          throw new Error('checkpoint store down');
+        await store.save(p, json);
+      },
+    });
+    expect(notified).toHaveLength(1);
+    const pending = stored(store, 0).pending ?? [];
+    expect(pending.length).toBeGreaterThan(1); // the rest, still to send
+    expect(pending.filter((n) => n.attempted || notified.includes(n.key))).toEqual([]);
   });
 
   it('whose mark could not be stored is not left marked in the newest checkpoint', async () => {

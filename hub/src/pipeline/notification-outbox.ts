@@ -63,6 +63,11 @@ export class NotificationOutbox {
   private delivered = new Set<string>();
   /** Per partition: notifications queued or being sent (for the rewrites they share). */
   private queued = new Map<number, number>();
+  /**
+   * Partitions whose newest checkpoint may still hold a delivered notification, marked: its
+   * own rewrite was left to the next one's mark, not stored yet (see `settle`).
+   */
+  private owed = new Set<number>();
 
   constructor(private readonly options: NotificationOutboxOptions) {}
 
@@ -158,13 +163,14 @@ export class NotificationOutbox {
           { partition, key: n.key },
           "notification not sent by this hub: the partition's newest checkpoint no longer holds it, or another hub began sending it",
         );
-        return;
+        return await this.settle(partition);
       }
+      this.owed.delete(partition); // (the mark dropped those delivered before)
     } catch (err) {
       // Not marked durably, so not sent: the next checkpoint carries it and delivery retries.
       this.sent.delete(n.key);
       log.warn({ err, partition }, 'checkpoint before a notification failed');
-      return;
+      return await this.settle(partition);
     }
     const ok = await notifier.notify({ key: n.key, text: n.text }).then(
       () => true,
@@ -176,18 +182,29 @@ export class NotificationOutbox {
     this.sent.delete(n.key); // `delivered` remembers it from here on
     const now = host.holder(partition) ?? holder;
     now.pending = now.pending.filter((p) => p.key !== n.key);
-    // The next one queued rewrites the checkpoint anyway (its mark), without this one: one
-    // rewrite less per notification in a burst (each is the partition's whole state). Until
-    // then a crash leaves this one marked: the next owner logs it as possibly undelivered.
-    if ((this.queued.get(partition) ?? 1) > 1) return;
-    await host
+    this.owed.add(partition);
+    await this.settle(partition);
+  }
+
+  /**
+   * The checkpoint rewritten without the notifications delivered, by the last of the
+   * partition's queue: one queued behind rewrites it anyway (its mark drops them), one rewrite
+   * less per notification in a burst (each is the partition's whole state); if that mark is
+   * not stored after all, it settles instead. Until then a crash leaves the delivered one
+   * marked: the next owner logs it as possibly undelivered.
+   */
+  private async settle(partition: number): Promise<void> {
+    if (!this.owed.has(partition) || (this.queued.get(partition) ?? 1) > 1) return;
+    this.owed.delete(partition);
+    const delivered = (p: Notification) => this.delivered.has(p.key);
+    await this.options.host
       .rewrite(partition, (latest) =>
-        latest.pending?.some((p) => p.key === n.key)
-          ? { ...latest, pending: latest.pending.filter((p) => !this.delivered.has(p.key)) }
+        latest.pending?.some(delivered)
+          ? { ...latest, pending: latest.pending.filter((p) => !delivered(p)) }
           : undefined,
       )
       .catch((err: unknown) =>
-        log.warn({ err, partition }, 'checkpoint after a notification failed'),
+        this.options.log.warn({ err, partition }, 'checkpoint after a notification failed'),
       );
   }
 
