@@ -40,7 +40,8 @@ const DELIVERED_KEPT = 10_000;
 /**
  * Sends checkpointed notifications, one at a time per partition and at most once across
  * crashes: before each, the checkpoint is rewritten with it marked `attempted`; after it, the
- * checkpoint is rewritten without it. A hub that finds an `attempted` one in a checkpoint it
+ * checkpoint is rewritten without it (by the next one's mark when one is queued: `settle`).
+ * Every rewrite waits its turn with the checkpoints (partition-checkpoints.ts). A hub that finds an `attempted` one in a checkpoint it
  * opens does not send it again (it is logged as possibly undelivered), so a crash never repeats
  * a message; what a crash can cost is the one message in flight per partition (see
  * hub/docs/architecture.md). Rebalances lose nothing: the hub that began sending goes on. One
