@@ -142,7 +142,7 @@ ${readingsSection([], [...METRIC_FIELDS, { path: 'gatewaySeq', rename: 'gateway_
  * a section per metric of the benchmark's records, its name a GJSON literal. (The xpath_json
  * parser, which InfluxData recommends for new configurations, can select the metrics without
  * naming them, `metric_selection = "/metrics/*"`, but cost Telegraf 7.6 CPU s per 100k records
- * instead of ~2: README, hub against Telegraf.)
+ * against ~4 with these sections (one run each; README, hub against Telegraf.)
  */
 const HUB_POINTS = `  data_format = "json_v2"
 ${['temperature', 'humidity']
