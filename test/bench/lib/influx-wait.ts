@@ -1,5 +1,6 @@
 // Waiting until a run's points are in InfluxDB without loading it: its own shard counters
 // (SHOW STATS), then one count query to confirm (the peers benchmark, scenarios/hub-peers.ts).
+import { influxSeries } from '../../grafana/influx-client.ts';
 import { sleep } from './proc.ts';
 
 /** `SELECT count(field)` of one measurement, 0 while it does not exist yet. */
@@ -17,13 +18,8 @@ export async function count(influxUrl: string, db: string, from: string, field: 
  * and its fields with their types (`SHOW FIELD KEYS`), sorted.
  */
 export async function measurementShape(influxUrl: string, db: string, measurement: string) {
-  const rows = async (q: string) => {
-    const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
-    const body = (await res.json()) as {
-      results?: Array<{ series?: Array<{ values: string[][] }> }>;
-    };
-    return (body.results?.[0]?.series?.[0]?.values ?? []).map((v) => v.join(' ')).sort();
-  };
+  const rows = async (q: string) =>
+    (await influxSeries(influxUrl, db, q)).flatMap((s) => s.values.map((v) => v.join(' '))).sort();
   return {
     series: await rows(`SHOW SERIES FROM "${measurement}"`),
     fields: await rows(`SHOW FIELD KEYS FROM "${measurement}"`),

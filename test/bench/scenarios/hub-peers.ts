@@ -18,160 +18,13 @@ import {
   sourceMapResolver,
   summarizeProfile,
 } from '../lib/cpu-profile.ts';
-import { count, measurementShape, type Target, waitForPoints } from '../lib/influx-wait.ts';
+import { count, type Target } from '../lib/influx-wait.ts';
 import { medianRun } from '../lib/peer-rows.ts';
-import { CpuMeter, cpuSeconds, readMemory, round, sleep } from '../lib/proc.ts';
-import {
-  ensureTelegraf,
-  kafkaToInfluxConfig,
-  startTelegraf,
-  type TelegrafPoints,
-} from '../lib/telegraf.ts';
+import { cpuSeconds, round, sleep } from '../lib/proc.ts';
+import { sameShape, telegrafRun } from './hub-peers-telegraf.ts';
+import { type HubPeersOptions, measure, type PeerRun, serviceCpu } from './peer-measure.ts';
 
-export interface HubPeersOptions {
-  brokers: string[];
-  influxUrl: string;
-  /** The topic holding `records` readings (2 metrics each), not consumed by anyone yet. */
-  topic: string;
-  /** An empty topic: a hub started on it measures the start-up CPU alone. */
-  emptyTopic: string;
-  records: number;
-  rulesFile: string;
-  dir: string;
-  run: string;
-  log: (m: string) => void;
-  /**
-   * The InfluxDB and Kafka processes (when the bench started them itself): their CPU during
-   * each run is the load that run put on the services beside it, on the same cores.
-   */
-  servicePids?: { influx: number | undefined; kafka: number[] };
-}
-
-export interface PeerRun {
-  path: string;
-  readingsPerSec: number;
-  cpuPer100k: number;
-  /**
-   * CPU seconds of starting up alone (the same process started with nothing to read, until it
-   * is ready: loading its modules), taken off `cpuPer100k`.
-   */
-  startupCpu: number;
-  peakRssMb: number;
-  seconds: number;
-  /** CPU seconds per 100k readings InfluxDB and Kafka spent during the run (if known). */
-  influxCpuPer100k?: number;
-  kafkaCpuPer100k?: number;
-}
-
-/**
- * Reads CPU and peak RSS of `pid` (still running) once the target's points are in InfluxDB
- * (lib/influx-wait.ts); the time and the CPU figures are those of the counters' poll that
- * showed them (before the confirming count).
- */
-async function measure(
-  path: string,
-  pid: number,
-  started: number,
-  startupCpu: number,
-  target: Target,
-  readings: number,
-  influxUrl: string,
-  services: CpuMeter | undefined,
-): Promise<PeerRun> {
-  const { at, snapshot } = await waitForPoints(influxUrl, target, path, () => ({
-    cpu: cpuSeconds(pid) ?? Number.NaN,
-    used: services?.stop() ?? {},
-  }));
-  const seconds = (at - started) / 1000;
-  const work = snapshot.cpu - startupCpu;
-  const per100k = (cpu: number | undefined) =>
-    cpu === undefined ? undefined : round((cpu / readings) * 100_000, 2);
-  const { used } = snapshot;
-  const kafkaNodes = Object.keys(used).filter((k) => k.startsWith('kafka-'));
-  const kafka =
-    kafkaNodes.length > 0 ? kafkaNodes.reduce((sum, k) => sum + (used[k] ?? 0), 0) : undefined;
-  return {
-    path,
-    readingsPerSec: Math.round(readings / seconds),
-    cpuPer100k: round((work / readings) * 100_000, 2),
-    startupCpu: round(startupCpu, 2),
-    peakRssMb: round(readMemory(pid)?.hwmMb ?? Number.NaN, 1),
-    seconds: round(seconds, 2),
-    influxCpuPer100k: per100k(used.influx),
-    kafkaCpuPer100k: per100k(kafka),
-  };
-}
-
-/** From now: the CPU InfluxDB and each Kafka node use (when the bench started them). */
-function serviceCpu(o: HubPeersOptions): CpuMeter | undefined {
-  const pids = o.servicePids;
-  if (!pids) return undefined;
-  return new CpuMeter({
-    influx: pids.influx,
-    ...Object.fromEntries(pids.kafka.map((pid, i) => [`kafka-${i + 1}`, pid])),
-  });
-}
-
-/** Telegraf's path, by the points it writes (lib/telegraf.ts): its name in the rows. */
-const TELEGRAF_PATHS: Record<TelegrafPoints, string> = {
-  record: 'Telegraf 1.36 (kafka_consumer -> influxdb)',
-  hub: "Telegraf 1.36 writing the hub's points",
-};
-
-async function telegrafRun(
-  o: HubPeersOptions,
-  points: TelegrafPoints = 'record',
-): Promise<PeerRun> {
-  const bin = await ensureTelegraf(o.log);
-  const start = (topic: string, database: string) =>
-    startTelegraf(
-      bin,
-      kafkaToInfluxConfig(
-        {
-          brokers: o.brokers,
-          topic,
-          group: `telegraf-${points}-${o.run}`,
-          influxUrl: o.influxUrl,
-          database,
-        },
-        points,
-      ),
-      o.dir,
-      'telegraf-hub',
-      /\[agent\] Config/,
-    );
-  const idle = await start(o.emptyTopic, `telegraf_idle_${points}_${o.run}`);
-  await sleep(2000);
-  const startupCpu = cpuSeconds(idle.child.pid as number) ?? 0;
-  await idle.stop();
-  const database = points === 'record' ? `telegraf_${o.run}` : `telegraf_hubpoints_${o.run}`;
-  const started = Date.now();
-  const services = serviceCpu(o);
-  const telegraf = await start(o.topic, database);
-  const pid = telegraf.child.pid as number;
-  try {
-    return await measure(
-      TELEGRAF_PATHS[points],
-      pid,
-      started,
-      startupCpu,
-      {
-        db: database,
-        rp: 'autogen',
-        points: points === 'record' ? o.records : 2 * o.records,
-        counted: () =>
-          points === 'record'
-            ? count(o.influxUrl, database, '"readings"', 'temperature')
-            : count(o.influxUrl, database, '"readings"', 'value'),
-      },
-      o.records,
-      o.influxUrl,
-      services,
-    );
-  } finally {
-    await telegraf.stop();
-  }
-}
+export type { HubPeersOptions, PeerRun } from './peer-measure.ts';
 
 /** The hub's bin on `topic`, writing to `database`, talking to Kafka through `client`. */
 async function spawnHub(
@@ -377,25 +230,6 @@ export async function hubPeers(
     },
     profile,
   };
-}
-
-/**
- * Whether Telegraf's `readings` in `telegrafDb` are the hub's in `hubDb`: the same series
- * keys, the same fields and types. Undefined when they are; else what differs.
- */
-async function sameShape(o: HubPeersOptions, telegrafDb: string, hubDb: string) {
-  const [t, h] = await Promise.all([
-    measurementShape(o.influxUrl, telegrafDb, 'readings'),
-    measurementShape(o.influxUrl, hubDb, 'readings'),
-  ]);
-  const differ = (a: string[], b: string[]) => a.filter((x) => !b.includes(x)).slice(0, 3);
-  for (const part of ['series', 'fields'] as const) {
-    const onlyTelegraf = differ(t[part], h[part]);
-    const onlyHub = differ(h[part], t[part]);
-    if (onlyTelegraf.length > 0 || onlyHub.length > 0)
-      return `${part} ${t[part].length} (Telegraf) / ${h[part].length} (hub); only Telegraf's: ${onlyTelegraf.join('; ')}; only the hub's: ${onlyHub.join('; ')}`;
-  }
-  return undefined;
 }
 
 export type HubPeersResult = Awaited<ReturnType<typeof hubPeers>>;
