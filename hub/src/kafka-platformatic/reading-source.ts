@@ -87,7 +87,8 @@ export class PlatformaticReadingSource {
         },
       },
       maxQueued,
-      perPartition,
+      // A batch joins fetches queued meanwhile: bounded as one fetch's (kafkajs's BatchesInFlight).
+      Math.min(perFetch, perPartition),
     );
     this.commits = new PartitionCommits({
       log: options.log,
